@@ -1,0 +1,82 @@
+// Builds the three shipped bundles (server, extension, webview) and, with --tests, the test suites.
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const production = process.argv.includes('--production');
+const withTests = process.argv.includes('--tests');
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', target: 'node20' };
+
+// PGlite locates its wasm and data through import.meta.url, so the server is ESM and these files sit beside it.
+const pgliteAssets = ['pglite.wasm', 'pglite.data', 'initdb.wasm'];
+// CJS dependencies bundled into ESM still call require() for Node built-ins.
+const esmRequireBanner = [
+  "import { createRequire as __createRequire } from 'node:module';",
+  "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+  "import { dirname as __pathDirname } from 'node:path';",
+  'const require = __createRequire(import.meta.url);',
+  'const __filename = __fileURLToPath(import.meta.url);',
+  'const __dirname = __pathDirname(__filename);',
+].join('\n');
+
+function filesUnder(dir, suffix) {
+  let found = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) found = found.concat(filesUnder(path, suffix));
+    else if (path.endsWith(suffix)) found.push(path);
+  }
+  return found;
+}
+
+mkdirSync('dist', { recursive: true });
+for (const asset of pgliteAssets) cpSync(join('node_modules/@electric-sql/pglite/dist', asset), join('dist', asset));
+cpSync('src/server/demo', 'dist/demo', { recursive: true });
+
+const builds = [
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/server/main.ts'],
+    outfile: 'dist/server.mjs',
+    platform: 'node',
+    format: 'esm',
+    banner: { js: '#!/usr/bin/env node\n' + esmRequireBanner },
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    external: ['vscode'],
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/webview/main.ts'],
+    outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  }),
+];
+
+if (withTests) {
+  const testEntries = ['unit', 'server', 'vscode', 'bench']
+    .flatMap((dir) => filesUnder(join('test', dir), '.ts'))
+    .filter((file) => !file.endsWith('.d.ts'));
+  builds.push(
+    esbuild.build({
+      ...common,
+      sourcemap: true,
+      entryPoints: testEntries,
+      outdir: 'out/test',
+      outbase: 'test',
+      platform: 'node',
+      format: 'cjs',
+      packages: 'external',
+      external: ['vscode'],
+    }),
+  );
+}
+
+await Promise.all(builds);

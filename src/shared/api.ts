@@ -1,0 +1,207 @@
+// The HTTP API's shapes, shared by the server, the extension and the webview (no runtime dependencies).
+
+export const EXECUTION_STATUSES = ['completed', 'running', 'failed', 'cancelled'] as const;
+/** The four statuses of the operator guide. */
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export const TRIGGER_TYPES = ['scheduled', 'manual', 'external'] as const;
+/** How an execution was started. */
+export type TriggerType = (typeof TRIGGER_TYPES)[number];
+
+export const ROLES = ['viewer', 'admin', 'super-admin'] as const;
+/** A token's role: viewer reads, admin and super-admin act, super-admin alone reads the audit trail. */
+export type Role = (typeof ROLES)[number];
+
+export type ParamValue = string | number | boolean;
+
+/** A parameter a cron declares; values reach the process as CRON_PARAM_<NAME>. */
+export interface ParamSpec {
+  type: 'integer' | 'string' | 'boolean';
+  description?: string;
+  min?: number;
+  max?: number;
+  pattern?: string;
+  default?: ParamValue;
+}
+
+/** One run of a cron, as the API returns it. Times are ISO 8601 strings. */
+export interface Execution {
+  id: string;
+  cronName: string;
+  status: ExecutionStatus;
+  triggerType: TriggerType;
+  triggeredBy: string | null;
+  params: Record<string, ParamValue>;
+  startedAt: string;
+  completedAt: string | null;
+  durationMs: number | null;
+  exitCode: number | null;
+  errorMessage: string | null;
+  runnerId: string | null;
+  /** Running past the cron's timeoutMs: Mark as Failed is the way out. */
+  stuck: boolean;
+  /** Lines dropped because the per-execution log cap was reached (0 when none). */
+  logLinesDropped: number;
+}
+
+/** A cron with what an operator needs to see about it. */
+export interface Cron {
+  name: string;
+  description: string;
+  schedule: string;
+  /** The schedule in words, e.g. "At 08:00 AM". */
+  scheduleText: string;
+  timezone: string;
+  command: string[];
+  estimatedDurationMs: number;
+  timeoutMs: number;
+  enabled: boolean;
+  paused: boolean;
+  params: Record<string, ParamSpec>;
+  nextRunAt: string | null;
+  lastExecution: Execution | null;
+  runningExecution: Execution | null;
+}
+
+export interface CronsReply {
+  crons: Cron[];
+}
+
+export interface ExecutionsReply {
+  executions: Execution[];
+  /** Pass as `before` to get the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export type LogStream = 'stdout' | 'stderr';
+
+export interface LogLine {
+  seq: number;
+  at: string;
+  stream: LogStream;
+  line: string;
+}
+
+export interface LogsReply {
+  lines: LogLine[];
+  /** True once the execution has ended and every line has been returned. */
+  done: boolean;
+}
+
+export interface TriggerRequest {
+  cronName: string;
+  params?: Record<string, ParamValue>;
+}
+
+/** The guide's trigger reply, plus the id of the new execution. */
+export interface TriggerReply {
+  success: true;
+  cronName: string;
+  description: string;
+  estimatedDuration: number;
+  executionId: string;
+  message: string;
+  note: string;
+}
+
+export interface MarkFailedRequest {
+  reason?: string;
+}
+
+/** Every error reply: `error` says what went wrong and what to do next. */
+export interface ErrorReply {
+  success: false;
+  error: string;
+  /** Set on 409 "Cron is already running". */
+  runningExecutionId?: string;
+  /** Set on 429: seconds until a trigger may succeed (also in the Retry-After header). */
+  retryAfterS?: number;
+  /** Set on 409 for an execution that is no longer running. */
+  status?: ExecutionStatus;
+  cronName?: string;
+}
+
+/** The four KPIs of the dashboard. */
+export interface Stats {
+  executions24h: number;
+  running: number;
+  failures24h: number;
+  nextExecution: { cronName: string; at: string } | null;
+}
+
+export interface TimelineEntry {
+  id: string;
+  cronName: string;
+  status: ExecutionStatus;
+  startedAt: string;
+  /** For a running execution: the time elapsed so far. */
+  durationMs: number;
+}
+
+export interface TimelineReply {
+  from: string;
+  to: string;
+  executions: TimelineEntry[];
+}
+
+export interface HealthReply {
+  status: 'ok' | 'degraded';
+  version: string;
+  store: 'pglite' | 'postgres';
+  runnerId: string;
+  uptimeS: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  role: Role | 'machine' | null;
+  action: string;
+  target: string | null;
+  details: Record<string, unknown>;
+  clientAddress: string | null;
+}
+
+export interface AuditReply {
+  entries: AuditEntry[];
+}
+
+/** External scripts record their own runs (X-Cron-Secret). */
+export interface ExternalStartRequest {
+  cronName: string;
+  params?: Record<string, ParamValue>;
+}
+
+export interface ExternalCompleteRequest {
+  executionId: string;
+  status: 'completed' | 'failed';
+  exitCode?: number;
+  errorMessage?: string;
+}
+
+export const CRON_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
+export const MANUAL_TRIGGER_MESSAGE = 'Cron execution started. Check table for results.';
+export const MANUAL_TRIGGER_NOTE = 'Execution is asynchronous. Refresh page in a few seconds.';
+export const ALREADY_RUNNING_ERROR = 'Cron is already running';
+export const MANUAL_FAILURE_REASON = 'Timeout - manually cancelled';
+
+/** Paths of the API, relative to the server URL. */
+export const API_PATHS = {
+  health: '/health',
+  crons: '/api/admin/crons',
+  executions: '/api/admin/cron-executions',
+  trigger: '/api/admin/cron-executions/trigger',
+  stats: '/api/admin/cron-executions/stats',
+  timeline: '/api/admin/cron-executions/timeline',
+  events: '/api/admin/events',
+  audit: '/api/admin/audit',
+  externalStart: '/api/cron/start',
+  externalComplete: '/api/cron/complete',
+  execution: (id: string) => `/api/admin/cron-executions/${encodeURIComponent(id)}`,
+  logs: (id: string) => `/api/admin/cron-executions/${encodeURIComponent(id)}/logs`,
+  markFailed: (id: string) => `/api/admin/cron-executions/${encodeURIComponent(id)}/mark-failed`,
+  cancel: (id: string) => `/api/admin/cron-executions/${encodeURIComponent(id)}/cancel`,
+  pause: (name: string) => `/api/admin/crons/${encodeURIComponent(name)}/pause`,
+  resume: (name: string) => `/api/admin/crons/${encodeURIComponent(name)}/resume`,
+} as const;
