@@ -112,6 +112,8 @@ export interface MarkFailedRequest {
 export interface ErrorReply {
   success: false;
   error: string;
+  /** What to do next, when `error` is a fixed phrase (the guide's "Cron is already running"). */
+  message?: string;
   /** Set on 409 "Cron is already running". */
   runningExecutionId?: string;
   /** Set on 429: seconds until a trigger may succeed (also in the Retry-After header). */

@@ -1,0 +1,136 @@
+// Wires store, runner, scheduler and HTTP into one backend that tests and main can start and stop.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { version } from '../../package.json';
+import { Authenticator } from './auth';
+import type { ServerConfig } from './config';
+import { CronService } from './cronService';
+import { EventBus } from './eventBus';
+import { buildHttp } from './http/httpApp';
+import { SseHub } from './http/sseHub';
+import { errorText, type Logger } from './logger';
+import { Runner } from './runner';
+import { Scheduler } from './scheduler';
+import { AuditStore } from './store/auditStore';
+import type { Db } from './store/db';
+import { ExecutionStore } from './store/executionStore';
+import { LogStore } from './store/logStore';
+import { migrate } from './store/migrations';
+import { ScheduleStore } from './store/scheduleStore';
+import { TokenStore } from './store/tokenStore';
+
+export interface AppOptions {
+  config: ServerConfig;
+  db: Db;
+  log: Logger;
+  runnerId?: string;
+  adminToken?: string;
+  cronSecret?: string;
+}
+
+export interface App {
+  http: FastifyInstance;
+  service: CronService;
+  tokens: TokenStore;
+  runnerId: string;
+  /** Listens and starts the schedules; resolves with the URL. */
+  listen(port: number, host: string): Promise<string>;
+  /** No new runs, running ones recorded as they end, store closed. */
+  close(): Promise<void>;
+}
+
+const DAILY_RETENTION = '0 3 * * *';
+
+/** Stable per host unless configured: what a restarted runner recognises as its own. */
+export function defaultRunnerId(): string {
+  return process.env.CRON_OPS_RUNNER_ID || hostname();
+}
+
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { config, db, log } = options;
+  const runnerId = options.runnerId ?? defaultRunnerId();
+  await migrate(db);
+
+  const byName = new Map(config.crons.map((cron) => [cron.name, cron]));
+  const executions = new ExecutionStore(db, (name) => byName.get(name)?.timeoutMs);
+  const logs = new LogStore(db);
+  const audit = new AuditStore(db);
+  const tokens = new TokenStore(db);
+  const schedules = new ScheduleStore(db);
+  const events = new EventBus();
+  // Children report back (start/complete, retention) with CRON_SECRET: generate one if none is set.
+  const cronSecret = options.cronSecret || randomBytes(24).toString('base64url');
+  let serverUrl = '';
+
+  const interrupted = await executions.failInterrupted(runnerId);
+  if (interrupted.length > 0) log.warn(`Marked ${interrupted.length} executions left running by a previous start as failed`, { ids: interrupted.map((e) => e.id) });
+
+  let service: CronService | undefined;
+  const runner = new Runner({
+    configPath: config.path,
+    maxLogLines: config.maxLogLinesPerExecution,
+    killGraceMs: config.killGraceMs,
+    baseEnv: () => ({ CRON_SECRET: cronSecret, CRON_TRIGGER_SERVER_URL: serverUrl }),
+    logs,
+    events,
+    log,
+    finish: (id, finish, dropped) => service!.finish(id, finish, dropped),
+  });
+  const runsHere = (cron: { runOn: string[] }) => cron.runOn.length === 0 || cron.runOn.includes(runnerId);
+  const scheduler = new Scheduler(config.crons, await schedules.pausedCrons(), (cron, tickAt) => service!.runScheduled(cron, tickAt), log, runsHere);
+  service = new CronService(config, executions, schedules, runner, scheduler, events, log, runnerId);
+  const sse = new SseHub(events, logs);
+  const http = await buildHttp({
+    service,
+    executions,
+    logs,
+    audit,
+    auth: new Authenticator(tokens, options.adminToken, cronSecret),
+    sse,
+    log,
+    version,
+    storeKind: db.kind,
+    retentionDays: config.retentionDays,
+    startedAt: Date.now(),
+  });
+
+  const retention = new Scheduler(
+    [{ name: 'retention', description: '', schedule: DAILY_RETENTION, scheduleText: '', timezone: 'UTC', command: [], estimatedDurationMs: 0, timeoutMs: 0, enabled: true, params: {}, runOn: [] }],
+    new Set(),
+    async () => {
+      const deleted = await executions.applyRetention(config.retentionDays);
+      log.info(`[Retention] Deleted ${deleted} executions older than ${config.retentionDays} days`);
+    },
+    log,
+    () => true,
+  );
+  const statsTimer = setInterval(() => void service!.publishStats(), 60_000);
+  statsTimer.unref();
+
+  return {
+    http,
+    service,
+    tokens,
+    runnerId,
+    async listen(port, host) {
+      await http.listen({ port, host });
+      const address = http.server.address();
+      const actualPort = typeof address === 'object' && address ? address.port : port;
+      serverUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+      scheduler.start();
+      retention.start();
+      void service!.publishStats();
+      return serverUrl;
+    },
+    async close() {
+      scheduler.stop();
+      retention.stop();
+      clearInterval(statsTimer);
+      sse.close();
+      await http.close().catch((error) => log.warn('HTTP close', { error: errorText(error) }));
+      await runner.shutdown({ status: 'failed', errorMessage: 'Interrupted: server stopped while the run was in progress' });
+      await db.close();
+    },
+  };
+}

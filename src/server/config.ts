@@ -1,0 +1,294 @@
+// Loads and validates the cron definitions file; every problem names the file, the field and what is wrong.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { Cron as CronJob } from 'croner';
+import cronstrue from 'cronstrue';
+import { CRON_NAME_PATTERN, type ParamSpec, type ParamValue } from '../shared/api';
+
+export interface CronDefinition {
+  name: string;
+  description: string;
+  schedule: string;
+  scheduleText: string;
+  timezone: string;
+  /** argv with relative paths resolved from the config file's folder. */
+  command: string[];
+  estimatedDurationMs: number;
+  timeoutMs: number;
+  enabled: boolean;
+  params: Record<string, ParamSpec>;
+  /** Runner ids allowed to run it; empty means any. */
+  runOn: string[];
+}
+
+export interface ServerConfig {
+  path: string;
+  crons: CronDefinition[];
+  rateLimits: { perCronSeconds: number; globalPerMinute: number };
+  retentionDays: number;
+  port: number;
+  host: string;
+  maxLogLinesPerExecution: number;
+  killGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+type Json = unknown;
+
+class Checker {
+  readonly problems: string[] = [];
+  constructor(private readonly file: string) {}
+
+  fail(field: string, message: string): void {
+    this.problems.push(`${this.file}: ${field}: ${message}`);
+  }
+
+  string(value: Json, field: string, required: boolean): string | undefined {
+    if (value === undefined && !required) return undefined;
+    if (typeof value !== 'string' || value.trim() === '') {
+      this.fail(field, value === undefined ? 'is required (a non-empty string)' : `must be a non-empty string, got ${describe(value)}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  integer(value: Json, field: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.fail(field, `must be an integer between ${min} and ${max}, got ${describe(value)}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  boolean(value: Json, field: string, fallback: boolean): boolean {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'boolean') {
+      this.fail(field, `must be true or false, got ${describe(value)}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  object(value: Json, field: string): Record<string, Json> | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.fail(field, `must be an object, got ${describe(value)}`);
+      return undefined;
+    }
+    return value as Record<string, Json>;
+  }
+
+  unknownKeys(value: Record<string, Json>, field: string, allowed: string[]): void {
+    for (const key of Object.keys(value)) {
+      if (!allowed.includes(key)) this.fail(field ? `${field}.${key}` : key, `is not a known setting (expected one of ${allowed.join(', ')})`);
+    }
+  }
+}
+
+function describe(value: Json): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 60 ? text.slice(0, 57) + '...' : text;
+}
+
+export function isValidTimezone(timezone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Checks a schedule with croner; returns the problem or undefined. */
+export function scheduleProblem(schedule: string, timezone: string): string | undefined {
+  const fields = schedule.trim().split(/\s+/).length;
+  if (fields !== 5 && fields !== 6) return `must have 5 fields (minute hour day month weekday) or 6 (seconds first), got ${fields}`;
+  try {
+    const job = new CronJob(schedule, { timezone, paused: true });
+    job.stop();
+    return undefined;
+  } catch (error) {
+    return `is not a valid cron expression: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+export function describeSchedule(schedule: string): string {
+  try {
+    return cronstrue.toString(schedule, { use24HourTimeFormat: true, verbose: false });
+  } catch {
+    return schedule;
+  }
+}
+
+const CRON_KEYS = ['name', 'description', 'schedule', 'timezone', 'command', 'estimatedDurationMs', 'timeoutMs', 'enabled', 'params', 'runOn'];
+const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'killGraceMs'];
+const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+
+function checkParams(check: Checker, value: Json, field: string): Record<string, ParamSpec> {
+  const params = check.object(value, field);
+  const result: Record<string, ParamSpec> = {};
+  if (!params) return result;
+  for (const [name, raw] of Object.entries(params)) {
+    const at = `${field}.${name}`;
+    if (!PARAM_NAME.test(name)) check.fail(at, 'a param name must start with a letter and hold only letters, digits and _');
+    const spec = check.object(raw, at);
+    if (!spec) continue;
+    check.unknownKeys(spec, at, ['type', 'description', 'min', 'max', 'pattern', 'default']);
+    const type = spec.type;
+    if (type !== 'integer' && type !== 'string' && type !== 'boolean') {
+      check.fail(`${at}.type`, `must be "integer", "string" or "boolean", got ${describe(type)}`);
+      continue;
+    }
+    const parsed: ParamSpec = { type };
+    if (spec.description !== undefined) parsed.description = check.string(spec.description, `${at}.description`, false);
+    for (const bound of ['min', 'max'] as const) {
+      if (spec[bound] === undefined) continue;
+      if (typeof spec[bound] !== 'number') check.fail(`${at}.${bound}`, `must be a number, got ${describe(spec[bound])}`);
+      else parsed[bound] = spec[bound] as number;
+    }
+    if (spec.pattern !== undefined) {
+      const pattern = check.string(spec.pattern, `${at}.pattern`, false);
+      try {
+        if (pattern) new RegExp(pattern);
+        parsed.pattern = pattern;
+      } catch (error) {
+        check.fail(`${at}.pattern`, `is not a valid regular expression: ${(error as Error).message}`);
+      }
+    }
+    if (spec.default !== undefined) {
+      const problem = paramValueProblem(parsed, spec.default as ParamValue);
+      if (problem) check.fail(`${at}.default`, problem);
+      else parsed.default = spec.default as ParamValue;
+    }
+    result[name] = parsed;
+  }
+  return result;
+}
+
+/** The server's check of one param value against its spec (the extension mirrors it). */
+export function paramValueProblem(spec: ParamSpec, value: unknown): string | undefined {
+  switch (spec.type) {
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return `must be an integer, got ${describe(value)}`;
+      if (spec.min !== undefined && value < spec.min) return `must be at least ${spec.min}, got ${value}`;
+      if (spec.max !== undefined && value > spec.max) return `must be at most ${spec.max}, got ${value}`;
+      return undefined;
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : `must be true or false, got ${describe(value)}`;
+    case 'string':
+      if (typeof value !== 'string') return `must be a string, got ${describe(value)}`;
+      if (spec.min !== undefined && value.length < spec.min) return `must be at least ${spec.min} characters long`;
+      if (spec.max !== undefined && value.length > spec.max) return `must be at most ${spec.max} characters long`;
+      if (spec.pattern !== undefined && !new RegExp(spec.pattern).test(value)) return `must match ${spec.pattern}, got ${describe(value)}`;
+      return undefined;
+  }
+}
+
+export function parseConfig(text: string, path: string): ServerConfig {
+  let raw: Json;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([`${path}: not valid JSON: ${(error as Error).message}`]);
+  }
+  const check = new Checker(path);
+  const top = check.object(raw, '(top level)');
+  if (!top) throw new ConfigError(check.problems);
+  check.unknownKeys(top, '', TOP_KEYS);
+  const folder = dirname(path);
+
+  const crons: CronDefinition[] = [];
+  if (!Array.isArray(top.crons)) check.fail('crons', 'is required: an array of cron definitions');
+  else {
+    const seen = new Set<string>();
+    top.crons.forEach((entry: Json, index: number) => {
+      const at = `crons[${index}]`;
+      const cron = check.object(entry, at);
+      if (!cron) return;
+      check.unknownKeys(cron, at, CRON_KEYS);
+      const name = check.string(cron.name, `${at}.name`, true);
+      if (name !== undefined) {
+        if (!new RegExp(CRON_NAME_PATTERN).test(name)) check.fail(`${at}.name`, `"${name}" must be lower-case letters, digits and dashes (${CRON_NAME_PATTERN})`);
+        if (seen.has(name)) check.fail(`${at}.name`, `"${name}" is defined twice`);
+        seen.add(name);
+      }
+      const timezone = check.string(cron.timezone, `${at}.timezone`, false) ?? 'UTC';
+      if (!isValidTimezone(timezone)) check.fail(`${at}.timezone`, `"${timezone}" is not an IANA time zone (e.g. "Africa/Tunis", "UTC")`);
+      const schedule = check.string(cron.schedule, `${at}.schedule`, true);
+      if (schedule !== undefined && isValidTimezone(timezone)) {
+        const problem = scheduleProblem(schedule, timezone);
+        if (problem) check.fail(`${at}.schedule`, `"${schedule}" ${problem}`);
+      }
+      let command: string[] = [];
+      if (!Array.isArray(cron.command) || cron.command.length === 0 || !cron.command.every((part: Json) => typeof part === 'string' && part !== '')) {
+        check.fail(`${at}.command`, 'must be a non-empty array of strings (argv, run without a shell), e.g. ["node", "scripts/job.mjs"]');
+      } else {
+        command = resolveCommand(cron.command as string[], folder);
+      }
+      const estimatedDurationMs = check.integer(cron.estimatedDurationMs, `${at}.estimatedDurationMs`, 60_000, 0);
+      const timeoutMs = check.integer(cron.timeoutMs, `${at}.timeoutMs`, Math.max(estimatedDurationMs * 4, 60_000), 100);
+      let runOn: string[] = [];
+      if (cron.runOn !== undefined) {
+        if (!Array.isArray(cron.runOn) || !cron.runOn.every((host: Json) => typeof host === 'string')) check.fail(`${at}.runOn`, 'must be an array of runner ids');
+        else runOn = cron.runOn as string[];
+      }
+      crons.push({
+        name: name ?? '',
+        description: check.string(cron.description, `${at}.description`, false) ?? '',
+        schedule: schedule ?? '',
+        scheduleText: schedule ? describeSchedule(schedule) : '',
+        timezone,
+        command,
+        estimatedDurationMs,
+        timeoutMs,
+        enabled: check.boolean(cron.enabled, `${at}.enabled`, true),
+        params: checkParams(check, cron.params, `${at}.params`),
+        runOn,
+      });
+    });
+  }
+  const limits = check.object(top.rateLimits, 'rateLimits') ?? {};
+  if (top.rateLimits !== undefined) check.unknownKeys(limits, 'rateLimits', ['perCronSeconds', 'globalPerMinute']);
+  const config: ServerConfig = {
+    path,
+    crons,
+    rateLimits: {
+      perCronSeconds: check.integer(limits.perCronSeconds, 'rateLimits.perCronSeconds', 30, 0),
+      globalPerMinute: check.integer(limits.globalPerMinute, 'rateLimits.globalPerMinute', 10, 0),
+    },
+    retentionDays: check.integer(top.retentionDays, 'retentionDays', 7, 1),
+    port: check.integer(top.port, 'port', 9998, 0, 65535),
+    host: check.string(top.host, 'host', false) ?? '127.0.0.1',
+    maxLogLinesPerExecution: check.integer(top.maxLogLinesPerExecution, 'maxLogLinesPerExecution', 10_000, 1),
+    killGraceMs: check.integer(top.killGraceMs, 'killGraceMs', 5_000, 0),
+  };
+  if (check.problems.length > 0) throw new ConfigError(check.problems);
+  return config;
+}
+
+/** "node" means the server's own Node; a relative path (./x, dir/x) resolves from the config's folder. */
+function resolveCommand(command: string[], folder: string): string[] {
+  const [program, ...args] = command;
+  const resolvedProgram = program === 'node' ? process.execPath : program.includes('/') && !isAbsolute(program) ? resolve(folder, program) : program;
+  const resolvedArgs = args.map((arg, index) =>
+    index === 0 && program === 'node' && !arg.startsWith('-') && !isAbsolute(arg) ? resolve(folder, arg) : arg,
+  );
+  return [resolvedProgram, ...resolvedArgs];
+}
+
+export function loadConfig(path: string): ServerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError([`${path}: cannot read the config file (${code === 'ENOENT' ? 'no such file' : (error as Error).message})`]);
+  }
+  return parseConfig(text, path);
+}

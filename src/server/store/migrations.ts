@@ -1,0 +1,102 @@
+// Versioned schema migrations, applied in order at start; the same SQL runs on PGlite and PostgreSQL.
+import type { Db } from './db';
+
+const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE cron_executions (
+        id uuid PRIMARY KEY,
+        cron_name text NOT NULL,
+        status text NOT NULL CHECK (status IN ('completed', 'running', 'failed', 'cancelled')),
+        trigger_type text NOT NULL CHECK (trigger_type IN ('scheduled', 'manual', 'external')),
+        triggered_by text,
+        params jsonb NOT NULL DEFAULT '{}'::jsonb,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        completed_at timestamptz,
+        duration_ms integer,
+        exit_code integer,
+        error_message text,
+        runner_id text,
+        log_lines_dropped integer NOT NULL DEFAULT 0
+      );
+      -- The "already running" guard: at most one running execution per cron, whatever the concurrency.
+      CREATE UNIQUE INDEX cron_executions_one_running ON cron_executions (cron_name) WHERE status = 'running';
+      CREATE INDEX cron_executions_cron_started ON cron_executions (cron_name, started_at DESC);
+      CREATE INDEX cron_executions_started ON cron_executions (started_at DESC);
+      CREATE INDEX cron_executions_manual ON cron_executions (started_at) WHERE trigger_type = 'manual';
+
+      CREATE TABLE cron_execution_logs (
+        execution_id uuid NOT NULL REFERENCES cron_executions (id) ON DELETE CASCADE,
+        seq integer NOT NULL,
+        at timestamptz NOT NULL DEFAULT now(),
+        stream text NOT NULL CHECK (stream IN ('stdout', 'stderr')),
+        line text NOT NULL,
+        PRIMARY KEY (execution_id, seq)
+      );
+
+      CREATE TABLE audit_log (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now(),
+        actor text NOT NULL,
+        role text,
+        action text NOT NULL,
+        target text,
+        details jsonb NOT NULL DEFAULT '{}'::jsonb,
+        client_address text
+      );
+      CREATE INDEX audit_log_at ON audit_log (at DESC);
+
+      CREATE TABLE api_tokens (
+        name text PRIMARY KEY,
+        role text NOT NULL CHECK (role IN ('viewer', 'admin', 'super-admin')),
+        token_sha256 text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_used_at timestamptz,
+        revoked_at timestamptz
+      );
+
+      CREATE TABLE cron_state (
+        cron_name text PRIMARY KEY,
+        paused boolean NOT NULL DEFAULT false,
+        changed_at timestamptz NOT NULL DEFAULT now(),
+        changed_by text
+      );
+
+      -- A scheduled tick is claimed once, by this key, whichever instance sees it first.
+      CREATE TABLE schedule_ticks (
+        cron_name text NOT NULL,
+        tick_at timestamptz NOT NULL,
+        claimed_by text NOT NULL,
+        claimed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (cron_name, tick_at)
+      );
+    `,
+  },
+];
+
+export async function migrate(db: Db): Promise<number> {
+  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const applied = new Set((await db.query<{ version: number }>('SELECT version FROM schema_migrations')).map((row) => row.version));
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    await db.transaction(async (tx) => {
+      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+    });
+  }
+  return MIGRATIONS[MIGRATIONS.length - 1].version;
+}
+
+// Parameterised query paths take one statement at a time; migrations hold no semicolons inside literals.
+function splitStatements(sql: string): string[] {
+  return sql
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('--'))
+    .join('\n')
+    .split(';')
+    .map((statement) => statement.trim())
+    .filter(Boolean);
+}
