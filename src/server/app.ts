@@ -10,7 +10,7 @@ import { EventBus } from './eventBus';
 import { buildHttp } from './http/httpApp';
 import { SseHub } from './http/sseHub';
 import { errorText, type Logger } from './logger';
-import { Runner } from './runner';
+import { endOrphan, Runner } from './runner';
 import { Scheduler } from './scheduler';
 import { AuditStore } from './store/auditStore';
 import type { Db } from './store/db';
@@ -63,8 +63,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const cronSecret = options.cronSecret || randomBytes(24).toString('base64url');
   let serverUrl = '';
 
-  const interrupted = await executions.failInterrupted(runnerId);
-  if (interrupted.length > 0) log.warn(`Marked ${interrupted.length} executions left running by a previous start as failed`, { ids: interrupted.map((e) => e.id) });
+  for (const { execution, pid } of await executions.failInterrupted(runnerId)) {
+    const ended = pid !== null && endOrphan(pid, execution.id);
+    log.warn(`Execution ${execution.id} of ${execution.cronName} was left running by a previous start: marked failed${ended ? `, its process group ${pid} ended` : ''}`);
+  }
 
   let service: CronService | undefined;
   const runner = new Runner({
@@ -75,6 +77,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     logs,
     events,
     log,
+    recordPid: (id, pid) => executions.recordPid(id, pid),
     finish: (id, finish, dropped) => service!.finish(id, finish, dropped),
   });
   const runsHere = (cron: { runOn: string[] }) => cron.runOn.length === 0 || cron.runOn.includes(runnerId);

@@ -1,6 +1,7 @@
 // Runs one execution as a child process: no shell, its own process group, output captured line by line
 // into the store, ended on timeout or on request.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Execution, LogLine, LogStream } from '../shared/api';
@@ -19,6 +20,7 @@ export interface RunnerOptions {
   logs: LogStore;
   events: EventBus;
   log: Logger;
+  recordPid(executionId: string, pid: number): Promise<void>;
   /** Writes the terminal status (first outcome wins) and announces it. */
   finish(id: string, finish: Finish, droppedLines: number): Promise<unknown>;
 }
@@ -58,6 +60,7 @@ export class Runner {
     const [program, ...args] = cron.command;
     options.log.info(`Executing: ${cron.command.join(' ')}`, { cronName: cron.name, executionId: execution.id });
     const child = spawn(program, args, { cwd: dirname(options.configPath), env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) void options.recordPid(execution.id, child.pid).catch(() => undefined);
 
     let seq = 0;
     let dropped = 0;
@@ -183,4 +186,18 @@ function describeExit(child: ChildProcess, spawnError: Error | undefined, progra
   const ending = child.exitCode !== null ? `Exited with code ${child.exitCode}` : `Killed by ${child.signalCode}`;
   const tail = stderrTail.join('\n').slice(-2000);
   return { status: 'failed', exitCode: child.exitCode, errorMessage: tail ? `${ending}: ${tail}` : ending };
+}
+
+/**
+ * After a crash the children live on in their own process groups. End a group only if its leader is still
+ * the same run: on Linux its environment names the execution (elsewhere nothing is killed).
+ */
+export function endOrphan(pid: number, executionId: string): boolean {
+  try {
+    if (!readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`CRON_EXECUTION_ID=${executionId}`)) return false;
+    process.kill(-pid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -160,6 +160,11 @@ export class ExecutionStore {
     return rows[0] ? this.toExecution(rows[0]) : undefined;
   }
 
+  /** The process group leader, so a restarted runner can end what a crash left behind. */
+  async recordPid(id: string, pid: number): Promise<void> {
+    await this.db.query('UPDATE cron_executions SET pid = $2 WHERE id = $1', [id, pid]);
+  }
+
   async recordDroppedLines(id: string, dropped: number): Promise<void> {
     await this.db.query('UPDATE cron_executions SET log_lines_dropped = $2 WHERE id = $1', [id, dropped]);
   }
@@ -242,14 +247,14 @@ export class ExecutionStore {
   }
 
   /** At start: what this runner left running when it died can never finish now. */
-  async failInterrupted(runnerId: string): Promise<Execution[]> {
-    const rows = await this.db.query<ExecutionRow>(
+  async failInterrupted(runnerId: string): Promise<Array<{ execution: Execution; pid: number | null }>> {
+    const rows = await this.db.query<ExecutionRow & { pid: number | null }>(
       `UPDATE cron_executions SET status = 'failed', completed_at = now(), error_message = 'Interrupted: server restarted',
          duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (now() - started_at)) * 1000)::int)
-       WHERE status = 'running' AND runner_id = $1 RETURNING ${COLUMNS}`,
+       WHERE status = 'running' AND runner_id = $1 RETURNING ${COLUMNS}, pid`,
       [runnerId],
     );
-    return rows.map((row) => this.toExecution(row));
+    return rows.map((row) => ({ execution: this.toExecution(row), pid: row.pid }));
   }
 
   /** Deletes executions that ended more than `days` days ago (their logs go with them). */

@@ -19,6 +19,7 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         exit_code integer,
         error_message text,
         runner_id text,
+        pid integer,
         log_lines_dropped integer NOT NULL DEFAULT 0
       );
       -- The "already running" guard: at most one running execution per cron, whatever the concurrency.
