@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { version } from '../../package.json';
 import { Authenticator } from './auth';
 import type { ServerConfig } from './config';
+import { startChangeFeed } from './changeFeed';
 import { CronService } from './cronService';
 import { EventBus } from './eventBus';
 import { buildHttp } from './http/httpApp';
@@ -84,6 +85,19 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const scheduler = new Scheduler(config.crons, await schedules.pausedCrons(), (cron, tickAt) => service!.runScheduled(cron, tickAt), log, runsHere);
   service = new CronService(config, executions, schedules, runner, scheduler, events, log, runnerId);
   const sse = new SseHub(events, logs);
+  await startChangeFeed({
+    db,
+    executions,
+    logs,
+    schedules,
+    events,
+    log,
+    isLocalRun: (id) => runner.isLive(id),
+    isFollowed: (id) => sse.isFollowed(id),
+    endedElsewhere: (execution) => runner.kill(execution.id),
+    pausedChanged: (paused) => scheduler.syncPaused(paused),
+    statsMayHaveChanged: () => void service!.publishStats(),
+  });
   const http = await buildHttp({
     service,
     executions,

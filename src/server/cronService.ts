@@ -87,22 +87,15 @@ export class CronService {
   /** An external script reports that it started (it runs elsewhere: the server never ends it). */
   async externalStart(cron: CronDefinition, params: Record<string, ParamValue>, actor: string): Promise<StartOutcome> {
     const outcome = await this.executions.startUnguarded({ cronName: cron.name, triggerType: 'external', triggeredBy: actor, params, runnerId: null });
-    if (outcome.kind === 'started') this.announceStart(outcome.execution);
     return outcome;
   }
 
   private launch(execution: Execution, cron: CronDefinition): void {
-    this.announceStart(execution);
     try {
       this.runner.start(execution, cron);
     } catch (error) {
       void this.finish(execution.id, { status: 'failed', errorMessage: `Cannot start ${cron.command[0]}: ${errorText(error)}` });
     }
-  }
-
-  private announceStart(execution: Execution): void {
-    this.events.publish('execution.started', { execution });
-    void this.publishStats();
   }
 
   /** Writes a terminal status if the run is still running (the first outcome wins) and announces it. */
@@ -112,8 +105,6 @@ export class CronService {
     if (execution) {
       if (droppedLines > 0) execution.logLinesDropped = droppedLines;
       this.log.info(`Cron ${execution.cronName} ${execution.status}`, { executionId: id, durationMs: execution.durationMs, error: execution.errorMessage ?? undefined });
-      this.events.publish('execution.finished', { execution });
-      void this.publishStats();
     }
     return execution;
   }
@@ -138,9 +129,8 @@ export class CronService {
 
   async setPaused(cron: CronDefinition, paused: boolean, actor: string): Promise<Cron> {
     await this.schedules.setPaused(cron.name, paused, actor);
+    // The change feed tells every instance, this one included; this one also applies it right away.
     this.scheduler.setPaused(cron.name, paused);
-    this.events.publish('crons.changed', { cronNames: [cron.name] });
-    void this.publishStats();
     return (await this.crons()).find((candidate) => candidate.name === cron.name)!;
   }
 

@@ -7,7 +7,7 @@ export interface BusEvent<N extends EventName = EventName> {
   data: EventPayloads[N];
 }
 
-type ReplayableName = Exclude<EventName, 'execution.log' | 'resync'>;
+type ReplayableName = Exclude<EventName, 'execution.log'>;
 
 export class EventBus {
   // Ids start from the boot time in microseconds, so they keep increasing across restarts and an id from a

@@ -6,7 +6,7 @@ import { ROLES, type Role } from '../shared/api';
 import { buildApp, type App } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger, errorText } from './logger';
-import { openPglite, type Db } from './store/db';
+import { openPglite, openPostgres, type Db } from './store/db';
 import { migrate } from './store/migrations';
 import { TokenStore } from './store/tokenStore';
 
@@ -17,7 +17,7 @@ const USAGE = `Usage:
   cron-ops-server token revoke NAME [--data DIR]
 
 Environment: CRON_OPS_ADMIN_TOKEN (a super-admin token accepted as given), CRON_SECRET (scripts' X-Cron-Secret),
-CRON_OPS_RUNNER_ID (default: the host name), LOG_FORMAT=json, LOG_LEVEL=debug|info|warn|error.
+CRON_OPS_RUNNER_ID (default: the host name), DATABASE_URL (PostgreSQL instead of the embedded store), LOG_FORMAT=json, LOG_LEVEL=debug|info|warn|error.
 Without --config the seven demo crons run. Data defaults to ${defaultDataDir()}.`;
 
 class UsageError extends Error {}
@@ -28,8 +28,27 @@ function defaultDataDir(): string {
 
 const log = createLogger();
 
+/** A connection string without its password, fit for a log line. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(an unparsable DATABASE_URL)';
+  }
+}
+
 async function openStore(values: { data?: string; memory?: boolean }): Promise<Db> {
   if (values.memory && values.data) throw new UsageError('--data and --memory exclude each other: choose one.');
+  const databaseUrl = process.env.DATABASE_URL;
+  if (databaseUrl) {
+    try {
+      return await openPostgres({ url: databaseUrl, log });
+    } catch (error) {
+      throw new Error(`Cannot reach PostgreSQL at ${redactUrl(databaseUrl)}: ${errorText(error)}. Check DATABASE_URL and that the server accepts connections.`);
+    }
+  }
   const dataDir = values.memory ? undefined : resolve(values.data ?? defaultDataDir());
   try {
     return await openPglite(dataDir);
@@ -122,7 +141,8 @@ async function serve(args: string[]): Promise<void> {
     if (code === 'EADDRINUSE') throw new Error(`Port ${port} on ${host} is in use: is another cron-ops-server running? Stop it or pass --port.`);
     throw error;
   }
-  log.info(`Cron Ops server ${config.crons.length} crons from ${configPath}, store ${db.kind} ${values.memory ? '(in memory)' : `in ${resolve(values.data ?? defaultDataDir())}`}, runner ${app.runnerId}`);
+  const where = db.kind === 'postgres' ? `at ${redactUrl(process.env.DATABASE_URL!)}` : values.memory ? '(in memory)' : `in ${resolve(values.data ?? defaultDataDir())}`;
+  log.info(`Cron Ops server: ${config.crons.length} crons from ${configPath}, store ${db.kind} ${where}, runner ${app.runnerId}`);
   log.info(`Cron Ops server listening on ${url}`);
   if (firstToken) {
     process.stdout.write(

@@ -46,6 +46,11 @@ export class Scheduler {
     else if (!this.stopped) job?.resume();
   }
 
+  /** Applies the paused set the store holds (another instance may have changed it). */
+  syncPaused(paused: Set<string>): void {
+    for (const cron of this.crons) if (paused.has(cron.name) !== this.paused.has(cron.name)) this.setPaused(cron.name, paused.has(cron.name));
+  }
+
   /** The next time the cron will fire here, or null when it is disabled, paused or pinned elsewhere. */
   nextRun(cron: CronDefinition): Date | null {
     if (!cron.enabled || this.paused.has(cron.name)) return null;

@@ -37,6 +37,11 @@ export class SseHub {
     return this.clients.size;
   }
 
+  isFollowed(executionId: string): boolean {
+    for (const client of this.clients) if (client.follow.has(executionId)) return true;
+    return false;
+  }
+
   async open(response: ServerResponse, lastEventId: number | undefined, follow: string[]): Promise<void> {
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',

@@ -12,6 +12,8 @@ export class LogStore {
        SELECT $1, * FROM unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[])`,
       [executionId, lines.map((l) => l.seq), lines.map((l) => l.at), lines.map((l) => l.stream), lines.map((l) => l.line)],
     );
+    // Other instances' followers fetch the new lines (one embedded store has no other instance).
+    if (this.db.kind === 'postgres') await this.db.query('SELECT pg_notify($1, $2)', ['cron_ops_logs', JSON.stringify({ executionId })]);
   }
 
   async after(executionId: string, afterSeq: number, limit: number): Promise<LogLine[]> {

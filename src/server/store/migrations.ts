@@ -73,31 +73,55 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         claimed_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (cron_name, tick_at)
       );
+
+      -- A run ended by hand (the guide's UPDATE ... SET status = 'failed') still gets its duration.
+      CREATE FUNCTION cron_executions_fill_end() RETURNS trigger AS $$
+      BEGIN
+        IF OLD.status = 'running' AND NEW.status <> 'running' THEN
+          NEW.completed_at := COALESCE(NEW.completed_at, now());
+          NEW.duration_ms := COALESCE(NEW.duration_ms, GREATEST(0, (EXTRACT(EPOCH FROM (NEW.completed_at - NEW.started_at)) * 1000)::int));
+        END IF;
+        RETURN NEW;
+      END $$ LANGUAGE plpgsql;
+      CREATE TRIGGER cron_executions_fill_end BEFORE UPDATE OF status ON cron_executions
+        FOR EACH ROW EXECUTE FUNCTION cron_executions_fill_end();
+
+      -- Every start and status change, whoever makes it (any instance, or SQL by hand), reaches every
+      -- instance's event stream. NOTIFY payloads are limited to 8000 bytes: a large row sends its id alone.
+      CREATE FUNCTION cron_executions_notify() RETURNS trigger AS $$
+      DECLARE
+        payload text := json_build_object('op', TG_OP, 'row', row_to_json(NEW))::text;
+      BEGIN
+        IF TG_OP = 'UPDATE' AND OLD.status = NEW.status THEN
+          RETURN NEW;
+        END IF;
+        IF octet_length(payload) > 7000 THEN
+          payload := json_build_object('op', TG_OP, 'id', NEW.id)::text;
+        END IF;
+        PERFORM pg_notify('cron_ops_executions', payload);
+        RETURN NEW;
+      END $$ LANGUAGE plpgsql;
+      CREATE TRIGGER cron_executions_notify AFTER INSERT OR UPDATE OF status ON cron_executions
+        FOR EACH ROW EXECUTE FUNCTION cron_executions_notify();
     `,
   },
 ];
 
+/** Applies the missing migrations, each in its own transaction; instances starting together take turns. */
 export async function migrate(db: Db): Promise<number> {
-  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-  const applied = new Set((await db.query<{ version: number }>('SELECT version FROM schema_migrations')).map((row) => row.version));
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(7460200)');
+    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  });
   for (const migration of MIGRATIONS) {
-    if (applied.has(migration.version)) continue;
     await db.transaction(async (tx) => {
-      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query('SELECT pg_advisory_xact_lock(7460200)');
+      const done = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
+      if (done.length > 0) return;
+      await tx.exec(migration.sql);
       await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
     });
   }
   return MIGRATIONS[MIGRATIONS.length - 1].version;
-}
-
-// Parameterised query paths take one statement at a time; migrations hold no semicolons inside literals.
-function splitStatements(sql: string): string[] {
-  return sql
-    .split('\n')
-    .filter((line) => !line.trim().startsWith('--'))
-    .join('\n')
-    .split(';')
-    .map((statement) => statement.trim())
-    .filter(Boolean);
 }

@@ -15,6 +15,7 @@ export class ScheduleStore {
        ON CONFLICT (cron_name) DO UPDATE SET paused = EXCLUDED.paused, changed_at = now(), changed_by = EXCLUDED.changed_by`,
       [cronName, paused, by],
     );
+    await this.db.query('SELECT pg_notify($1, $2)', ['cron_ops_crons', JSON.stringify({ cronNames: [cronName] })]);
   }
 
   /** True for the one caller (of any instance) that claims this tick. */
