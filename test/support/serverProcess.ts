@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { databaseFor, TEST_DATABASE_ENV } from './postgres';
 
 export const SERVER_BUNDLE = resolve(__dirname, '../../../dist/server.mjs');
 export const TEST_ADMIN_TOKEN = 'test-super-admin-token-0123456789abcdef';
@@ -78,15 +79,30 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+let memoryDatabases = 0;
+
+/**
+ * With CRON_OPS_TEST_POSTGRES_URL set (the suite's PostgreSQL pass), a store argument becomes a database:
+ * `--data DIR` the database named after DIR (restarts find their data), `--memory` a fresh one.
+ */
+async function storeEnv(args: string[]): Promise<Record<string, string>> {
+  const base = process.env[TEST_DATABASE_ENV];
+  if (!base) return {};
+  const dataIndex = args.indexOf('--data');
+  const key = dataIndex >= 0 ? args[dataIndex + 1] : `memory-${process.pid}-${Date.now()}-${memoryDatabases++}`;
+  return { DATABASE_URL: await databaseFor(base, key) };
+}
+
 /** Runs the server bundle with arguments and resolves when it exits (for CLI commands and config errors). */
-export function runServerCommand(
+export async function runServerCommand(
   args: string[],
   env: Record<string, string | undefined> = {},
   timeoutMs = 30_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const store = await storeEnv(args);
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [SERVER_BUNDLE, ...args], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...env },
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...store, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -113,6 +129,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     // Inside a VS Code extension host process.execPath may be Electron: make it behave as Node.
     ELECTRON_RUN_AS_NODE: '1',
     CRON_SECRET: TEST_CRON_SECRET,
+    ...(await storeEnv(args)),
     ...(options.adminToken === false ? {} : { CRON_OPS_ADMIN_TOKEN: TEST_ADMIN_TOKEN }),
     ...options.env,
   };
