@@ -18,6 +18,7 @@ import type { Db } from './store/db';
 import { ExecutionStore } from './store/executionStore';
 import { LogStore } from './store/logStore';
 import { migrate } from './store/migrations';
+import { RunnerStore } from './store/runnerStore';
 import { ScheduleStore } from './store/scheduleStore';
 import { TokenStore } from './store/tokenStore';
 
@@ -79,11 +80,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
     events,
     log,
     recordPid: (id, pid) => executions.recordPid(id, pid),
-    finish: (id, finish, dropped) => service!.finish(id, finish, dropped),
+    finish: (id, finish) => service!.finish(id, finish),
+    runEnded: (id, finish, dropped) => service!.runEnded(id, finish, dropped),
   });
-  const runsHere = (cron: { runOn: string[] }) => cron.runOn.length === 0 || cron.runOn.includes(runnerId);
-  const scheduler = new Scheduler(config.crons, await schedules.pausedCrons(), (cron, tickAt) => service!.runScheduled(cron, tickAt), log, runsHere);
-  service = new CronService(config, executions, schedules, runner, scheduler, events, log, runnerId);
+  const scheduler = new Scheduler(config.crons, await schedules.pausedCrons(), (cron, tickAt) => service!.runScheduled(cron, tickAt), log, (cron) => service!.runsHere(cron));
+  const runners = new RunnerStore(db);
+  service = new CronService(config, executions, schedules, runner, scheduler, events, log, runnerId, runners);
+  await runners.heartbeat(runnerId, hostname(), version, true);
+  const heartbeat = setInterval(() => runners.heartbeat(runnerId, hostname(), version).catch((error) => log.debug('Heartbeat not stored', { error: errorText(error) })), 10_000);
+  heartbeat.unref();
   const sse = new SseHub(events, logs);
   await startChangeFeed({
     db,
@@ -95,6 +100,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     isLocalRun: (id) => runner.isLive(id),
     isFollowed: (id) => sse.isFollowed(id),
     endedElsewhere: (execution) => runner.kill(execution.id),
+    started: (execution) => void service!.adopt(execution).catch((error) => log.warn(`Could not take over ${execution.id}`, { error: errorText(error) })),
     pausedChanged: (paused) => scheduler.syncPaused(paused),
     statsMayHaveChanged: () => void service!.publishStats(),
   });
@@ -144,6 +150,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       scheduler.stop();
       retention.stop();
       clearInterval(statsTimer);
+      clearInterval(heartbeat);
       sse.close();
       await http.close().catch((error) => log.warn('HTTP close', { error: errorText(error) }));
       await runner.shutdown({ status: 'failed', errorMessage: 'Interrupted: server stopped while the run was in progress' });

@@ -21,6 +21,8 @@ export interface ChangeFeedDeps {
   isLocalRun(executionId: string): boolean;
   isFollowed(executionId: string): boolean;
   endedElsewhere(execution: Execution): void;
+  /** A run started (here, elsewhere, or handed to this runner). */
+  started(execution: Execution): void;
   pausedChanged(paused: Set<string>): void;
   statsMayHaveChanged(): void;
 }
@@ -38,8 +40,10 @@ export async function startChangeFeed(deps: ChangeFeedDeps): Promise<void> {
     const message = JSON.parse(payload) as { op: 'INSERT' | 'UPDATE'; row?: Parameters<ExecutionStore['toExecution']>[0]; id?: string };
     const execution = message.row ? deps.executions.toExecution(message.row) : await deps.executions.get(message.id!);
     if (!execution) return;
-    if (message.op === 'INSERT') events.publish('execution.started', { execution });
-    else if (execution.status !== 'running') {
+    if (message.op === 'INSERT') {
+      events.publish('execution.started', { execution });
+      deps.started(execution);
+    } else if (execution.status !== 'running') {
       events.publish('execution.finished', { execution });
       deps.endedElsewhere(execution);
       logSeqs.delete(execution.id);

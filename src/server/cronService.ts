@@ -1,15 +1,20 @@
 // What the API and the scheduler ask of the backend: start, end and describe executions, pause schedules.
 // Every outcome is announced on the event bus; the routes only translate to HTTP.
+import { randomUUID } from 'node:crypto';
 import type { Cron, Execution, ParamValue, Stats } from '../shared/api';
 import { paramValueProblem, type CronDefinition, type ServerConfig } from './config';
 import type { EventBus } from './eventBus';
 import { errorText, type Logger } from './logger';
+import { withRetry } from './retry';
 import type { Runner } from './runner';
 import type { Scheduler } from './scheduler';
 import type { ExecutionStore, Finish, StartOutcome } from './store/executionStore';
+import type { RunnerStore } from './store/runnerStore';
 import type { ScheduleStore } from './store/scheduleStore';
 
 export class BadRequestError extends Error {}
+
+export type TriggerOutcome = StartOutcome | { kind: 'noRunner'; runOn: string[] };
 
 export type EndOutcome =
   | { kind: 'ended'; execution: Execution }
@@ -19,6 +24,8 @@ export type EndOutcome =
 export class CronService {
   private readonly byName: Map<string, CronDefinition>;
   private lastStats = '';
+  /** Executions this instance inserted to run itself: the store's notification of them is not a hand-over. */
+  private readonly ownIds = new Set<string>();
 
   constructor(
     private readonly config: ServerConfig,
@@ -29,6 +36,7 @@ export class CronService {
     private readonly events: EventBus,
     private readonly log: Logger,
     readonly runnerId: string,
+    private readonly runners: RunnerStore,
   ) {
     this.byName = new Map(config.crons.map((cron) => [cron.name, cron]));
   }
@@ -60,33 +68,73 @@ export class CronService {
     return params;
   }
 
-  async trigger(cron: CronDefinition, params: Record<string, ParamValue>, actor: string): Promise<StartOutcome> {
-    const outcome = await this.executions.startManual(
-      { cronName: cron.name, triggerType: 'manual', triggeredBy: actor, params, runnerId: this.runnerId },
-      this.config.rateLimits,
-    );
-    if (outcome.kind === 'started') this.launch(outcome.execution, cron);
+  runsHere(cron: CronDefinition): boolean {
+    return cron.runOn.length === 0 || cron.runOn.includes(this.runnerId);
+  }
+
+  /** A manual run: here, or handed to a live runner the cron is pinned to (runOn). */
+  async trigger(cron: CronDefinition, params: Record<string, ParamValue>, actor: string): Promise<TriggerOutcome> {
+    let runnerId = this.runnerId;
+    if (!this.runsHere(cron)) {
+      const alive = await this.runners.alive(cron.runOn);
+      if (alive.length === 0) return { kind: 'noRunner', runOn: cron.runOn };
+      runnerId = alive[Math.floor(Math.random() * alive.length)];
+    }
+    const id = this.claimId(runnerId);
+    const outcome = await this.executions.startManual({ id, cronName: cron.name, triggerType: 'manual', triggeredBy: actor, params, runnerId }, this.config.rateLimits);
+    this.settle(id, outcome, cron);
     return outcome;
+  }
+
+  private claimId(runnerId: string): string {
+    const id = randomUUID();
+    if (runnerId === this.runnerId) this.ownIds.add(id);
+    return id;
+  }
+
+  /** Launches what was inserted to run here; forgets the id otherwise. */
+  private settle(id: string, outcome: StartOutcome, cron: CronDefinition): void {
+    if (outcome.kind === 'started' && this.ownIds.has(id)) this.launch(outcome.execution, cron);
+    else this.ownIds.delete(id);
+  }
+
+  /** The store announced a run assigned to this runner by another instance: run it. */
+  async adopt(announced: Execution): Promise<void> {
+    if (announced.status !== 'running' || announced.runnerId !== this.runnerId || this.ownIds.has(announced.id)) return;
+    // The notification is a snapshot: a quick run of our own may have ended since. Only a live row is adopted.
+    const execution = await this.executions.get(announced.id);
+    if (!execution || execution.status !== 'running' || this.ownIds.has(execution.id) || this.runner.isLive(execution.id)) return;
+    const cron = this.cron(execution.cronName);
+    if (!cron) {
+      await this.finish(execution.id, { status: 'failed', errorMessage: `Runner ${this.runnerId} has no cron named ${execution.cronName} in its config` });
+      return;
+    }
+    this.ownIds.add(execution.id);
+    this.log.info(`Running ${cron.name} handed over by another instance`, { executionId: execution.id });
+    this.launch(execution, cron);
   }
 
   /** A scheduler tick: claimed once across instances, skipped (and logged) while a run is still going. */
   async runScheduled(cron: CronDefinition, tickAt: Date): Promise<void> {
     if (this.scheduler.isPaused(cron.name)) return;
-    if (!(await this.schedules.claimTick(cron.name, tickAt, this.runnerId))) return;
-    const outcome = await this.executions.startUnguarded({ cronName: cron.name, triggerType: 'scheduled', triggeredBy: 'scheduler', params: this.resolveParams(cron, {}), runnerId: this.runnerId });
+    const retry = { what: `Scheduled run of ${cron.name} at ${tickAt.toISOString()}`, log: this.log, maxTotalMs: 30_000 };
+    if (!(await withRetry(() => this.schedules.claimTick(cron.name, tickAt, this.runnerId), retry))) return;
+    const id = this.claimId(this.runnerId);
+    const outcome = await withRetry(
+      () => this.executions.startUnguarded({ id, cronName: cron.name, triggerType: 'scheduled', triggeredBy: 'scheduler', params: this.resolveParams(cron, {}), runnerId: this.runnerId }),
+      retry,
+    );
+    this.settle(id, outcome, cron);
     if (outcome.kind === 'running') {
       this.log.warn(`[Scheduler] Skipped ${cron.name} at ${tickAt.toISOString()}: the previous run ${outcome.runningExecutionId} is still running`);
       return;
     }
-    if (outcome.kind === 'started') {
-      this.log.info(`[Scheduler] Cron ${cron.name} started`, { executionId: outcome.execution.id });
-      this.launch(outcome.execution, cron);
-    }
+    if (outcome.kind === 'started') this.log.info(`[Scheduler] Cron ${cron.name} started`, { executionId: outcome.execution.id });
   }
 
   /** An external script reports that it started (it runs elsewhere: the server never ends it). */
   async externalStart(cron: CronDefinition, params: Record<string, ParamValue>, actor: string): Promise<StartOutcome> {
-    const outcome = await this.executions.startUnguarded({ cronName: cron.name, triggerType: 'external', triggeredBy: actor, params, runnerId: null });
+    const outcome = await this.executions.startUnguarded({ id: randomUUID(), cronName: cron.name, triggerType: 'external', triggeredBy: actor, params, runnerId: null });
     return outcome;
   }
 
@@ -94,7 +142,7 @@ export class CronService {
     try {
       this.runner.start(execution, cron);
     } catch (error) {
-      void this.finish(execution.id, { status: 'failed', errorMessage: `Cannot start ${cron.command[0]}: ${errorText(error)}` });
+      void this.runEnded(execution.id, { status: 'failed', errorMessage: `Cannot start ${cron.command[0]}: ${errorText(error)}` }, 0);
     }
   }
 
@@ -107,6 +155,15 @@ export class CronService {
       this.log.info(`Cron ${execution.cronName} ${execution.status}`, { executionId: id, durationMs: execution.durationMs, error: execution.errorMessage ?? undefined });
     }
     return execution;
+  }
+
+  /** The runner's report that a process ended: recorded even if the store is down for a while. */
+  async runEnded(id: string, finish: Finish, droppedLines: number): Promise<void> {
+    try {
+      await withRetry(() => this.finish(id, finish, droppedLines), { what: `Recording the end of ${id}`, log: this.log });
+    } finally {
+      this.ownIds.delete(id);
+    }
   }
 
   /** Cancel (status cancelled) or mark failed: written first, then the process, if ours and alive, is ended. */

@@ -186,6 +186,9 @@ async function serve(args: string[]): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+// A stray rejection (a store call during an outage) is logged; the server keeps serving.
+process.on('unhandledRejection', (reason) => log.error('Unhandled rejection', { error: errorText(reason) }));
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === 'token') await tokenCommand(args.slice(1));

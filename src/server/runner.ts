@@ -8,6 +8,7 @@ import type { Execution, LogLine, LogStream } from '../shared/api';
 import type { CronDefinition } from './config';
 import type { EventBus } from './eventBus';
 import { errorText, type Logger } from './logger';
+import { withRetry } from './retry';
 import type { Finish } from './store/executionStore';
 import type { LogStore } from './store/logStore';
 
@@ -21,8 +22,10 @@ export interface RunnerOptions {
   events: EventBus;
   log: Logger;
   recordPid(executionId: string, pid: number): Promise<void>;
-  /** Writes the terminal status (first outcome wins) and announces it. */
-  finish(id: string, finish: Finish, droppedLines: number): Promise<unknown>;
+  /** Writes the terminal status (first outcome wins). */
+  finish(id: string, finish: Finish): Promise<unknown>;
+  /** Records how the process ended, retrying while the store is unreachable. */
+  runEnded(id: string, finish: Finish, droppedLines: number): Promise<void>;
 }
 
 interface LiveRun {
@@ -68,6 +71,7 @@ export class Runner {
     const stderrTail: string[] = [];
     let flushing: Promise<void> = Promise.resolve();
     let flushTimer: NodeJS.Timeout | undefined;
+    let storeDown = false;
     const flush = () => {
       if (flushTimer) clearTimeout(flushTimer);
       flushTimer = undefined;
@@ -79,8 +83,13 @@ export class Runner {
           await options.logs.append(execution.id, batch);
           options.events.publishLog({ executionId: execution.id, lines: batch });
         } catch (error) {
-          options.log.error(`Could not store ${batch.length} log lines`, { executionId: execution.id, error: errorText(error) });
+          // Keep the lines and try again: the store may be back in a moment.
+          if (!storeDown) options.log.warn(`Could not store ${batch.length} log lines: keeping them to retry`, { executionId: execution.id, error: errorText(error) });
+          storeDown = true;
+          pending = batch.concat(pending);
+          return;
         }
+        storeDown = false;
       });
       return flushing;
     };
@@ -126,11 +135,17 @@ export class Runner {
       if (dropped > 0) {
         pending.push({ seq: ++seq, at: new Date().toISOString(), stream: 'stderr', line: `[cron-ops] log cap of ${options.maxLogLines} lines reached: ${dropped} more lines were not stored` });
       }
-      await flush();
+      await withRetry(
+        async () => {
+          await flush();
+          if (pending.length > 0) throw new Error('log lines not stored yet');
+        },
+        { what: `Storing the last log lines of ${execution.id}`, log: options.log },
+      ).catch(() => options.log.error(`Gave up storing ${pending.length} log lines`, { executionId: execution.id }));
       const outcome = describeExit(child, spawnError, program, stderrTail);
       options.log.info(`Exit code: ${child.exitCode ?? child.signalCode ?? 'none'}`, { cronName: cron.name, executionId: execution.id });
       try {
-        await options.finish(execution.id, outcome, dropped);
+        await options.runEnded(execution.id, outcome, dropped);
       } catch (error) {
         options.log.error(`Could not record the end of ${cron.name}`, { executionId: execution.id, error: errorText(error) });
       }
@@ -142,8 +157,11 @@ export class Runner {
   async stop(executionId: string, finish: Finish): Promise<void> {
     const run = this.live.get(executionId);
     if (!run) return;
-    await this.options.finish(executionId, finish, 0);
-    this.kill(run);
+    try {
+      await this.options.finish(executionId, finish);
+    } finally {
+      this.kill(run);
+    }
   }
 
   /** Ends the process group: SIGTERM, then SIGKILL after the grace period. */

@@ -43,7 +43,7 @@ export function installErrorHandling(app: FastifyInstance, log: Logger): void {
       return reply.code(error.statusCode).send(errorReply(error.message));
     }
     log.error(`${request.method} ${request.url} failed`, { error: errorText(error), stack: error.stack });
-    const unavailable = /connect|ECONNREFUSED|terminat|closed/i.test(error.message);
+    const unavailable = /connect|ECONNREFUSED|ECONNRESET|terminat|closed|timeout|shutting down/i.test(error.message);
     return reply
       .code(unavailable ? 503 : 500)
       .send(errorReply(unavailable ? 'The store is unavailable: retry in a few seconds; the server log says why.' : `Internal error: ${error.message}. The server log has the details.`));

@@ -14,11 +14,11 @@ import {
   type TriggerReply,
 } from '../../shared/api';
 import { allowed, type Authenticator, type Caller, type Permission } from '../auth';
-import { BadRequestError, type CronService, type EndOutcome } from '../cronService';
+import { BadRequestError, type CronService, type EndOutcome, type TriggerOutcome } from '../cronService';
 import type { CronDefinition } from '../config';
 import type { Logger } from '../logger';
 import type { AuditStore } from '../store/auditStore';
-import type { ExecutionStore, StartOutcome } from '../store/executionStore';
+import type { ExecutionStore } from '../store/executionStore';
 import type { LogStore } from '../store/logStore';
 import { errorReply, HttpError, installErrorHandling } from './errors';
 import type { SseHub } from './sseHub';
@@ -94,9 +94,13 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     return cron;
   };
 
-  app.get('/health', { config: { permission: 'public' } }, async (): Promise<HealthReply> => {
-    await executions.counts24h();
-    return { status: 'ok', version: deps.version, store: deps.storeKind, runnerId: service.runnerId, uptimeS: Math.round((Date.now() - deps.startedAt) / 1000) };
+  app.get('/health', { config: { permission: 'public' } }, async (_request, reply): Promise<HealthReply> => {
+    const storeOk = await executions.counts24h().then(
+      () => true,
+      () => false,
+    );
+    reply.code(storeOk ? 200 : 503);
+    return { status: storeOk ? 'ok' : 'degraded', version: deps.version, store: deps.storeKind, runnerId: service.runnerId, uptimeS: Math.round((Date.now() - deps.startedAt) / 1000) };
   });
 
   app.get('/api/admin/crons', { config: { permission: 'read' } }, async () => ({ crons: await service.crons() }));
@@ -181,8 +185,10 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     },
   );
 
-  const answerStart = async (request: FastifyRequest, reply: FastifyReply, cron: CronDefinition, outcome: StartOutcome, action: string) => {
+  const answerStart = async (request: FastifyRequest, reply: FastifyReply, cron: CronDefinition, outcome: TriggerOutcome, action: string) => {
     switch (outcome.kind) {
+      case 'noRunner':
+        return refuse(request, reply, 503, action, cron.name, `No runner that ${cron.name} is pinned to (runOn: ${outcome.runOn.join(', ')}) is alive: start one of them, or change runOn.`, { cronName: cron.name });
       case 'running':
         log.warn(`[Manual Trigger] Cron ${cron.name} is already running (${outcome.runningExecutionId})`);
         return refuse(request, reply, 409, action, cron.name, ALREADY_RUNNING_ERROR, {

@@ -1,5 +1,4 @@
 // Queries on cron_executions: the guards, the terminal status written once, history, KPIs and timeline.
-import { randomUUID } from 'node:crypto';
 import type { Execution, ExecutionStatus, ParamValue, TimelineEntry, TriggerType } from '../../shared/api';
 import { isUniqueViolation, type Db, type Queryable } from './db';
 
@@ -25,6 +24,8 @@ const COLUMNS = `id, cron_name, status, trigger_type, triggered_by, params, star
 export type TimeoutLookup = (cronName: string) => number | undefined;
 
 export interface NewExecution {
+  /** Chosen by the caller, so it knows the run is its own before the store's notification arrives. */
+  id: string;
   cronName: string;
   triggerType: TriggerType;
   triggeredBy: string | null;
@@ -88,7 +89,7 @@ export class ExecutionStore {
     const rows = await tx.query<ExecutionRow>(
       `INSERT INTO cron_executions (id, cron_name, status, trigger_type, triggered_by, params, runner_id)
        VALUES ($1, $2, 'running', $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-      [randomUUID(), input.cronName, input.triggerType, input.triggeredBy, JSON.stringify(input.params), input.runnerId],
+      [input.id, input.cronName, input.triggerType, input.triggeredBy, JSON.stringify(input.params), input.runnerId],
     );
     return this.toExecution(rows[0]);
   }

@@ -74,6 +74,15 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         PRIMARY KEY (cron_name, tick_at)
       );
 
+      -- Runners alive (heartbeat): where a cron pinned with runOn can run.
+      CREATE TABLE runners (
+        runner_id text PRIMARY KEY,
+        host text NOT NULL,
+        version text NOT NULL,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        last_seen_at timestamptz NOT NULL DEFAULT now()
+      );
+
       -- A run ended by hand (the guide's UPDATE ... SET status = 'failed') still gets its duration.
       CREATE FUNCTION cron_executions_fill_end() RETURNS trigger AS $$
       BEGIN
