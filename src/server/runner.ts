@@ -130,6 +130,7 @@ export class Runner {
     }, cron.timeoutMs);
 
     void exited.then(async () => {
+      const endedAt = new Date();
       clearTimeout(timeoutTimer);
       if (run.killTimer) clearTimeout(run.killTimer);
       if (dropped > 0) {
@@ -142,7 +143,7 @@ export class Runner {
         },
         { what: `Storing the last log lines of ${execution.id}`, log: options.log },
       ).catch(() => options.log.error(`Gave up storing ${pending.length} log lines`, { executionId: execution.id }));
-      const outcome = describeExit(child, spawnError, program, stderrTail);
+      const outcome = { ...describeExit(child, spawnError, program, stderrTail), endedAt };
       options.log.info(`Exit code: ${child.exitCode ?? child.signalCode ?? 'none'}`, { cronName: cron.name, executionId: execution.id });
       try {
         await options.runEnded(execution.id, outcome, dropped);

@@ -42,8 +42,9 @@ export function installErrorHandling(app: FastifyInstance, log: Logger): void {
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send(errorReply(error.message));
     }
-    log.error(`${request.method} ${request.url} failed`, { error: errorText(error), stack: error.stack });
     const unavailable = /connect|ECONNREFUSED|ECONNRESET|terminat|closed|timeout|shutting down/i.test(error.message);
+    if (unavailable) log.warn(`${request.method} ${request.url}: store unavailable`, { error: errorText(error) });
+    else log.error(`${request.method} ${request.url} failed`, { error: errorText(error), stack: error.stack });
     return reply
       .code(unavailable ? 503 : 500)
       .send(errorReply(unavailable ? 'The store is unavailable: retry in a few seconds; the server log says why.' : `Internal error: ${error.message}. The server log has the details.`));

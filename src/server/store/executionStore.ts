@@ -42,6 +42,8 @@ export interface Finish {
   status: Exclude<ExecutionStatus, 'running'>;
   exitCode?: number | null;
   errorMessage?: string | null;
+  /** When it really ended, if earlier than now (a run that ended while the store was unreachable). */
+  endedAt?: Date;
 }
 
 export interface ListQuery {
@@ -153,10 +155,10 @@ export class ExecutionStore {
   async finish(id: string, finish: Finish): Promise<Execution | undefined> {
     const rows = await this.db.query<ExecutionRow>(
       `UPDATE cron_executions
-       SET status = $2, completed_at = now(), exit_code = $3, error_message = $4,
-           duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (now() - started_at)) * 1000)::int)
+       SET status = $2, completed_at = COALESCE($5::timestamptz, now()), exit_code = $3, error_message = $4,
+           duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (COALESCE($5::timestamptz, now()) - started_at)) * 1000)::int)
        WHERE id = $1 AND status = 'running' RETURNING ${COLUMNS}`,
-      [id, finish.status, finish.exitCode ?? null, finish.errorMessage ?? null],
+      [id, finish.status, finish.exitCode ?? null, finish.errorMessage ?? null, finish.endedAt?.toISOString() ?? null],
     );
     return rows[0] ? this.toExecution(rows[0]) : undefined;
   }
