@@ -1,11 +1,16 @@
 // Starts the real backend (dist/server.mjs) as a child process on a free loopback port, for every test tier.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { databaseFor, TEST_DATABASE_ENV } from './postgres';
 
-export const SERVER_BUNDLE = resolve(__dirname, '../../../dist/server.mjs');
+/** The repository root, found from wherever the bundled test file sits under out/. */
+export const REPO_ROOT = (() => {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'esbuild.mjs'))) return dir;
+  throw new Error(`cannot find the repository root above ${__dirname}`);
+})();
+export const SERVER_BUNDLE = join(REPO_ROOT, 'dist', 'server.mjs');
 export const TEST_ADMIN_TOKEN = 'test-super-admin-token-0123456789abcdef';
 export const TEST_CRON_SECRET = 'test-cron-secret-0123456789abcdef';
 
