@@ -4,6 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { Cron as CronJob } from 'croner';
 import cronstrue from 'cronstrue';
 import { CRON_NAME_PATTERN, type ParamSpec, type ParamValue } from '../shared/api';
+import { paramValueProblem } from '../shared/params';
 
 export interface CronDefinition {
   name: string;
@@ -169,25 +170,6 @@ function checkParams(check: Checker, value: Json, field: string): Record<string,
     result[name] = parsed;
   }
   return result;
-}
-
-/** The server's check of one param value against its spec (the extension mirrors it). */
-export function paramValueProblem(spec: ParamSpec, value: unknown): string | undefined {
-  switch (spec.type) {
-    case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return `must be an integer, got ${describe(value)}`;
-      if (spec.min !== undefined && value < spec.min) return `must be at least ${spec.min}, got ${value}`;
-      if (spec.max !== undefined && value > spec.max) return `must be at most ${spec.max}, got ${value}`;
-      return undefined;
-    case 'boolean':
-      return typeof value === 'boolean' ? undefined : `must be true or false, got ${describe(value)}`;
-    case 'string':
-      if (typeof value !== 'string') return `must be a string, got ${describe(value)}`;
-      if (spec.min !== undefined && value.length < spec.min) return `must be at least ${spec.min} characters long`;
-      if (spec.max !== undefined && value.length > spec.max) return `must be at most ${spec.max} characters long`;
-      if (spec.pattern !== undefined && !new RegExp(spec.pattern).test(value)) return `must match ${spec.pattern}, got ${describe(value)}`;
-      return undefined;
-  }
 }
 
 export function parseConfig(text: string, path: string): ServerConfig {

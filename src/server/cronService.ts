@@ -2,7 +2,8 @@
 // Every outcome is announced on the event bus; the routes only translate to HTTP.
 import { randomUUID } from 'node:crypto';
 import type { Cron, Execution, ParamValue, Stats } from '../shared/api';
-import { paramValueProblem, type CronDefinition, type ServerConfig } from './config';
+import { paramValueProblem } from '../shared/params';
+import type { CronDefinition, ServerConfig } from './config';
 import type { EventBus } from './eventBus';
 import { errorText, type Logger } from './logger';
 import { withRetry } from './retry';
