@@ -1,5 +1,5 @@
 // The cron-ops-server command: serve (default), or manage tokens. Parses arguments, starts, shuts down.
-import { homedir } from 'node:os';
+import { homedir, hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROLES, type Role } from '../shared/api';
@@ -7,6 +7,7 @@ import { buildApp, type App } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger, errorText } from './logger';
 import { openPglite, openPostgres, type Db } from './store/db';
+import { AuditStore } from './store/auditStore';
 import { migrate } from './store/migrations';
 import { TokenStore } from './store/tokenStore';
 
@@ -68,12 +69,15 @@ async function tokenCommand(args: string[]): Promise<void> {
   try {
     await migrate(db);
     const tokens = new TokenStore(db);
+    const audit = new AuditStore(db);
+    const actor = `cli:${userInfo().username}@${hostname()}`;
     switch (action) {
       case 'create': {
         if (!values.name) throw new UsageError('token create needs --name NAME');
         if (!ROLES.includes(values.role as Role)) throw new UsageError(`token create needs --role ${ROLES.join('|')}`);
         if (await tokens.exists(values.name)) throw new UsageError(`A token named "${values.name}" exists already: choose another name, or revoke it first.`);
         const token = await tokens.create(values.name, values.role as Role);
+        await audit.record({ actor, role: null, action: 'token.create', target: values.name, details: { role: values.role } });
         process.stdout.write(`Created ${values.role} token "${values.name}". It is shown once; keep it safe:\n${token}\n`);
         return;
       }
@@ -89,6 +93,7 @@ async function tokenCommand(args: string[]): Promise<void> {
         const name = target ?? values.name;
         if (!name) throw new UsageError('token revoke needs the token name');
         if (!(await tokens.revoke(name))) throw new UsageError(`No active token named "${name}" (see \`cron-ops-server token list\`).`);
+        await audit.record({ actor, role: null, action: 'token.revoke', target: name });
         process.stdout.write(`Revoked token "${name}".\n`);
         return;
       }
@@ -132,6 +137,7 @@ async function serve(args: string[]): Promise<void> {
     throw error;
   }
   const firstToken = !process.env.CRON_OPS_ADMIN_TOKEN && (await app.tokens.count()) === 0 ? await app.tokens.create('initial-super-admin', 'super-admin') : undefined;
+  if (firstToken) await new AuditStore(db).record({ actor: 'server', role: null, action: 'token.create', target: 'initial-super-admin', details: { role: 'super-admin', reason: 'first start' } });
   let url: string;
   try {
     url = await app.listen(port, host);
