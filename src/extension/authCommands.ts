@@ -1,0 +1,106 @@
+// Sign In (a token into SecretStorage, checked against the server first), Sign Out, Check Connection.
+import * as vscode from 'vscode';
+import { ApiError, type ApiClient } from './apiClient';
+import { showFailure } from './errorNotifications';
+import type { Translate } from './format';
+import type { Logger } from './logger';
+import type { CronOpsState } from './state';
+import type { TokenStore } from './tokenStore';
+
+const t: Translate = (message, ...args) => vscode.l10n.t(message, ...args);
+
+/** What Check Connection found; the command returns it (tests read it) and shows `message`. */
+export interface ConnectionReport {
+  ok: boolean;
+  /** 'down': no reply; 'degraded': the store is unavailable; 'token': refused or missing token. */
+  problem?: 'down' | 'degraded' | 'token' | 'other';
+  message: string;
+}
+
+export function registerAuthCommands(context: vscode.ExtensionContext, deps: { client: ApiClient; state: CronOpsState; tokens: TokenStore; log: Logger }): void {
+  const { client, state, tokens } = deps;
+  const log = deps.log.child('Auth');
+
+  const signIn = async (given?: unknown): Promise<boolean> => {
+    const token =
+      typeof given === 'string'
+        ? given.trim()
+        : (
+            await vscode.window.showInputBox({
+              title: t('Cron Ops: Sign In to {0}', client.baseUrl),
+              prompt: t('Paste an API token. Create one on the server with: cron-ops-server token create --name NAME --role admin'),
+              password: true,
+              ignoreFocusOut: true,
+              validateInput: (value) => (/^\S{8,}$/.test(value.trim()) ? undefined : t('A token is at least 8 characters, without spaces.')),
+            })
+          )?.trim();
+    if (!token) return false;
+    try {
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Checking the token with {0}…', client.baseUrl) }, () => client.crons({ token }));
+    } catch (error) {
+      if (error instanceof ApiError && error.isUnreachable) {
+        // Keep it: the server may just be stopped; the view says so and recovers when it is back.
+        await tokens.set(token);
+        await state.restart();
+        log.warn('Token stored without a check: the server did not answer', error);
+        showFailure(error, log, 'Sign in check');
+        return true;
+      }
+      showFailure(error, log, 'Sign in');
+      return false;
+    }
+    await tokens.set(token);
+    log.info(`Signed in to ${client.baseUrl}`);
+    await state.restart();
+    void vscode.window.showInformationMessage(t('Signed in to Cron Ops at {0}.', client.baseUrl));
+    return true;
+  };
+
+  const signOut = async (): Promise<void> => {
+    await tokens.clear();
+    log.info('Signed out: token removed from SecretStorage');
+    await state.restart();
+    void vscode.window.showInformationMessage(t('Signed out of Cron Ops: the token was removed from this machine.'));
+  };
+
+  const check = async (): Promise<ConnectionReport> => {
+    const url = client.baseUrl;
+    try {
+      const health = await client.health();
+      if (health.status !== 'ok') return { ok: false, problem: 'degraded', message: t('The server at {0} is up but its store is unavailable: check its log and its database, then retry.', url) };
+      if (!(await tokens.get())) return { ok: false, problem: 'token', message: t('The server at {0} is up (version {1}), but you are not signed in: run "Cron Ops: Sign In".', url, health.version) };
+      const { crons } = await client.crons();
+      await state.refresh();
+      return { ok: true, message: t('Connected to {0}: server {1}, store {2}, {3} crons; live updates {4}.', url, health.version, health.store, crons.length, state.connection === 'connected' ? t('on') : t('reconnecting')) };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof ApiError) {
+        if (error.isUnreachable) return { ok: false, problem: 'down', message };
+        if (error.isAuthFailure) return { ok: false, problem: 'token', message };
+      }
+      return { ok: false, problem: 'other', message };
+    }
+  };
+
+  const checkConnection = async (): Promise<ConnectionReport> => {
+    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Checking the connection to {0}…', client.baseUrl) }, check);
+    log.info(`Check connection: ${report.message}`);
+    if (report.ok) void vscode.window.showInformationMessage(report.message);
+    else {
+      const signInAction = t('Sign In');
+      const settingsAction = t('Open Settings');
+      const actions = report.problem === 'token' ? [signInAction] : report.problem === 'down' ? [settingsAction] : [];
+      void vscode.window.showErrorMessage(report.message, ...actions).then((picked) => {
+        if (picked === signInAction) void vscode.commands.executeCommand('cronOps.signIn');
+        if (picked === settingsAction) void vscode.commands.executeCommand('workbench.action.openSettings', 'cronOps.serverUrl');
+      });
+    }
+    return report;
+  };
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('cronOps.signIn', signIn),
+    vscode.commands.registerCommand('cronOps.signOut', signOut),
+    vscode.commands.registerCommand('cronOps.checkConnection', checkConnection),
+  );
+}

@@ -1,0 +1,93 @@
+// Cancel Execution (ends a live run) and Mark Stuck Execution as Failed (ends a run past its timeout
+// whose process may be gone): both confirm, call the API and apply the reply at once.
+import * as vscode from 'vscode';
+import { MANUAL_FAILURE_REASON, type Execution } from '../shared/api';
+import type { ApiClient } from './apiClient';
+import { showFailure } from './errorNotifications';
+import { executionDuration, formatDuration, type Translate } from './format';
+import type { Logger } from './logger';
+import { resolveExecution } from './pickers';
+import type { Settings } from './settings';
+import type { CronOpsState } from './state';
+import { isStuck } from './stateReducer';
+
+const t: Translate = (message, ...args) => vscode.l10n.t(message, ...args);
+
+async function runningExecutions(client: ApiClient): Promise<Execution[]> {
+  return (await client.executions({ status: 'running', limit: 1000 })).executions;
+}
+
+export function registerExecutionCommands(context: vscode.ExtensionContext, deps: { client: ApiClient; state: CronOpsState; settings: Settings; log: Logger }): void {
+  const { client, state, settings } = deps;
+  const log = deps.log.child('Executions');
+
+  const confirm = async (question: string, detail: string, action: string): Promise<boolean> => {
+    if (!settings.confirmBeforeTrigger) return true;
+    return (await vscode.window.showWarningMessage(question, { modal: true, detail }, action)) === action;
+  };
+
+  const cancel = async (arg?: unknown): Promise<Execution | undefined> => {
+    try {
+      const execution = await resolveExecution(arg, state, client, {
+        candidates: () => runningExecutions(client),
+        placeHolder: t('Cancel which running execution?'),
+        empty: t('No execution is running.'),
+        fromCron: (cron) => cron.runningExecution,
+      });
+      if (!execution) return undefined;
+      if (execution.status !== 'running') {
+        void vscode.window.showInformationMessage(t('{0} is no longer running (status {1}): nothing to cancel.', execution.cronName, execution.status));
+        return undefined;
+      }
+      const elapsed = formatDuration(executionDuration(execution, Date.now()) ?? 0);
+      const action = t('Cancel Execution');
+      if (!(await confirm(t('Cancel {0} (running for {1})?', execution.cronName, elapsed), t('Its process gets SIGTERM, then SIGKILL after a grace period; the run is recorded as cancelled.'), action))) return undefined;
+      const ended = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Cancelling {0}…', execution.cronName) }, () => client.cancel(execution.id));
+      state.applyExecution(ended);
+      log.info(`Cancelled ${ended.cronName} ${ended.id}`);
+      void vscode.window.showInformationMessage(t('{0} cancelled.', ended.cronName));
+      return ended;
+    } catch (error) {
+      showFailure(error, log, 'Cancel');
+      return undefined;
+    }
+  };
+
+  const markFailed = async (arg?: unknown): Promise<Execution | undefined> => {
+    try {
+      const now = Date.now();
+      const stuckOf = (execution: Execution) => isStuck(execution, state.cron(execution.cronName)?.timeoutMs ?? Number.POSITIVE_INFINITY, now);
+      const execution = await resolveExecution(arg, state, client, {
+        candidates: async () => (await runningExecutions(client)).filter(stuckOf),
+        placeHolder: t('Mark which stuck execution as failed?'),
+        empty: t('No execution is running past its timeout.'),
+        fromCron: (cron) => cron.runningExecution,
+      });
+      if (!execution) return undefined;
+      if (execution.status !== 'running') {
+        void vscode.window.showInformationMessage(t('{0} is no longer running (status {1}): nothing to mark.', execution.cronName, execution.status));
+        return undefined;
+      }
+      if (!stuckOf(execution)) {
+        const cancelAction = t('Cancel Execution');
+        void vscode.window
+          .showWarningMessage(t('{0} is still within its timeout: only a stuck run can be marked as failed. Cancel it instead?', execution.cronName), cancelAction)
+          .then((picked) => picked === cancelAction && vscode.commands.executeCommand('cronOps.cancelExecution', execution.id));
+        return undefined;
+      }
+      const action = t('Mark as Failed');
+      const elapsed = formatDuration(executionDuration(execution, now) ?? 0);
+      if (!(await confirm(t('Mark {0} as failed (running for {1})?', execution.cronName, elapsed), t('The run is recorded as failed with "{0}"; its process, if still alive, is ended.', MANUAL_FAILURE_REASON), action))) return undefined;
+      const ended = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Marking {0} as failed…', execution.cronName) }, () => client.markFailed(execution.id));
+      state.applyExecution(ended);
+      log.info(`Marked ${ended.cronName} ${ended.id} as failed`);
+      void vscode.window.showInformationMessage(t('{0} marked as failed.', ended.cronName));
+      return ended;
+    } catch (error) {
+      showFailure(error, log, 'Mark as Failed');
+      return undefined;
+    }
+  };
+
+  context.subscriptions.push(vscode.commands.registerCommand('cronOps.cancelExecution', cancel), vscode.commands.registerCommand('cronOps.markFailed', markFailed));
+}

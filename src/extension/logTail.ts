@@ -1,0 +1,205 @@
+// Show Logs: tails an execution's lines into an output channel until it ends, then says how it ended.
+// Lines come from GET …/logs?after=SEQ, polled with backoff (300 ms growing to 2 s while nothing arrives)
+// and woken at once by the run's execution.finished event; one SSE connection serves the whole window.
+import * as vscode from 'vscode';
+import type { Execution, LogLine } from '../shared/api';
+import { ApiError, type ApiClient } from './apiClient';
+import { showFailure } from './errorNotifications';
+import { formatDuration, formatLogLine, statusLabel, type Translate } from './format';
+import type { Logger } from './logger';
+import { resolveExecution } from './pickers';
+import type { CronOpsState } from './state';
+
+const t: Translate = (message, ...args) => vscode.l10n.t(message, ...args);
+
+const PAGE = 1000;
+const FIRST_DELAY_MS = 300;
+const MAX_DELAY_MS = 2000;
+const MAX_OUTAGE_DELAY_MS = 10_000;
+/** Output channels kept for past executions; older ones are disposed. */
+const MAX_CHANNELS = 5;
+
+export class LogTail implements vscode.Disposable {
+  readonly lines: LogLine[] = [];
+  private text = '';
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private ended: Execution | undefined;
+  /** Resolves with the execution once it has ended and every line has been written. */
+  readonly finished: Promise<Execution | undefined>;
+
+  constructor(
+    readonly executionId: string,
+    private readonly channel: vscode.OutputChannel,
+    private readonly client: ApiClient,
+    private readonly log: Logger,
+    header: Execution,
+  ) {
+    this.append(t('── {0} · execution {1} · started {2} · {3}{4} ──', header.cronName, header.id, new Date(header.startedAt).toLocaleString(vscode.env.language), header.triggerType, header.triggeredBy ? ` (${header.triggeredBy})` : ''));
+    this.finished = this.run();
+  }
+
+  /** Everything written to the channel so far (tests compare it with the server's lines). */
+  get content(): string {
+    return this.text;
+  }
+
+  get isLive(): boolean {
+    return !this.stopped && this.ended === undefined;
+  }
+
+  show(): void {
+    this.channel.show(true);
+  }
+
+  /** The run ended (event): fetch what is left now rather than after the current delay. */
+  poke(): void {
+    this.wake?.();
+  }
+
+  private append(line: string): void {
+    this.text += line + '\n';
+    this.channel.appendLine(line);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async run(): Promise<Execution | undefined> {
+    let after = 0;
+    let delay = FIRST_DELAY_MS;
+    let outage = false;
+    while (!this.stopped) {
+      try {
+        const reply = await this.client.logs(this.executionId, after, PAGE);
+        if (outage) this.append(t('… connection back, resuming.'));
+        outage = false;
+        for (const line of reply.lines) {
+          this.lines.push(line);
+          this.append(formatLogLine(line));
+        }
+        if (reply.lines.length) after = reply.lines[reply.lines.length - 1].seq;
+        if (reply.done) break;
+        if (reply.lines.length === PAGE) continue;
+        delay = reply.lines.length ? FIRST_DELAY_MS : Math.min(MAX_DELAY_MS, Math.round(delay * 1.5));
+      } catch (error) {
+        if (error instanceof ApiError && error.isUnreachable) {
+          if (!outage) this.append(t('… {0} Retrying.', error.message));
+          outage = true;
+          delay = Math.min(MAX_OUTAGE_DELAY_MS, delay * 2);
+        } else {
+          this.append(t('… stopped: {0}', error instanceof Error ? error.message : String(error)));
+          this.log.warn(`Log tail of ${this.executionId} stopped`, error);
+          this.stopped = true;
+          return undefined;
+        }
+      }
+      await this.sleep(delay);
+    }
+    if (this.stopped) return undefined;
+    try {
+      const execution = await this.client.execution(this.executionId);
+      this.ended = execution;
+      if (execution.logLinesDropped > 0) this.append(t('… {0} lines were dropped: the per-execution log cap was reached.', execution.logLinesDropped));
+      const duration = execution.durationMs !== null ? formatDuration(execution.durationMs) : '–';
+      const exit = execution.exitCode !== null ? t(', exit code {0}', execution.exitCode) : '';
+      const why = execution.errorMessage ? `: ${execution.errorMessage}` : '';
+      this.append(t('── {0} {1} in {2}{3}{4} ──', execution.cronName, statusLabel(execution.status, t), duration, exit, why));
+      return execution;
+    } catch (error) {
+      this.append(t('── ended ({0}) ──', error instanceof Error ? error.message : String(error)));
+      return undefined;
+    }
+  }
+
+  dispose(): void {
+    this.stopped = true;
+    this.wake?.();
+    this.channel.dispose();
+  }
+}
+
+export class LogTails implements vscode.Disposable {
+  private readonly tails = new Map<string, LogTail>();
+  private readonly subscription: vscode.Disposable;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly state: CronOpsState,
+    private readonly log: Logger,
+  ) {
+    this.subscription = state.onExecutionFinished((execution) => this.tails.get(execution.id)?.poke());
+  }
+
+  /** The tail of an execution if one was opened in this window. */
+  get(executionId: string): LogTail | undefined {
+    return this.tails.get(executionId);
+  }
+
+  /** Opens (or brings back) the logs of an execution; an ended one is read again in full. */
+  async open(executionId: string, preserveFocus = true): Promise<LogTail> {
+    const existing = this.tails.get(executionId);
+    if (existing?.isLive) {
+      existing.show();
+      return existing;
+    }
+    existing?.dispose();
+    this.tails.delete(executionId);
+    const execution = this.state.knownExecution(executionId) ?? (await this.client.execution(executionId));
+    const name = t('Cron Ops: {0} {1}', execution.cronName, new Date(execution.startedAt).toLocaleTimeString(vscode.env.language, { hour12: false }));
+    const channel = vscode.window.createOutputChannel(name, 'log');
+    const tail = new LogTail(executionId, channel, this.client, this.log, execution);
+    this.tails.set(executionId, tail);
+    channel.show(preserveFocus);
+    this.prune();
+    return tail;
+  }
+
+  private prune(): void {
+    const ended = [...this.tails.values()].filter((tail) => !tail.isLive);
+    while (this.tails.size > MAX_CHANNELS && ended.length) {
+      const oldest = ended.shift()!;
+      oldest.dispose();
+      this.tails.delete(oldest.executionId);
+    }
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    for (const tail of this.tails.values()) tail.dispose();
+    this.tails.clear();
+  }
+}
+
+/** Show Logs: from an execution id (dashboard), a tree node, or a pick among recent executions. */
+export function registerLogTails(context: vscode.ExtensionContext, deps: { client: ApiClient; state: CronOpsState; log: Logger }): LogTails {
+  const log = deps.log.child('Logs');
+  const tails = new LogTails(deps.client, deps.state, log);
+  context.subscriptions.push(
+    tails,
+    vscode.commands.registerCommand('cronOps.showLogs', async (arg?: unknown) => {
+      try {
+        const execution = await resolveExecution(arg, deps.state, deps.client, {
+          candidates: async () => (await deps.client.executions({ limit: 50 })).executions,
+          placeHolder: t('Show the logs of which execution?'),
+          empty: t('No execution to show yet: trigger a cron first.'),
+        });
+        if (!execution) return undefined;
+        log.info(`Showing logs of ${execution.cronName} ${execution.id}`);
+        return await tails.open(execution.id, false);
+      } catch (error) {
+        showFailure(error, log, 'Show Logs');
+        return undefined;
+      }
+    }),
+  );
+  return tails;
+}

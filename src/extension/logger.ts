@@ -1,0 +1,54 @@
+// The extension's one logger: the "Cron Ops" LogOutputChannel, written as "[Component] message".
+// Only a type comes from vscode, so the modules that log stay testable in plain Node.
+import type { LogOutputChannel } from 'vscode';
+
+/** What a module needs to log; the LogOutputChannel and unit-test fakes both fit. */
+export interface LogSink {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** A logger that prefixes `[component]` and appends an error's cause. */
+export class Logger implements LogSink {
+  constructor(
+    private readonly sink: LogSink,
+    private readonly component?: string,
+  ) {}
+
+  static forChannel(channel: LogOutputChannel): Logger {
+    return new Logger({
+      debug: (message) => channel.debug(message),
+      info: (message) => channel.info(message),
+      warn: (message) => channel.warn(message),
+      error: (message) => channel.error(message),
+    });
+  }
+
+  child(component: string): Logger {
+    return new Logger(this.sink, component);
+  }
+
+  private line(message: string, cause?: unknown): string {
+    const prefix = this.component ? `[${this.component}] ` : '';
+    const suffix = cause === undefined ? '' : `: ${cause instanceof Error ? cause.message : String(cause)}`;
+    return `${prefix}${message}${suffix}`;
+  }
+
+  debug(message: string): void {
+    this.sink.debug(this.line(message));
+  }
+
+  info(message: string): void {
+    this.sink.info(this.line(message));
+  }
+
+  warn(message: string, cause?: unknown): void {
+    this.sink.warn(this.line(message, cause));
+  }
+
+  error(message: string, cause?: unknown): void {
+    this.sink.error(this.line(message, cause));
+  }
+}

@@ -1,0 +1,54 @@
+// Typed access to the cronOps.* settings and one listener for their changes.
+import * as vscode from 'vscode';
+
+export const DEFAULT_SERVER_URL = 'http://127.0.0.1:9998';
+
+export type SettingName = 'serverUrl' | 'confirmBeforeTrigger' | 'refreshIntervalSeconds' | 'historyLimit';
+
+export class Settings implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ReadonlySet<SettingName>>();
+  /** Fires with the settings that changed. */
+  readonly onDidChange = this.changed.event;
+  private readonly listener: vscode.Disposable;
+
+  constructor() {
+    this.listener = vscode.workspace.onDidChangeConfiguration((event) => {
+      if (!event.affectsConfiguration('cronOps')) return;
+      const names = (['serverUrl', 'confirmBeforeTrigger', 'refreshIntervalSeconds', 'historyLimit'] as const).filter((name) =>
+        event.affectsConfiguration(`cronOps.${name}`),
+      );
+      if (names.length) this.changed.fire(new Set(names));
+    });
+  }
+
+  private get config(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration('cronOps');
+  }
+
+  /** The server's base URL, without a trailing slash. */
+  get serverUrl(): string {
+    const value = this.config.get<string>('serverUrl', DEFAULT_SERVER_URL).trim();
+    return (value || DEFAULT_SERVER_URL).replace(/\/+$/, '');
+  }
+
+  get confirmBeforeTrigger(): boolean {
+    return this.config.get<boolean>('confirmBeforeTrigger', true);
+  }
+
+  /** Seconds between full reloads (the event stream keeps things live in between); at least 5. */
+  get refreshIntervalSeconds(): number {
+    const value = this.config.get<number>('refreshIntervalSeconds', 30);
+    return Number.isFinite(value) ? Math.max(5, value) : 30;
+  }
+
+  /** Executions shown under each cron, 1 to 100. */
+  get historyLimit(): number {
+    const value = this.config.get<number>('historyLimit', 10);
+    return Number.isFinite(value) ? Math.min(100, Math.max(1, Math.round(value))) : 10;
+  }
+
+  dispose(): void {
+    this.listener.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,329 @@
+// The single store the views render from: crons, KPIs, recent executions and the connection, fed by the
+// API (on start, on reconnect, every refreshIntervalSeconds) and by the event stream in between.
+import * as vscode from 'vscode';
+import type { Cron, Execution, Stats } from '../shared/api';
+import type { ExecutionLogEvent } from '../shared/events';
+import { ApiError, type ApiClient } from './apiClient';
+import type { EventStream, StreamEvent, StreamStatus } from './eventStream';
+import type { Connection } from './format';
+import type { Logger } from './logger';
+import type { Settings } from './settings';
+import { applyExecution, diffCrons, endedBetween, markStuck, replaceCron, upsertHistory } from './stateReducer';
+import type { TokenStore } from './tokenStore';
+
+type ApiProblem = { kind: 'auth' | 'unreachable' | 'other'; message: string };
+
+const TICK_MS = 5000;
+
+export class CronOpsState implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Anything changed: crons, KPIs or the connection. */
+  readonly onDidChange = this.changed.event;
+  private readonly cronsChanged = new vscode.EventEmitter<readonly string[] | undefined>();
+  /** These crons changed (their row or their history); undefined: the list itself changed. */
+  readonly onDidChangeCrons = this.cronsChanged.event;
+  private readonly started = new vscode.EventEmitter<Execution>();
+  readonly onExecutionStarted = this.started.event;
+  private readonly finished = new vscode.EventEmitter<Execution>();
+  /** A run ended (from its event, or noticed by a reload when the event was missed). */
+  readonly onExecutionFinished = this.finished.event;
+  private readonly logLines = new vscode.EventEmitter<ExecutionLogEvent>();
+  readonly onExecutionLog = this.logLines.event;
+
+  private cronList: readonly Cron[] = [];
+  private currentStats: Stats | undefined;
+  private hasToken = false;
+  private loaded = false;
+  private apiProblem: ApiProblem | undefined;
+  private streamStatus: StreamStatus = { state: 'stopped' };
+  private readonly histories = new Map<string, Execution[]>();
+  private readonly historyLoads = new Map<string, Promise<Execution[]>>();
+  private refreshing: Promise<void> | undefined;
+  private refreshAgain = false;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly ticker: NodeJS.Timeout;
+  private readonly disposables: vscode.Disposable[] = [];
+  private lastConnection: Connection | undefined;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly stream: EventStream,
+    private readonly tokens: TokenStore,
+    private readonly settings: Settings,
+    private readonly log: Logger,
+  ) {
+    this.disposables.push(
+      stream.onEvent((event) => this.onStreamEvent(event)),
+      stream.onStatus((status) => this.onStreamStatus(status)),
+      tokens.onDidChange(() => void this.restart()),
+      settings.onDidChange((names) => {
+        if (names.has('serverUrl')) void this.restart();
+        if (names.has('refreshIntervalSeconds')) this.scheduleRefresh();
+        if (names.has('historyLimit')) {
+          this.histories.clear();
+          this.cronsChanged.fire(this.cronList.map((cron) => cron.name));
+        }
+      }),
+    );
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  get crons(): readonly Cron[] {
+    return this.cronList;
+  }
+
+  get stats(): Stats | undefined {
+    return this.currentStats;
+  }
+
+  get signedIn(): boolean {
+    return this.hasToken;
+  }
+
+  /** True once a reload has succeeded since the last sign-in or URL change. */
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  get connection(): Connection {
+    if (!this.hasToken) return 'signedOut';
+    if (this.apiProblem?.kind === 'auth') return 'signedOut';
+    if (this.streamStatus.state === 'waiting' && this.streamStatus.httpStatus === 401) return 'signedOut';
+    if (this.apiProblem?.kind === 'unreachable') return 'disconnected';
+    switch (this.streamStatus.state) {
+      case 'open':
+        return 'connected';
+      case 'waiting':
+        return 'disconnected';
+      case 'connecting':
+      case 'stopped':
+        return 'connecting';
+    }
+  }
+
+  /** What is wrong, as a sentence with the next step; undefined when all is well. */
+  get lastError(): string | undefined {
+    if (this.apiProblem) return this.apiProblem.message;
+    if (this.streamStatus.state === 'waiting') {
+      if (this.streamStatus.httpStatus === 401) return vscode.l10n.t('The server refused your token. Run "Cron Ops: Sign In" with a valid token.');
+      return vscode.l10n.t('Live updates from {0} are interrupted ({1}); reconnecting in {2} s.', this.client.baseUrl, this.streamStatus.error, Math.round(this.streamStatus.retryInMs / 1000));
+    }
+    return undefined;
+  }
+
+  cron(name: string): Cron | undefined {
+    return this.cronList.find((cron) => cron.name === name);
+  }
+
+  /** The recent executions of a cron if loaded (newest first). */
+  historyFor(name: string): readonly Execution[] | undefined {
+    return this.histories.get(name);
+  }
+
+  /** Loads a cron's recent executions once; events keep them current afterwards. */
+  loadHistory(name: string): Promise<Execution[]> {
+    const cached = this.histories.get(name);
+    if (cached) return Promise.resolve(cached);
+    let load = this.historyLoads.get(name);
+    if (!load) {
+      load = this.client
+        .executions({ cronName: name, limit: this.settings.historyLimit })
+        .then((reply) => {
+          this.histories.set(name, reply.executions);
+          return reply.executions;
+        })
+        .finally(() => this.historyLoads.delete(name));
+      this.historyLoads.set(name, load);
+    }
+    return load;
+  }
+
+  /** An execution this window knows of (running, last, or in a loaded history). */
+  knownExecution(id: string): Execution | undefined {
+    for (const cron of this.cronList) {
+      if (cron.runningExecution?.id === id) return cron.runningExecution;
+      if (cron.lastExecution?.id === id) return cron.lastExecution;
+    }
+    for (const history of this.histories.values()) {
+      const found = history.find((execution) => execution.id === id);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  /** Starts (or restarts after sign-in or a URL change): reload now and reconnect the stream. */
+  async restart(): Promise<void> {
+    this.loaded = false;
+    this.apiProblem = undefined;
+    this.histories.clear();
+    this.hasToken = (await this.tokens.get()) !== undefined;
+    this.stream.start({ resetLastEventId: true });
+    this.scheduleRefresh();
+    await this.refresh();
+  }
+
+  /** Reloads crons and KPIs from the API; concurrent calls share one reload (and one more if asked meanwhile). */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.refreshAgain = false;
+        await this.reload();
+      } while (this.refreshAgain);
+    })().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  /** Applies a reply that carries an execution (cancel, mark-failed) without waiting for its event. */
+  applyExecution(execution: Execution): void {
+    this.onExecution(execution);
+  }
+
+  /** Applies a pause or resume reply. */
+  applyCron(cron: Cron): void {
+    const before = this.cronList;
+    this.cronList = replaceCron(before, cron);
+    if (this.cronList !== before) this.emit([cron.name]);
+  }
+
+  private async reload(): Promise<void> {
+    const token = await this.tokens.get();
+    this.hasToken = token !== undefined;
+    if (!token) {
+      this.apiProblem = undefined;
+      this.setCrons([]);
+      this.currentStats = undefined;
+      this.emit(undefined);
+      return;
+    }
+    try {
+      const [crons, stats] = await Promise.all([this.client.crons(), this.client.stats()]);
+      const wasProblem = this.apiProblem;
+      this.apiProblem = undefined;
+      this.loaded = true;
+      this.currentStats = stats;
+      const before = this.cronList;
+      this.setCrons(markStuck(crons.crons, Date.now()).crons);
+      for (const execution of endedBetween(before, this.cronList)) this.announceFinished(execution);
+      if (wasProblem) this.log.info(`[State] Connected to ${this.client.baseUrl} again`);
+      // The API answers while the stream waits on a refused token or a dead server: try the stream now.
+      if (this.streamStatus.state === 'waiting' || this.streamStatus.state === 'stopped') this.stream.start();
+    } catch (error) {
+      const problem = classify(error);
+      if (problem.message !== this.apiProblem?.message) this.log.warn(`[State] Reload failed: ${problem.message}`);
+      this.apiProblem = problem;
+      if (problem.kind !== 'other') {
+        // Stale rows would pass for live ones: the welcome view says what is wrong and what to do instead.
+        this.setCrons([]);
+        this.currentStats = undefined;
+        this.histories.clear();
+      }
+    }
+    this.emit(undefined);
+  }
+
+  private setCrons(crons: readonly Cron[]): void {
+    const diff = diffCrons(this.cronList, crons);
+    this.cronList = crons;
+    if (diff.structural) this.cronsChanged.fire(undefined);
+    else if (diff.changed.length) this.cronsChanged.fire(diff.changed);
+  }
+
+  private emit(cronNames: readonly string[] | undefined): void {
+    if (cronNames !== undefined && cronNames.length) this.cronsChanged.fire(cronNames);
+    const connection = this.connection;
+    if (connection !== this.lastConnection) {
+      this.log.info(`[State] Connection: ${connection}${this.lastError ? ` (${this.lastError})` : ''}`);
+      this.lastConnection = connection;
+    }
+    this.changed.fire();
+  }
+
+  private onExecution(execution: Execution): void {
+    const result = applyExecution(this.cronList, execution);
+    if (!result.known) {
+      void this.refresh();
+      return;
+    }
+    this.cronList = result.crons;
+    const history = this.histories.get(execution.cronName);
+    if (history) this.histories.set(execution.cronName, upsertHistory(history, execution, this.settings.historyLimit));
+    this.emit([execution.cronName]);
+  }
+
+  private onStreamEvent(event: StreamEvent): void {
+    switch (event.name) {
+      case 'execution.started':
+        this.onExecution(event.data.execution);
+        this.started.fire(event.data.execution);
+        return;
+      case 'execution.finished':
+        this.onExecution(event.data.execution);
+        if (event.data.execution.status !== 'running') this.announceFinished(event.data.execution);
+        return;
+      case 'execution.log':
+        this.logLines.fire(event.data);
+        return;
+      case 'stats':
+        this.currentStats = event.data;
+        this.emit(undefined);
+        return;
+      case 'crons.changed':
+      case 'resync':
+        if (event.name === 'resync') this.histories.clear();
+        void this.refresh();
+        return;
+    }
+  }
+
+  /** Ids already announced as finished, so a replayed event or a reload does not notify twice. */
+  private readonly knownFinished = new Set<string>();
+
+  private announceFinished(execution: Execution): void {
+    if (this.knownFinished.has(execution.id)) return;
+    this.knownFinished.add(execution.id);
+    this.finished.fire(execution);
+  }
+
+  private onStreamStatus(status: StreamStatus): void {
+    const wasOpen = this.streamStatus.state === 'open';
+    this.streamStatus = status;
+    // A (re)connection may have missed events beyond what Last-Event-ID replays: reload to be sure.
+    if (status.state === 'open' && !wasOpen) void this.refresh();
+    else this.emit(undefined);
+  }
+
+  private scheduleRefresh(): void {
+    clearInterval(this.refreshTimer);
+    this.refreshTimer = setInterval(() => void this.refresh(), this.settings.refreshIntervalSeconds * 1000);
+  }
+
+  /** Flags runs that outlived their timeout and redraws running rows (their elapsed time). */
+  private tick(): void {
+    const stuck = markStuck(this.cronList, Date.now());
+    this.cronList = stuck.crons;
+    const running = this.cronList.filter((cron) => cron.runningExecution).map((cron) => cron.name);
+    if (running.length) this.cronsChanged.fire(running);
+    if (stuck.changed.length) this.changed.fire();
+    if (this.knownFinished.size > 1000) this.knownFinished.clear();
+  }
+
+  dispose(): void {
+    clearInterval(this.refreshTimer);
+    clearInterval(this.ticker);
+    for (const disposable of this.disposables) disposable.dispose();
+    for (const emitter of [this.changed, this.cronsChanged, this.started, this.finished, this.logLines]) emitter.dispose();
+  }
+}
+
+function classify(error: unknown): ApiProblem {
+  if (error instanceof ApiError) {
+    if (error.isAuthFailure) return { kind: 'auth', message: error.message };
+    if (error.isUnreachable) return { kind: 'unreachable', message: error.message };
+    return { kind: 'other', message: error.message };
+  }
+  return { kind: 'other', message: error instanceof Error ? error.message : String(error) };
+}

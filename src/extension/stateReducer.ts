@@ -1,0 +1,82 @@
+// How the store's crons and histories change with each event or reply. Pure: the state store applies these
+// and fires its change events; unit tests check them without VS Code.
+import type { Cron, Execution } from '../shared/api';
+
+function startedAt(execution: Execution): number {
+  return Date.parse(execution.startedAt);
+}
+
+/** The cron list after an execution started, ended or changed; `changed` is false when nothing moved. */
+export function applyExecution(crons: readonly Cron[], execution: Execution): { crons: readonly Cron[]; changed: boolean; known: boolean } {
+  const index = crons.findIndex((cron) => cron.name === execution.cronName);
+  if (index < 0) return { crons, changed: false, known: false };
+  const cron = crons[index];
+  const next: Cron = { ...cron };
+  const last = cron.lastExecution;
+  if (!last || last.id === execution.id || startedAt(execution) >= startedAt(last)) next.lastExecution = execution;
+  if (execution.status === 'running') {
+    const running = cron.runningExecution;
+    if (!running || running.id === execution.id || startedAt(execution) >= startedAt(running)) next.runningExecution = execution;
+  } else if (cron.runningExecution?.id === execution.id) {
+    next.runningExecution = null;
+  }
+  if (next.lastExecution === cron.lastExecution && next.runningExecution === cron.runningExecution) return { crons, changed: false, known: true };
+  const updated = crons.slice();
+  updated[index] = next;
+  return { crons: updated, changed: true, known: true };
+}
+
+/** A cron's recent executions with one inserted or replaced, newest first, at most `limit`. */
+export function upsertHistory(history: readonly Execution[], execution: Execution, limit: number): Execution[] {
+  const rest = history.filter((candidate) => candidate.id !== execution.id);
+  rest.push(execution);
+  rest.sort((a, b) => startedAt(b) - startedAt(a));
+  return rest.slice(0, Math.max(1, limit));
+}
+
+/** Replaces one cron (a pause or resume reply); unknown names leave the list as it was. */
+export function replaceCron(crons: readonly Cron[], cron: Cron): readonly Cron[] {
+  const index = crons.findIndex((candidate) => candidate.name === cron.name);
+  if (index < 0) return crons;
+  const updated = crons.slice();
+  updated[index] = cron;
+  return updated;
+}
+
+/** Whether a running execution has outlived its cron's timeout (the server's flag may be older than now). */
+export function isStuck(execution: Execution, timeoutMs: number, now: number): boolean {
+  return execution.status === 'running' && (execution.stuck || now - startedAt(execution) > timeoutMs);
+}
+
+/** Flags running executions that became stuck since the last reply; returns the names that changed. */
+export function markStuck(crons: readonly Cron[], now: number): { crons: readonly Cron[]; changed: string[] } {
+  const changed: string[] = [];
+  const updated = crons.map((cron) => {
+    const running = cron.runningExecution;
+    if (!running || running.stuck || !isStuck(running, cron.timeoutMs, now)) return cron;
+    changed.push(cron.name);
+    const stuck = { ...running, stuck: true };
+    return { ...cron, runningExecution: stuck, lastExecution: cron.lastExecution?.id === running.id ? stuck : cron.lastExecution };
+  });
+  return changed.length ? { crons: updated, changed } : { crons, changed };
+}
+
+/** Runs that were running before a reload and have ended in it (for when the events that said so were missed). */
+export function endedBetween(before: readonly Cron[], after: readonly Cron[]): Execution[] {
+  const ended: Execution[] = [];
+  const byName = new Map(after.map((cron) => [cron.name, cron]));
+  for (const cron of before) {
+    const running = cron.runningExecution;
+    const last = byName.get(cron.name)?.lastExecution;
+    if (running && last && last.id === running.id && last.status !== 'running') ended.push(last);
+  }
+  return ended;
+}
+
+/** Names whose cron differs between two lists (same order assumed by name), and whether the set of names changed. */
+export function diffCrons(before: readonly Cron[], after: readonly Cron[]): { changed: string[]; structural: boolean } {
+  const structural = before.length !== after.length || before.some((cron, index) => cron.name !== after[index].name);
+  if (structural) return { changed: after.map((cron) => cron.name), structural };
+  const changed = after.filter((cron, index) => JSON.stringify(cron) !== JSON.stringify(before[index])).map((cron) => cron.name);
+  return { changed, structural };
+}

@@ -1,0 +1,185 @@
+// Trigger Cron… and Trigger and Follow Logs: pick, refuse a running cron up front, ask for params, confirm,
+// call the API, turn the reply into a notification, and say how the run ended when it does.
+import * as vscode from 'vscode';
+import type { Cron, Execution, ParamValue, TriggerReply } from '../shared/api';
+import { ApiError, type ApiClient } from './apiClient';
+import { showFailure } from './errorNotifications';
+import { finishedSummary, formatDuration, timeSince, type Translate } from './format';
+import type { Logger } from './logger';
+import type { LogTails } from './logTail';
+import { parseParamInput, paramPrompt } from './paramValidation';
+import { resolveCron } from './pickers';
+import type { Settings } from './settings';
+import type { CronOpsState } from './state';
+
+const t: Translate = (message, ...args) => vscode.l10n.t(message, ...args);
+
+/** Options a caller may pass as the second argument (tests, the dashboard). */
+export interface TriggerOptions {
+  /** Params to send as given, instead of asking. */
+  params?: Record<string, ParamValue>;
+  /** Skip the up-front "already running" check and let the server decide (default false). */
+  skipRunningCheck?: boolean;
+}
+
+export type TriggerOutcome =
+  | { kind: 'started'; reply: TriggerReply }
+  | { kind: 'alreadyRunning'; runningExecutionId: string }
+  | { kind: 'refused'; status: number | undefined; message: string; retryAfterS?: number; runningExecutionId?: string }
+  | { kind: 'cancelled' };
+
+export class TriggerCommands implements vscode.Disposable {
+  /** Runs started from this window: their end is announced. */
+  private readonly mine = new Set<string>();
+  private readonly subscription: vscode.Disposable;
+  private readonly announced = new vscode.EventEmitter<{ execution: Execution; summary: string }>();
+  /** Fires with the notification's text when a run started from this window ends. */
+  readonly onDidAnnounceFinished = this.announced.event;
+  /** The last few of those announcements, newest last (tests read them). */
+  readonly recentAnnouncements: Array<{ execution: Execution; summary: string }> = [];
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly state: CronOpsState,
+    private readonly settings: Settings,
+    private readonly tails: LogTails,
+    private readonly log: Logger,
+  ) {
+    this.subscription = state.onExecutionFinished((execution) => {
+      if (!this.mine.delete(execution.id)) return;
+      const cron = state.cron(execution.cronName);
+      const summary = finishedSummary(execution, cron?.estimatedDurationMs, t);
+      this.log.info(`${execution.status === 'completed' ? '✅' : '❌'} ${summary}`);
+      this.recentAnnouncements.push({ execution, summary });
+      if (this.recentAnnouncements.length > 20) this.recentAnnouncements.shift();
+      this.announced.fire({ execution, summary });
+      const show = execution.status === 'completed' ? vscode.window.showInformationMessage : execution.status === 'failed' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+      const showLogs = t('Show Logs');
+      void show(summary, showLogs).then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', execution.id));
+    });
+  }
+
+  async trigger(arg: unknown, follow: boolean, options: TriggerOptions = {}): Promise<TriggerOutcome> {
+    const name = await resolveCron(arg, this.state, follow ? t('Trigger which cron and follow its logs?') : t('Trigger which cron?'));
+    if (!name) return { kind: 'cancelled' };
+    const cron = this.state.cron(name);
+
+    const running = cron?.runningExecution;
+    if (running && !options.skipRunningCheck) {
+      this.log.warn(`Cron ${name} is already running (${running.id}): not triggered`);
+      const showLogs = t('Show Logs');
+      void vscode.window
+        .showWarningMessage(t('{0} is already running (started {1}, estimated {2}). Wait for it to end, or cancel it.', name, timeSince(running.startedAt, Date.now(), t), formatDuration(cron.estimatedDurationMs)), showLogs)
+        .then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', running.id));
+      return { kind: 'alreadyRunning', runningExecutionId: running.id };
+    }
+
+    const params = options.params ?? (cron ? await this.askParams(cron) : {});
+    if (!params) return { kind: 'cancelled' };
+    if (this.settings.confirmBeforeTrigger && !(await this.confirm(name, cron, params))) return { kind: 'cancelled' };
+
+    this.log.info(`Parameters for ${name}: ${JSON.stringify(params)}`);
+    try {
+      const reply = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: t('Triggering {0}…', name) },
+        () => this.client.trigger(name, params),
+      );
+      this.mine.add(reply.executionId);
+      this.log.info(`✅ Cron ${name} triggered successfully (execution ${reply.executionId})`);
+      if (follow) await this.tails.open(reply.executionId);
+      const showLogs = t('Show Logs');
+      void vscode.window
+        .showInformationMessage(t('{0} started (estimated {1}).', name, formatDuration(reply.estimatedDuration)), ...(follow ? [] : [showLogs]))
+        .then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', reply.executionId));
+      return { kind: 'started', reply };
+    } catch (error) {
+      return this.refused(error, name);
+    }
+  }
+
+  private refused(error: unknown, name: string): TriggerOutcome {
+    if (!(error instanceof ApiError)) {
+      showFailure(error, this.log, `Trigger ${name}`);
+      return { kind: 'refused', status: undefined, message: String(error) };
+    }
+    const outcome: TriggerOutcome = { kind: 'refused', status: error.status, message: error.message, retryAfterS: error.reply?.retryAfterS, runningExecutionId: error.reply?.runningExecutionId };
+    const runningId = error.reply?.runningExecutionId;
+    if (error.status === 409 && runningId) {
+      this.log.warn(`Cron ${name} is already running (${runningId})`);
+      const showRunning = t('Show Running Execution');
+      void vscode.window.showWarningMessage(error.message, showRunning).then((picked) => picked === showRunning && vscode.commands.executeCommand('cronOps.showLogs', runningId));
+      return outcome;
+    }
+    if (error.status === 429) {
+      this.log.warn(`Rate limit for ${name}: retry in ${error.reply?.retryAfterS ?? '?'} s`);
+      void vscode.window.showWarningMessage(error.message);
+      return outcome;
+    }
+    showFailure(error, this.log, `Trigger ${name}`);
+    return outcome;
+  }
+
+  /** One input per declared param, checked as the server will; undefined when the user gives up. */
+  private async askParams(cron: Cron): Promise<Record<string, ParamValue> | undefined> {
+    const params: Record<string, ParamValue> = {};
+    const entries = Object.entries(cron.params);
+    for (const [index, [name, spec]] of entries.entries()) {
+      const title = t('{0}: param {1} of {2}', cron.name, index + 1, entries.length);
+      if (spec.type === 'boolean') {
+        const items = [
+          { label: 'true', value: true as boolean | undefined },
+          { label: 'false', value: false as boolean | undefined },
+        ];
+        if (spec.default !== undefined) items.unshift({ label: t('default ({0})', String(spec.default)), value: undefined });
+        const picked = await vscode.window.showQuickPick(items, { title, placeHolder: paramPrompt(name, spec, t), ignoreFocusOut: true });
+        if (!picked) return undefined;
+        if (picked.value !== undefined) params[name] = picked.value;
+        continue;
+      }
+      const text = await vscode.window.showInputBox({
+        title,
+        prompt: paramPrompt(name, spec, t),
+        placeHolder: spec.default !== undefined ? String(spec.default) : undefined,
+        ignoreFocusOut: true,
+        validateInput: (value) => {
+          const parsed = parseParamInput(name, spec, value, t);
+          return parsed.kind === 'problem' ? parsed.message : undefined;
+        },
+      });
+      if (text === undefined) return undefined;
+      const parsed = parseParamInput(name, spec, text, t);
+      if (parsed.kind === 'value') params[name] = parsed.value;
+    }
+    return params;
+  }
+
+  private async confirm(name: string, cron: Cron | undefined, params: Record<string, ParamValue>): Promise<boolean> {
+    const run = t('Run');
+    const details = [cron?.description, cron ? t('Estimated duration: {0}', formatDuration(cron.estimatedDurationMs)) : undefined, Object.keys(params).length ? t('Params: {0}', JSON.stringify(params)) : undefined];
+    const picked = await vscode.window.showWarningMessage(t('Run {0} now?', name), { modal: true, detail: details.filter(Boolean).join('\n') }, run);
+    return picked === run;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.announced.dispose();
+  }
+}
+
+export function registerTriggerCommands(
+  context: vscode.ExtensionContext,
+  deps: { client: ApiClient; state: CronOpsState; settings: Settings; tails: LogTails; log: Logger },
+): TriggerCommands {
+  const commands = new TriggerCommands(deps.client, deps.state, deps.settings, deps.tails, deps.log.child('Manual Trigger'));
+  context.subscriptions.push(
+    commands,
+    vscode.commands.registerCommand('cronOps.triggerCron', (arg?: unknown, options?: unknown) => commands.trigger(arg, false, asOptions(options))),
+    vscode.commands.registerCommand('cronOps.triggerAndFollow', (arg?: unknown, options?: unknown) => commands.trigger(arg, true, asOptions(options))),
+  );
+  return commands;
+}
+
+// A tree menu passes the selected nodes as the second argument: only a plain object is options.
+function asOptions(value: unknown): TriggerOptions {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as TriggerOptions) : {};
+}

@@ -1,0 +1,94 @@
+// What the extension's suites share: the extension's API, settings for a test backend, sign-in, and waits
+// on the extension's state (polled, bounded) instead of sleeps.
+import * as vscode from 'vscode';
+import type { CronOpsApi } from '../../src/extension/extension';
+import type { CronOpsNode, CronTreeItem } from '../../src/extension/cronTree';
+import { TEST_CRON_SECRET, type ServerProcess } from '../support/serverProcess';
+import { waitFor } from '../support/waitFor';
+
+export const EXTENSION_ID = 'cron-ops.cron-ops';
+
+/** The extension's activate() result (the same object on every call). */
+export async function cronOpsApi(): Promise<CronOpsApi> {
+  const extension = await waitFor(() => vscode.extensions.getExtension<CronOpsApi>(EXTENSION_ID), `extension ${EXTENSION_ID}`);
+  return extension.activate();
+}
+
+export async function setSetting(name: 'serverUrl' | 'confirmBeforeTrigger' | 'refreshIntervalSeconds' | 'historyLimit', value: unknown): Promise<void> {
+  await vscode.workspace.getConfiguration('cronOps').update(name, value, vscode.ConfigurationTarget.Global);
+}
+
+/** Points the extension at `server`, without confirmations, signed in with its admin token, and waits for the live stream. */
+export async function connectTo(api: CronOpsApi, server: ServerProcess, cronCount: number): Promise<void> {
+  await setSetting('confirmBeforeTrigger', false);
+  await setSetting('serverUrl', server.url);
+  const signedIn = await vscode.commands.executeCommand<boolean>('cronOps.signIn', server.token);
+  if (!signedIn) throw new Error(`sign-in to ${server.url} failed: ${api.state.lastError}`);
+  await waitFor(
+    () => api.state.connection === 'connected' && api.state.crons.length === cronCount && api.client.baseUrl === server.url,
+    `the extension to be connected to ${server.url} with ${cronCount} crons (now ${api.state.connection}, ${api.state.crons.length} crons, ${api.state.lastError ?? 'no error'})`,
+    30_000,
+    50,
+  );
+}
+
+/** Back to defaults, signed out: the next suite starts clean. */
+export async function disconnect(): Promise<void> {
+  await vscode.commands.executeCommand('cronOps.signOut');
+  await setSetting('serverUrl', undefined);
+  await setSetting('confirmBeforeTrigger', undefined);
+}
+
+/** The Crons view's top-level rows, as VS Code gets them from the provider. */
+export async function cronRows(api: CronOpsApi): Promise<CronTreeItem[]> {
+  return (await api.tree.provider.getChildren()) as CronTreeItem[];
+}
+
+export async function cronRow(api: CronOpsApi, name: string): Promise<CronTreeItem> {
+  const row = (await cronRows(api)).find((item) => item.cron.name === name);
+  if (!row) throw new Error(`no row for ${name} in the Crons view`);
+  return row;
+}
+
+export async function childrenOf(api: CronOpsApi, name: string): Promise<CronOpsNode[]> {
+  return api.tree.provider.getChildren(await cronRow(api, name));
+}
+
+export function iconId(item: vscode.TreeItem): string | undefined {
+  return item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : undefined;
+}
+
+export function iconColor(item: vscode.TreeItem): string | undefined {
+  return item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.color?.id : undefined;
+}
+
+/** A tooltip as the operator reads it: markdown escapes and non-breaking spaces undone. */
+export function tooltipText(item: vscode.TreeItem): string {
+  const markdown = typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip?.value ?? '');
+  return markdown.replace(/&nbsp;/g, ' ').replace(/\\([\\`*_{}[\]()#+\-.!|<>~])/g, '$1');
+}
+
+/** An external script reporting that it started (X-Cron-Secret): a run with no process of ours, stuck past its timeout. */
+export async function externalStart(server: ServerProcess, cronName: string): Promise<string> {
+  const response = await fetch(`${server.url}/api/cron/start`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-cron-secret': TEST_CRON_SECRET },
+    body: JSON.stringify({ cronName }),
+  });
+  const body = (await response.json()) as { id?: string; error?: string };
+  if (!response.ok || !body.id) throw new Error(`external start of ${cronName}: HTTP ${response.status} ${JSON.stringify(body)}`);
+  return body.id;
+}
+
+/** The server's own log lines of an execution, every page. */
+export async function serverLogLines(server: ServerProcess, executionId: string): Promise<unknown[]> {
+  const lines: { seq: number }[] = [];
+  for (;;) {
+    const response = await fetch(`${server.url}/api/admin/cron-executions/${executionId}/logs?after=${lines.at(-1)?.seq ?? 0}`, {
+      headers: { authorization: `Bearer ${server.token}` },
+    });
+    const body = (await response.json()) as { lines: { seq: number }[] };
+    if (body.lines.length === 0) return lines;
+    lines.push(...body.lines);
+  }
+}

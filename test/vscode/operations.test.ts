@@ -1,0 +1,172 @@
+// Triggering, watching and ending runs from the commands, against a live backend with a fast config:
+// what an operator notices in the state, the tree, the status bar and the logs channel.
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { Cron, Execution } from '../../src/shared/api';
+import type { CronOpsApi } from '../../src/extension/extension';
+import type { LogTail } from '../../src/extension/logTail';
+import type { TriggerOutcome } from '../../src/extension/triggerCommand';
+import { formatLogLine } from '../../src/extension/format';
+import { nodeCron, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
+import { waitFor } from '../support/waitFor';
+import { requestScreenshot } from './harness/protocol';
+import { childrenOf, connectTo, cronOpsApi, cronRow, disconnect, externalStart, iconColor, iconId, serverLogLines } from './cronOpsTestKit';
+
+const config: TestConfig = {
+  // Per-cron limit as in the guide (30 s); the global one high enough for this file's triggers.
+  rateLimits: { perCronSeconds: 30, globalPerMinute: 100 },
+  crons: [
+    nodeCron('quick-job', "console.log('line 1'); console.error('warning 2'); console.log('line 3')", { estimatedDurationMs: 500 }),
+    nodeCron('echo-job', "for (let i = 1; i <= 5; i++) console.log('step ' + i); setTimeout(() => console.log('done'), 300)", { estimatedDurationMs: 800 }),
+    nodeCron('slow-job', "console.log('working'); setInterval(() => {}, 1000)", { estimatedDurationMs: 1000, timeoutMs: 60_000 }),
+    nodeCron('external-job', "console.log('never run here')", { description: 'Reported by an external script', timeoutMs: 300 }),
+    nodeCron('param-job', "console.log(process.env.CRON_PARAM_BATCHSIZE)", { params: { batchSize: { type: 'integer', min: 1, max: 100, default: 2 } } }),
+  ],
+};
+
+describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
+  let server: ServerProcess;
+  let api: CronOpsApi;
+
+  const cron = (name: string): Cron => {
+    const found = api.state.cron(name);
+    if (!found) throw new Error(`no cron ${name} in the state`);
+    return found;
+  };
+  const trigger = (name: string, options?: object) => vscode.commands.executeCommand<TriggerOutcome>('cronOps.triggerCron', name, options);
+
+  before(async () => {
+    [server, api] = await Promise.all([startServer({ config }), cronOpsApi()]);
+    await connectTo(api, server, config.crons.length);
+  });
+
+  after(async () => {
+    await disconnect();
+    await server?.stop();
+  });
+
+  let slowId = '';
+
+  it('Trigger Cron (confirmation off) starts a run that shows in the state, the tree and the status bar', async () => {
+    const outcome = await trigger('slow-job');
+    assert.equal(outcome.kind, 'started', JSON.stringify(outcome));
+    if (outcome.kind !== 'started') return;
+    slowId = outcome.reply.executionId;
+    assert.equal(outcome.reply.message, 'Cron execution started. Check table for results.');
+    await waitFor(() => cron('slow-job').runningExecution?.id === slowId, 'the execution.started event to reach the state', 10_000, 25);
+    const row = await cronRow(api, 'slow-job');
+    assert.equal(iconId(row), 'sync~spin');
+    assert.equal(iconColor(row), 'charts.blue');
+    assert.match(String(row.description), /^running · /);
+    assert.match(row.contextValue ?? '', /\brunning\b/);
+    const children = await childrenOf(api, 'slow-job');
+    assert.ok(children.some((child) => child.id === `execution:${slowId}`), 'the run is listed under its cron');
+    await waitFor(() => /^\$\(pulse\) 1 running · 0 failed/.test(api.statusBar.text), `the status bar to count it (now "${api.statusBar.text}")`, 10_000, 25);
+    await requestScreenshot('running-cron', { waitForSelector: '#workbench\\.parts\\.sidebar .monaco-list-row' });
+  });
+
+  it('refuses up front a cron that is running, pointing at its run; the server answers 409 when asked anyway', async () => {
+    const upFront = await trigger('slow-job');
+    assert.deepEqual(upFront, { kind: 'alreadyRunning', runningExecutionId: slowId });
+    const server409 = await trigger('slow-job', { skipRunningCheck: true });
+    assert.equal(server409.kind, 'refused');
+    if (server409.kind !== 'refused') return;
+    assert.equal(server409.status, 409);
+    assert.equal(server409.runningExecutionId, slowId);
+    assert.match(server409.message, new RegExp(`slow-job is already running \\(execution ${slowId}\\)`));
+  });
+
+  it('Mark as Failed refuses a run that is within its timeout', async () => {
+    const result = await vscode.commands.executeCommand<Execution | undefined>('cronOps.markFailed', slowId);
+    assert.equal(result, undefined);
+    assert.equal(cron('slow-job').runningExecution?.id, slowId);
+  });
+
+  it('Cancel Execution ends the live run: cancelled in the state and the tree, 0 running', async () => {
+    const ended = await vscode.commands.executeCommand<Execution | undefined>('cronOps.cancelExecution', slowId);
+    assert.equal(ended?.status, 'cancelled');
+    assert.equal(cron('slow-job').runningExecution, null);
+    assert.equal(cron('slow-job').lastExecution?.status, 'cancelled');
+    const row = await cronRow(api, 'slow-job');
+    assert.equal(iconId(row), 'circle-slash');
+    assert.match(String(row.description), /^cancelled · /);
+    await waitFor(() => /^\$\(pulse\) 0 running/.test(api.statusBar.text), `the status bar to drop it (now "${api.statusBar.text}")`, 10_000, 25);
+  });
+
+  let quickId = '';
+
+  it('Show Logs writes exactly the server\'s log lines, then how the run ended', async () => {
+    const outcome = await trigger('quick-job');
+    assert.equal(outcome.kind, 'started', JSON.stringify(outcome));
+    if (outcome.kind !== 'started') return;
+    quickId = outcome.reply.executionId;
+    const tail = await vscode.commands.executeCommand<LogTail>('cronOps.showLogs', quickId);
+    const ended = await tail.finished;
+    assert.equal(ended?.status, 'completed');
+    const expected = await serverLogLines(server, quickId);
+    assert.deepEqual(tail.lines, expected);
+    assert.equal(expected.length, 3);
+    const body = tail.content.split('\n').slice(1, 1 + expected.length);
+    assert.deepEqual(body, tail.lines.map(formatLogLine));
+    // stdout and stderr are two pipes: their relative order is the server's to record, not the script's.
+    assert.deepEqual([...body].sort(), ['[stderr] warning 2', 'line 1', 'line 3']);
+    assert.match(tail.content, /── quick-job completed in .+, exit code 0 ──\n$/);
+    await waitFor(() => cron('quick-job').lastExecution?.status === 'completed', 'the finished event');
+    const announced = await waitFor(() => api.triggers.recentAnnouncements.find(({ execution }) => execution.id === quickId), 'the end of the run to be announced');
+    assert.match(announced.summary, /^quick-job completed in .+ \(estimated 500 ms\)$/);
+    assert.equal(iconId(await cronRow(api, 'quick-job')), 'pass');
+  });
+
+  it('Trigger and Follow Logs tails the new run live until it ends', async () => {
+    const outcome = await vscode.commands.executeCommand<TriggerOutcome>('cronOps.triggerAndFollow', 'echo-job');
+    assert.equal(outcome.kind, 'started', JSON.stringify(outcome));
+    if (outcome.kind !== 'started') return;
+    const tail = api.logTails.get(outcome.reply.executionId);
+    assert.ok(tail, 'a tail was opened for the run');
+    await tail.finished;
+    assert.deepEqual(tail.lines.map((line) => line.line), ['step 1', 'step 2', 'step 3', 'step 4', 'step 5', 'done']);
+    assert.deepEqual(tail.lines, await serverLogLines(server, outcome.reply.executionId));
+  });
+
+  it('a second manual run within 30 s is refused with the seconds to wait (429)', async () => {
+    const outcome = await trigger('quick-job');
+    assert.equal(outcome.kind, 'refused', JSON.stringify(outcome));
+    if (outcome.kind !== 'refused') return;
+    assert.equal(outcome.status, 429);
+    assert.ok(outcome.retryAfterS !== undefined && outcome.retryAfterS > 0 && outcome.retryAfterS <= 30, String(outcome.retryAfterS));
+    assert.equal(outcome.message, `Too many manual runs: quick-job can be triggered again in ${outcome.retryAfterS} s.`);
+  });
+
+  it('a param out of bounds is refused with the server\'s reason (400)', async () => {
+    const outcome = await trigger('param-job', { params: { batchSize: 500 } });
+    assert.equal(outcome.kind, 'refused');
+    if (outcome.kind !== 'refused') return;
+    assert.equal(outcome.status, 400);
+    assert.match(outcome.message, /batchSize.*at most 100/);
+  });
+
+  it('Mark Stuck Execution as Failed ends a run past its timeout', async () => {
+    const id = await externalStart(server, 'external-job');
+    await waitFor(() => cron('external-job').runningExecution?.stuck === true, 'the run to show as stuck', 20_000, 50);
+    const row = await cronRow(api, 'external-job');
+    assert.match(row.contextValue ?? '', /\bstuck\b/, 'the context menu offers Mark as Failed');
+    assert.equal(iconId(row), 'watch');
+    const ended = await vscode.commands.executeCommand<Execution | undefined>('cronOps.markFailed', id);
+    assert.equal(ended?.status, 'failed');
+    assert.equal(ended?.errorMessage, 'Timeout - manually cancelled');
+    assert.equal(cron('external-job').runningExecution, null);
+    assert.equal(iconId(await cronRow(api, 'external-job')), 'error');
+  });
+
+  it('Pause and Resume Schedule change the cron in the tree and the countdown', async () => {
+    const paused = await vscode.commands.executeCommand<Cron | undefined>('cronOps.pauseSchedule', 'param-job');
+    assert.equal(paused?.paused, true);
+    assert.equal(cron('param-job').paused, true);
+    const row = await cronRow(api, 'param-job');
+    assert.match(String(row.description), /paused$/);
+    assert.match(row.contextValue ?? '', /\bpaused\b/);
+    const resumed = await vscode.commands.executeCommand<Cron | undefined>('cronOps.resumeSchedule', 'param-job');
+    assert.equal(resumed?.paused, false);
+    assert.match((await cronRow(api, 'param-job')).contextValue ?? '', /\bscheduled\b/);
+  });
+});
