@@ -1,6 +1,9 @@
 // How crons, executions and the KPIs read in the tree, the tooltips and the status bar. No vscode import:
 // strings go through a Translate function (vscode.l10n.t in the extension, `english` in unit tests).
 import type { Cron, Execution, ExecutionStatus, Stats } from '../shared/api';
+import { formatCountdown, formatDuration } from '../shared/format';
+
+export { formatCountdown, formatDuration };
 
 /** vscode.l10n.t's positional form: "{0} ago" with args. */
 export type Translate = (message: string, ...args: Array<string | number | boolean>) => string;
@@ -12,16 +15,6 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** A run's duration: "850 ms", "4.2 s", "3m 12s", "1h 05m". */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '–';
-  if (ms < SECOND) return `${Math.round(ms)} ms`;
-  if (ms < 10 * SECOND) return `${(Math.floor(ms / 100) / 10).toFixed(1)} s`;
-  if (ms < MINUTE) return `${Math.floor(ms / SECOND)} s`;
-  if (ms < HOUR) return `${Math.floor(ms / MINUTE)}m ${String(Math.floor((ms % MINUTE) / SECOND)).padStart(2, '0')}s`;
-  return `${Math.floor(ms / HOUR)}h ${String(Math.floor((ms % HOUR) / MINUTE)).padStart(2, '0')}m`;
-}
-
 /** "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago". */
 export function timeSince(iso: string, now: number, t: Translate = english): string {
   const elapsed = now - Date.parse(iso);
@@ -31,16 +24,6 @@ export function timeSince(iso: string, now: number, t: Translate = english): str
   if (elapsed < HOUR) return t('{0} min ago', Math.floor(elapsed / MINUTE));
   if (elapsed < DAY) return t('{0} h ago', Math.floor(elapsed / HOUR));
   return t('{0} d ago', Math.floor(elapsed / DAY));
-}
-
-/** A ticking countdown: "0:09", "3:12", "1:02:03", past a day "2d 03h". */
-export function formatCountdown(ms: number): string {
-  const total = Math.max(0, Math.ceil(ms / SECOND));
-  if (total >= 86_400) return `${Math.floor(total / 86_400)}d ${String(Math.floor((total % 86_400) / 3600)).padStart(2, '0')}h`;
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const seconds = String(total % 60).padStart(2, '0');
-  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
 }
 
 /** A status as the operator reads it (the guide's four words, translated). */
