@@ -82,7 +82,10 @@ export async function databaseFor(baseUrl: string, key: string): Promise<string>
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${name}`);
+    // Several servers of one test may ask for the same database at once: the loser of the race finds it made.
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${name}`).catch((error: { code?: string }) => {
+      if (error.code !== '42P04' && error.code !== '23505') throw error;
+    });
   } finally {
     await client.end();
   }

@@ -134,7 +134,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     // Inside a VS Code extension host process.execPath may be Electron: make it behave as Node.
     ELECTRON_RUN_AS_NODE: '1',
     CRON_SECRET: TEST_CRON_SECRET,
-    ...(await storeEnv(args)),
+    ...(options.env?.DATABASE_URL ? {} : await storeEnv(args)),
     ...(options.adminToken === false ? {} : { CRON_OPS_ADMIN_TOKEN: TEST_ADMIN_TOKEN }),
     ...options.env,
   };

@@ -3,6 +3,8 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import Ajv, { type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
 import {
   ALREADY_RUNNING_ERROR,
   CRON_NAME_PATTERN,
@@ -54,9 +56,28 @@ const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 const ParamsBody = Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 50 }));
 const Limit = Type.Integer({ minimum: 1, maximum: 1000, default: 100 });
 
+// JSON bodies are validated as sent ({"cronName": 42} is a bad body, not the cron "42"); query strings,
+// path params and headers are text, so they are converted to the declared types first.
+// Ajv converts "1e309" to Infinity and then skips the integer's bounds: the url validator refuses it itself.
+const validators = {
+  body: addFormats(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: true, allErrors: false })),
+  url: addFormats(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false })),
+};
+
 export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   const { service, executions, audit, log } = deps;
   const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, forceCloseConnections: true, return503OnClosing: true }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if (httpPart === 'body') return validators.body.compile(schema);
+    const validate = validators.url.compile(schema);
+    const check = (data: Record<string, unknown>): boolean => {
+      const infinite = validate(data) ? Object.keys(data ?? {}).find((key) => typeof data[key] === 'number' && !Number.isFinite(data[key])) : undefined;
+      check.errors = infinite ? [{ instancePath: `/${infinite}`, schemaPath: '', keyword: 'finite', params: {}, message: 'must be a finite number' }] : validate.errors;
+      return !check.errors;
+    };
+    check.errors = null as ErrorObject[] | null | undefined;
+    return check;
+  });
   installErrorHandling(app, log);
 
   const record = (request: FastifyRequest, action: string, target: string | null, details: Record<string, unknown> = {}) =>

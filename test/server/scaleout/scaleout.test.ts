@@ -6,15 +6,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { databaseFor, startPostgres, type TestPostgres } from '../../support/postgres';
 import { nodeCron, startServer, TEST_ADMIN_TOKEN, writeConfig, type ServerProcess, type TestConfig } from '../../support/serverProcess';
-import { connectEvents } from '../../support/sseClient';
+import { api } from '../../support/http';
+import { openSse } from '../../support/sse';
 import { waitFor } from '../../support/waitFor';
 
-const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' };
-
-async function api<T = any>(server: ServerProcess, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> { // any: each test reads the reply it expects
-  const response = await fetch(server.url + path, { method: init.method ?? 'GET', headers: auth, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
-  return { status: response.status, body: (await response.json()) as T };
-}
+const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 /** A killed server leaves its children running in their own process groups: end them. */
 function endOrphans(executionId: string): void {
@@ -88,27 +84,27 @@ describe('several instances on one PostgreSQL', function () {
   });
 
   it('delivers an event raised on one instance to an SSE client of another', async () => {
-    const events = await connectEvents(servers[2].url, TEST_ADMIN_TOKEN);
+    const events = await openSse(servers[2].url);
     try {
       const trigger = await api(servers[0], '/api/admin/cron-executions/trigger', { method: 'POST', body: { cronName: 'steady' } });
       assert.equal(trigger.status, 202);
       const id = trigger.body.executionId;
-      await events.waitFor((event) => event.event === 'execution.started' && event.data.execution.id === id);
-      const finished = await events.waitFor((event) => event.event === 'execution.finished' && event.data.execution.id === id);
+      await events.next((event) => event.event === 'execution.started' && event.data.execution.id === id);
+      const finished = await events.next((event) => event.event === 'execution.finished' && event.data.execution.id === id);
       assert.equal(finished.data.execution.status, 'completed');
     } finally {
-      events.close();
+      events.drop();
     }
   });
 
   it('shows an update made by hand in SQL (the guide\'s) in the API and the events', async () => {
     const trigger = await api(servers[1], '/api/admin/cron-executions/trigger', { method: 'POST', body: { cronName: 'hangs' } });
     const id = trigger.body.executionId;
-    const events = await connectEvents(servers[0].url, TEST_ADMIN_TOKEN);
+    const events = await openSse(servers[0].url);
     try {
       await waitFor(async () => (await api(servers[0], `/api/admin/cron-executions/${id}/logs`)).body.lines.length > 0, 'the run to print');
       await sql.query(`UPDATE cron_executions SET status = 'failed', completed_at = NOW(), error_message = 'Timeout - manually cancelled' WHERE id = $1`, [id]);
-      const finished = await events.waitFor((event) => event.event === 'execution.finished' && event.data.execution.id === id);
+      const finished = await events.next((event) => event.event === 'execution.finished' && event.data.execution.id === id);
       assert.equal(finished.data.execution.errorMessage, 'Timeout - manually cancelled');
       assert.ok(finished.data.execution.durationMs >= 0, 'the duration is filled in');
       const { body } = await api(servers[2], `/api/admin/cron-executions/${id}`);
@@ -118,7 +114,7 @@ describe('several instances on one PostgreSQL', function () {
       assert.equal(guide.rows[0].id, id);
       assert.equal(guide.rows[0].status, 'failed');
     } finally {
-      events.close();
+      events.drop();
     }
   });
 
