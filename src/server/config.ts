@@ -3,24 +3,17 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Cron as CronJob } from 'croner';
 import cronstrue from 'cronstrue';
-import { CRON_NAME_PATTERN, type ParamSpec, type ParamValue } from '../shared/api';
+import { CRON_NAME_PATTERN, type Cron, type ParamSpec, type ParamValue } from '../shared/api';
 import { paramValueProblem } from '../shared/params';
 
-export interface CronDefinition {
-  name: string;
-  description: string;
-  schedule: string;
-  scheduleText: string;
-  timezone: string;
-  /** argv with relative paths resolved from the config file's folder. */
-  command: string[];
-  estimatedDurationMs: number;
-  timeoutMs: number;
-  enabled: boolean;
-  params: Record<string, ParamSpec>;
+/** A cron as configured; `command` has its relative paths resolved from the config file's folder. */
+export type CronDefinition = Pick<
+  Cron,
+  'name' | 'description' | 'schedule' | 'scheduleText' | 'timezone' | 'command' | 'estimatedDurationMs' | 'timeoutMs' | 'enabled' | 'params'
+> & {
   /** Runner ids allowed to run it; empty means any. */
   runOn: string[];
-}
+};
 
 export interface ServerConfig {
   path: string;

@@ -1,18 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { formatCountdown, formatDuration, formatDurationTick, formatRelative, statusLabel } from '../../../src/webview/format';
+import { formatCountdown, formatDurationTick, formatRelative, statusLabel } from '../../../src/webview/format';
 import { setStrings, t } from '../../../src/webview/strings';
 
 describe('webview formatting', () => {
   afterEach(() => setStrings({}));
-
-  it('prints durations as the tree and status bar do', () => {
-    assert.equal(formatDuration(850), '850 ms');
-    assert.equal(formatDuration(4250), '4.2 s');
-    assert.equal(formatDuration(42_000), '42 s');
-    assert.equal(formatDuration(192_000), '3m 12s');
-    assert.equal(formatDuration(3_900_000), '1h 05m');
-    assert.equal(formatDuration(Number.NaN), '–');
-  });
 
   it('counts down to the second, rounding up, and never below zero', () => {
     assert.equal(formatCountdown(192_000), '3:12');
