@@ -1,6 +1,6 @@
 // Builds the three shipped bundles (server, extension, webview) and, with --tests, the test suites.
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -62,6 +62,7 @@ const builds = [
 
 if (withTests) {
   const testEntries = ['unit', 'server', 'vscode', 'bench']
+    .filter((dir) => existsSync(join('test', dir)))
     .flatMap((dir) => filesUnder(join('test', dir), '.ts'))
     .filter((file) => !file.endsWith('.d.ts'));
   builds.push(
