@@ -222,8 +222,25 @@ export class CronService {
     return { ...counts, nextExecution: next ? { cronName: next.cronName, at: next.at.toISOString() } : null };
   }
 
-  /** Announces the KPIs when they changed. */
-  async publishStats(): Promise<void> {
+  private statsRun: Promise<void> | undefined;
+  private statsAgain = false;
+
+  /** Announces the KPIs when they changed; a burst of changes makes one computation and one more after it. */
+  publishStats(): Promise<void> {
+    if (this.statsRun) {
+      this.statsAgain = true;
+      return this.statsRun;
+    }
+    this.statsRun = (async () => {
+      do {
+        this.statsAgain = false;
+        await this.computeAndPublishStats();
+      } while (this.statsAgain);
+    })().finally(() => (this.statsRun = undefined));
+    return this.statsRun;
+  }
+
+  private async computeAndPublishStats(): Promise<void> {
     try {
       const stats = await this.stats();
       const key = JSON.stringify(stats);

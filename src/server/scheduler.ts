@@ -9,6 +9,8 @@ export class Scheduler {
   private readonly jobs = new Map<string, CronJob>();
   private readonly paused: Set<string>;
   private stopped = false;
+  /** nextRun() with a time zone costs ~0.5 ms (Intl); it only changes once that instant has passed. */
+  private readonly nextRuns = new Map<string, Date | null>();
 
   constructor(
     private readonly crons: CronDefinition[],
@@ -39,6 +41,7 @@ export class Scheduler {
   }
 
   setPaused(cronName: string, paused: boolean): void {
+    this.nextRuns.delete(cronName);
     if (paused) this.paused.add(cronName);
     else this.paused.delete(cronName);
     const job = this.jobs.get(cronName);
@@ -54,6 +57,14 @@ export class Scheduler {
   /** The next time the cron will fire here, or null when it is disabled, paused or pinned elsewhere. */
   nextRun(cron: CronDefinition): Date | null {
     if (!cron.enabled || this.paused.has(cron.name)) return null;
+    const cached = this.nextRuns.get(cron.name);
+    if (cached !== undefined && (cached === null || cached.getTime() > Date.now())) return cached;
+    const next = this.computeNextRun(cron);
+    this.nextRuns.set(cron.name, next);
+    return next;
+  }
+
+  private computeNextRun(cron: CronDefinition): Date | null {
     const job = this.jobs.get(cron.name);
     if (job) return job.nextRun();
     // Pinned to another runner: still tell when it will run.

@@ -103,6 +103,10 @@ export class SseHub {
       return;
     }
     client.response.write(text);
+    // Node's http layer corks the socket and writes on the next tick: a synchronous fork (the runner's
+    // spawn) in the same turn would hold every event back by its duration. Send it now.
+    const socket = client.response.socket;
+    if (socket?.writableCorked) socket.uncork();
   }
 
   close(): void {

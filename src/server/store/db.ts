@@ -33,7 +33,9 @@ export function isUniqueViolation(error: unknown): boolean {
 
 export async function openPglite(dataDir: string | undefined): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir ? { dataDir } : {});
+  // PGlite's default 128 MB of shared buffers would triple the idle server's memory; 16 MB serves one
+  // machine's crons (PGlite writes the setting into the folder's postgresql.conf).
+  const pglite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), postgresqlconf: 'shared_buffers = 16MB' });
   // PGlite is one connection: its transaction() holds it, so nothing interleaves inside a transaction.
   return {
     kind: 'pglite',

@@ -214,11 +214,22 @@ export class ExecutionStore {
   }
 
   async counts24h(): Promise<{ executions24h: number; running: number; failures24h: number }> {
+    // The whole minutes of the window from the per-minute counts, the partial first minute from the rows:
+    // exactly the rows started in the last 24 hours, whatever their number.
     const [row] = await this.db.query<{ executions24h: number; running: number; failures24h: number }>(
-      `SELECT
-         (SELECT count(*)::int FROM cron_executions WHERE started_at > now() - interval '24 hours') AS executions24h,
+      `WITH bounds AS (
+         SELECT now() - interval '24 hours' AS since, cron_minute(now() - interval '24 hours') + interval '1 minute' AS whole_from
+       ), whole AS (
+         SELECT COALESCE(sum(executions), 0) AS executions, COALESCE(sum(failures), 0) AS failures
+         FROM cron_execution_minutes, bounds WHERE minute >= whole_from
+       ), edge AS (
+         SELECT count(*) AS executions, count(*) FILTER (WHERE status = 'failed') AS failures
+         FROM cron_executions, bounds WHERE started_at > since AND started_at < whole_from
+       )
+       SELECT (whole.executions + edge.executions)::int AS executions24h,
          (SELECT count(*)::int FROM cron_executions WHERE status = 'running') AS running,
-         (SELECT count(*)::int FROM cron_executions WHERE status = 'failed' AND started_at > now() - interval '24 hours') AS failures24h`,
+         (whole.failures + edge.failures)::int AS failures24h
+       FROM whole, edge`,
     );
     return row;
   }

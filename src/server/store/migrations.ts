@@ -114,6 +114,66 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         FOR EACH ROW EXECUTE FUNCTION cron_executions_notify();
     `,
   },
+  {
+    version: 2,
+    name: 'KPI counts per minute',
+    // The KPIs (executions and failures of the last 24 h) add up these counts instead of reading every
+    // execution of the day: with a million executions kept, counting a day's rows took 0.1 s on
+    // PostgreSQL and 0.7 s embedded. Triggers keep them exact whoever writes: any instance, the
+    // retention, SQL by hand. Completing a run changes nothing here; only inserts, failures and deletes do.
+    sql: `
+      CREATE TABLE cron_execution_minutes (
+        minute timestamptz PRIMARY KEY,
+        executions integer NOT NULL DEFAULT 0,
+        failures integer NOT NULL DEFAULT 0
+      );
+
+      CREATE FUNCTION cron_minute(at timestamptz) RETURNS timestamptz AS $$
+        SELECT date_trunc('minute', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+      $$ LANGUAGE sql IMMUTABLE;
+
+      -- Per statement, so a bulk insert or the retention's delete is one grouped write.
+      CREATE FUNCTION cron_executions_count() RETURNS trigger AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          INSERT INTO cron_execution_minutes AS m (minute, executions, failures)
+          SELECT cron_minute(started_at), count(*), count(*) FILTER (WHERE status = 'failed') FROM new_rows GROUP BY 1 ORDER BY 1
+          ON CONFLICT (minute) DO UPDATE SET executions = m.executions + EXCLUDED.executions, failures = m.failures + EXCLUDED.failures;
+        ELSIF TG_OP = 'DELETE' THEN
+          UPDATE cron_execution_minutes AS m SET executions = m.executions - gone.executions, failures = m.failures - gone.failures
+          FROM (SELECT cron_minute(started_at) AS minute, count(*) AS executions, count(*) FILTER (WHERE status = 'failed') AS failures
+                FROM old_rows GROUP BY 1) gone
+          WHERE m.minute = gone.minute;
+          DELETE FROM cron_execution_minutes WHERE executions <= 0 AND minute IN (SELECT cron_minute(started_at) FROM old_rows);
+        ELSIF TG_OP = 'TRUNCATE' THEN
+          DELETE FROM cron_execution_minutes;
+        END IF;
+        RETURN NULL;
+      END $$ LANGUAGE plpgsql;
+      CREATE TRIGGER cron_executions_count_insert AFTER INSERT ON cron_executions
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cron_executions_count();
+      CREATE TRIGGER cron_executions_count_delete AFTER DELETE ON cron_executions
+        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION cron_executions_count();
+      CREATE TRIGGER cron_executions_count_truncate AFTER TRUNCATE ON cron_executions
+        FOR EACH STATEMENT EXECUTE FUNCTION cron_executions_count();
+
+      -- An update moves a row between counts only when it becomes (or stops being) failed, or its start moves.
+      CREATE FUNCTION cron_executions_recount() RETURNS trigger AS $$
+      BEGIN
+        UPDATE cron_execution_minutes SET executions = executions - 1, failures = failures - (OLD.status = 'failed')::int
+        WHERE minute = cron_minute(OLD.started_at);
+        INSERT INTO cron_execution_minutes AS m (minute, executions, failures) VALUES (cron_minute(NEW.started_at), 1, (NEW.status = 'failed')::int)
+        ON CONFLICT (minute) DO UPDATE SET executions = m.executions + 1, failures = m.failures + EXCLUDED.failures;
+        RETURN NULL;
+      END $$ LANGUAGE plpgsql;
+      CREATE TRIGGER cron_executions_recount AFTER UPDATE OF status, started_at ON cron_executions FOR EACH ROW
+        WHEN ((OLD.status = 'failed') IS DISTINCT FROM (NEW.status = 'failed') OR OLD.started_at IS DISTINCT FROM NEW.started_at)
+        EXECUTE FUNCTION cron_executions_recount();
+
+      INSERT INTO cron_execution_minutes (minute, executions, failures)
+      SELECT cron_minute(started_at), count(*), count(*) FILTER (WHERE status = 'failed') FROM cron_executions GROUP BY 1;
+    `,
+  },
 ];
 
 /** Applies the missing migrations, each in its own transaction; instances starting together take turns. */

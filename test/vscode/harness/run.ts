@@ -276,7 +276,13 @@ async function main(): Promise<number> {
       entry,
       // --config: its own config file, or code-server writes one into ~/.config/code-server.
       ['--config', join(runDir, 'code-server.yaml'), '--auth', 'none', '--bind-addr', origin, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, workspace],
-      { ...process.env, [HARNESS_DIR_ENV]: harnessDir, ...(GREP ? { [GREP_ENV]: GREP } : {}) },
+      {
+        ...process.env,
+        // The extensions marketplace is out of reach here: point it at a closed loopback port so nothing leaves the machine.
+        EXTENSIONS_GALLERY: JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gallery', itemUrl: 'http://127.0.0.1:9/items', resourceUrlTemplate: 'http://127.0.0.1:9/resource' }),
+        [HARNESS_DIR_ENV]: harnessDir,
+        ...(GREP ? { [GREP_ENV]: GREP } : {}),
+      },
     );
     await Promise.race([codeServer.waitForOutput(/HTTP server listening on/, 60_000), timedOut]);
     log(`code-server ${origin} up after ${((Date.now() - started) / 1000).toFixed(1)} s`);

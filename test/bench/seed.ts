@@ -1,0 +1,197 @@
+// The benchmarks' shared generator: bulk-inserts a realistic history of the seven demo crons straight
+// into the store (one INSERT ... SELECT FROM generate_series per chunk), on PGlite or PostgreSQL.
+import pg from 'pg';
+import { openPglite, type Queryable } from '../../src/server/store/db';
+import { migrate } from '../../src/server/store/migrations';
+import type { TestConfig } from '../support/serverProcess';
+
+export interface DemoCron {
+  name: string;
+  description: string;
+  schedule: string;
+  estimatedDurationMs: number;
+  /** Runs per day on its schedule: how often it shows up in the history. */
+  runsPerDay: number;
+}
+
+// The guide's seven crons, with their schedules and estimated durations.
+export const DEMO_CRONS: DemoCron[] = [
+  { name: 'monitor-openai', description: 'Monitoring Budget OpenAI', schedule: '0 8 * * *', estimatedDurationMs: 5000, runsPerDay: 1 },
+  { name: 'check-alerts', description: 'Vérification Alertes Système', schedule: '*/30 * * * *', estimatedDurationMs: 2000, runsPerDay: 48 },
+  { name: 'refresh-mv-metadata', description: 'Rafraîchissement Vues Matérialisées', schedule: '0 */6 * * *', estimatedDurationMs: 8000, runsPerDay: 4 },
+  { name: 'reanalyze-kb-failures', description: 'Réanalyse Échecs KB', schedule: '0 */4 * * *', estimatedDurationMs: 20000, runsPerDay: 6 },
+  { name: 'index-kb-progressive', description: 'Indexation KB Progressive', schedule: '*/5 * * * *', estimatedDurationMs: 45000, runsPerDay: 288 },
+  { name: 'acquisition-weekly', description: 'Acquisition Hebdomadaire', schedule: '0 2 * * 1', estimatedDurationMs: 30000, runsPerDay: 1 / 7 },
+  { name: 'cleanup-executions', description: 'Nettoyage Anciennes Exécutions', schedule: '0 3 * * *', estimatedDurationMs: 1000, runsPerDay: 1 },
+];
+
+/** The demo crons as a server config whose commands do nothing (/bin/true), rate limits off. */
+export function demoConfig(): TestConfig {
+  return {
+    crons: DEMO_CRONS.map((cron) => ({
+      name: cron.name,
+      description: cron.description,
+      schedule: cron.schedule,
+      timezone: 'Africa/Tunis',
+      command: ['/bin/true'],
+      estimatedDurationMs: cron.estimatedDurationMs,
+      timeoutMs: cron.estimatedDurationMs * 4,
+    })),
+    rateLimits: { perCronSeconds: 0, globalPerMinute: 0 },
+  };
+}
+
+export interface SeedOptions {
+  /** Executions to insert. */
+  count: number;
+  /** Spread their start times over the last `days` days. */
+  days: number;
+  /** How many crons also get one execution still running (at most one per cron: the store's guard). */
+  running?: number;
+  /** Rows per INSERT statement. */
+  chunk?: number;
+  onProgress?: (inserted: number) => void;
+}
+
+export interface SeedResult {
+  inserted: number;
+  ms: number;
+}
+
+/**
+ * One statement per chunk: every row draws its cron (weighted by how often it runs), its status (~91 %
+ * completed, 7 % failed, 2 % cancelled), its trigger type, a duration around the cron's estimate and a
+ * start time spread evenly over the period. The notify trigger is disabled while seeding, so a million rows do
+ * not become a million notifications.
+ */
+function chunkSql(): string {
+  const total = DEMO_CRONS.reduce((sum, cron) => sum + cron.runsPerDay, 0);
+  let low = 0;
+  const ranges = DEMO_CRONS.map((cron, index) => {
+    const high = index === DEMO_CRONS.length - 1 ? 1.000001 : low + cron.runsPerDay / total;
+    const row = `('${cron.name}', ${cron.estimatedDurationMs}, ${low.toFixed(6)}::float8, ${high.toFixed(6)}::float8)`;
+    low = high;
+    return row;
+  });
+  return `
+    INSERT INTO cron_executions (id, cron_name, status, trigger_type, triggered_by, params, started_at, completed_at,
+                                 duration_ms, exit_code, error_message, runner_id)
+    SELECT gen_random_uuid(), c.name, s.status, t.trigger_type,
+           CASE t.trigger_type WHEN 'scheduled' THEN 'scheduler' WHEN 'manual' THEN 'token:operator' ELSE 'machine:x-cron-secret' END,
+           CASE WHEN c.name = 'index-kb-progressive' THEN '{"batchSize": 2}'::jsonb ELSE '{}'::jsonb END,
+           x.ended - d.ms * interval '1 millisecond', x.ended, d.ms,
+           CASE s.status WHEN 'completed' THEN 0 WHEN 'failed' THEN 1 ELSE NULL END,
+           CASE s.status WHEN 'failed' THEN 'Exited with code 1: Error: upstream returned 503'
+                         WHEN 'cancelled' THEN 'Cancelled by token:operator' ELSE NULL END,
+           'bench-seed'
+    FROM (SELECT g, random() AS pick, random() AS state, random() AS kind, random() AS spread,
+                 now() - interval '5 seconds' - ($3::float8 + random() * ($4::float8 - $3::float8)) * $2::float8 * interval '1 day' AS ended
+          FROM generate_series(1, $1::int) g ORDER BY ended) x
+    JOIN (VALUES ${ranges.join(', ')}) AS c (name, estimate, low, high) ON x.pick >= c.low AND x.pick < c.high
+    CROSS JOIN LATERAL (SELECT CASE WHEN x.state < 0.91 THEN 'completed' WHEN x.state < 0.98 THEN 'failed' ELSE 'cancelled' END AS status) s
+    CROSS JOIN LATERAL (SELECT CASE WHEN x.kind < 0.85 THEN 'scheduled' WHEN x.kind < 0.97 THEN 'manual' ELSE 'external' END AS trigger_type) t
+    CROSS JOIN LATERAL (SELECT GREATEST(50, (c.estimate * (0.6 + 0.8 * x.spread)
+                                 * CASE WHEN s.status = 'completed' THEN 1 ELSE 0.5 END)::int) AS ms) d`;
+}
+
+/** Inserts the history into an open store whose schema is migrated; nothing else may write meanwhile. */
+export async function seedExecutions(db: Queryable, options: SeedOptions): Promise<SeedResult> {
+  const started = performance.now();
+  const chunk = options.chunk ?? 100_000;
+  const sql = chunkSql();
+  await db.exec('ALTER TABLE cron_executions DISABLE TRIGGER cron_executions_notify');
+  try {
+    // Oldest first and in time order within a chunk, as a real history is appended: rows of the same day
+    // share heap pages, which is what the store's range scans see in production.
+    let inserted = 0;
+    while (inserted < options.count) {
+      const size = Math.min(chunk, options.count - inserted);
+      const newest = 1 - (inserted + size) / options.count;
+      const oldest = 1 - inserted / options.count;
+      await db.query(sql, [size, options.days, newest, oldest]);
+      inserted += size;
+      options.onProgress?.(inserted);
+    }
+    // A few crons are running now, started within their estimate (one per cron at most: the store's guard).
+    for (const cron of DEMO_CRONS.slice(0, Math.min(options.running ?? 0, DEMO_CRONS.length))) {
+      await db.query(
+        `INSERT INTO cron_executions (id, cron_name, status, trigger_type, triggered_by, params, started_at, runner_id)
+         VALUES (gen_random_uuid(), $1, 'running', 'scheduled', 'scheduler', '{}'::jsonb, now() - $2::int * interval '1 millisecond', 'bench-seed')`,
+        [cron.name, Math.round(cron.estimatedDurationMs / 2)],
+      );
+    }
+  } finally {
+    await db.exec('ALTER TABLE cron_executions ENABLE TRIGGER cron_executions_notify');
+  }
+  return { inserted: options.count + Math.min(options.running ?? 0, DEMO_CRONS.length), ms: performance.now() - started };
+}
+
+/**
+ * Creates (or extends) an embedded store in `dataDir` with the server's own migrations and the history:
+ * the server owns its folder once started, so this runs before it starts.
+ */
+export async function seedPgliteFolder(dataDir: string, options: SeedOptions): Promise<SeedResult> {
+  const db = await openPglite(dataDir);
+  try {
+    await migrate(db);
+    return await seedExecutions(db, options);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Migrates and seeds a PostgreSQL database directly (the server may start on it afterwards). */
+export async function seedPostgres(url: string, options: SeedOptions & { analyze?: boolean }): Promise<SeedResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const db: Queryable = {
+    async query<T>(sql: string, params: unknown[] = []) {
+      return (await client.query(sql, params)).rows as T[];
+    },
+    async exec(sql: string) {
+      await client.query(sql);
+    },
+  };
+  try {
+    await migrate({
+      ...db,
+      kind: 'postgres',
+      async transaction(work) {
+        await client.query('BEGIN');
+        try {
+          const result = await work(db);
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        }
+      },
+      listen: async () => undefined,
+      close: async () => undefined,
+    });
+    const result = await seedExecutions(db, options);
+    // What autovacuum would do on its own a moment later on a real server.
+    if (options.analyze !== false) await client.query('VACUUM ANALYZE cron_executions');
+    return result;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Run directly: `node out/test/bench/seed.js DIR COUNT DAYS` seeds an embedded store folder. */
+// (Checked by file name too: bundled into index.js, this module is the main module's code as well.)
+if (require.main === module && /seed\.js$/.test(process.argv[1] ?? '')) {
+  const [dir, count = '100000', days = '7'] = process.argv.slice(2);
+  if (!dir) {
+    process.stderr.write('usage: node out/test/bench/seed.js DATA_DIR [COUNT] [DAYS]\n');
+    process.exit(2);
+  }
+  seedPgliteFolder(dir, { count: Number(count), days: Number(days), running: 2, onProgress: (n) => process.stdout.write(`  ${n} rows\n`) }).then(
+    (result) => process.stdout.write(`seeded ${result.inserted} executions in ${(result.ms / 1000).toFixed(1)} s\n`),
+    (error) => {
+      process.stderr.write(`${String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
