@@ -245,19 +245,20 @@ export class ExecutionStore {
       params.push(status);
       filter += ` AND status = $${params.length}`;
     }
-    const rows = await this.db.query<{ id: string; cron_name: string; status: ExecutionStatus; started_at: Date | string; duration_ms: number; now: Date | string; from_at: Date | string }>(
-      `SELECT id, cron_name, status, started_at,
-         COALESCE(duration_ms, GREATEST(0, (EXTRACT(EPOCH FROM (now() - started_at)) * 1000)::int)) AS duration_ms
-       FROM cron_executions WHERE started_at >= now() - make_interval(days => $1)${filter}
-       ORDER BY started_at`,
+    // One JSON value built in the database: handing 100,000 rows one by one to JavaScript cost more than
+    // the query itself (PGlite especially).
+    const [row] = await this.db.query<{ entries: TimelineEntry[] | string | null; to_at: Date | string }>(
+      `SELECT now() AS to_at, json_agg(json_build_object(
+           'id', id, 'cronName', cron_name, 'status', status,
+           'startedAt', to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           'durationMs', COALESCE(duration_ms, GREATEST(0, (EXTRACT(EPOCH FROM (now() - started_at)) * 1000)::int)))
+         ORDER BY started_at) AS entries
+       FROM cron_executions WHERE started_at >= now() - make_interval(days => $1)${filter}`,
       params,
     );
-    const to = new Date();
-    return {
-      from: new Date(to.getTime() - days * 86_400_000).toISOString(),
-      to: to.toISOString(),
-      executions: rows.map((row) => ({ id: row.id, cronName: row.cron_name, status: row.status, startedAt: toIso(row.started_at)!, durationMs: row.duration_ms })),
-    };
+    const to = new Date(row.to_at);
+    const entries = typeof row.entries === 'string' ? (JSON.parse(row.entries) as TimelineEntry[]) : (row.entries ?? []);
+    return { from: new Date(to.getTime() - days * 86_400_000).toISOString(), to: to.toISOString(), executions: entries };
   }
 
   /** At start: what this runner left running when it died can never finish now. */
