@@ -1,5 +1,5 @@
 // What the API and the scheduler ask of the backend: start, end and describe executions, pause schedules.
-// Every outcome is announced on the event bus; the routes only translate to HTTP.
+// Outcomes reach the event stream through the store's notifications (changeFeed.ts); the routes only translate to HTTP.
 import { randomUUID } from 'node:crypto';
 import type { Cron, Execution, ParamValue, Stats } from '../shared/api';
 import { paramValueProblem } from '../shared/params';
