@@ -6,6 +6,7 @@ import { NO_FILTER, sameFilter, toTimelineColumns, type FromWebview, type Render
 import type { ApiClient } from '../apiClient';
 import type { CronOpsState } from '../state';
 import { createNonce, dashboardHtml, parseFromWebview, runsSignature } from './dashboardHtml';
+import { translateDashboardStrings } from './dashboardStrings';
 
 export const DASHBOARD_VIEW_TYPE = 'cronOps.dashboard';
 const TIMELINE_DAYS = 7;
@@ -115,7 +116,7 @@ class DashboardController implements vscode.Disposable {
         this.filter = message.filter;
         const queued = [...this.queue.values()];
         this.queue.clear();
-        this.post({ type: 'config', locale: vscode.env.language, strings: {} });
+        this.post({ type: 'config', locale: vscode.env.language, strings: translateDashboardStrings((english) => vscode.l10n.t(english)) });
         this.pushState();
         // The last timeline for this filter shows at once (after a hide/show); a fresh one follows.
         const timeline = queued.find((posted) => posted.type === 'timeline') ?? this.lastTimeline;

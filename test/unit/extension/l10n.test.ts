@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
+import { ENGLISH_STRINGS } from '../../../src/shared/dashboardStrings';
 
 // The compiled test runs from out/…: walk up to the repository.
 function repositoryRoot(): string {
@@ -41,6 +42,14 @@ describe('French translations', () => {
     const strings = translatedStrings();
     assert.ok(strings.size > 100, `found only ${strings.size} strings`);
     const missing = [...strings].filter((text) => !(text in bundle));
+    assert.deepEqual(missing, [], 'add these to l10n/bundle.l10n.fr.json');
+    for (const text of strings) assert.deepEqual(placeholders(bundle[text]), placeholders(text), text);
+  });
+
+  it('cover every string of the dashboard (sent through vscode.l10n.t), with the same placeholders', () => {
+    const bundle = JSON.parse(readFileSync(join(root, 'l10n/bundle.l10n.fr.json'), 'utf8')) as Record<string, string>;
+    const strings = Object.values(ENGLISH_STRINGS);
+    const missing = strings.filter((text) => !(text in bundle));
     assert.deepEqual(missing, [], 'add these to l10n/bundle.l10n.fr.json');
     for (const text of strings) assert.deepEqual(placeholders(bundle[text]), placeholders(text), text);
   });
