@@ -2,6 +2,7 @@
 // API (on start, on reconnect, every refreshIntervalSeconds) and by the event stream in between.
 import * as vscode from 'vscode';
 import type { Cron, Execution, Stats } from '../shared/api';
+import { coalesce } from '../shared/coalesce';
 import type { ExecutionLogEvent } from '../shared/events';
 import { ApiError, type ApiClient } from './apiClient';
 import type { EventStream, StreamEvent, StreamStatus } from './eventStream';
@@ -38,8 +39,6 @@ export class CronOpsState implements vscode.Disposable {
   private streamStatus: StreamStatus = { state: 'stopped' };
   private readonly histories = new Map<string, Execution[]>();
   private readonly historyLoads = new Map<string, Promise<Execution[]>>();
-  private refreshing: Promise<void> | undefined;
-  private refreshAgain = false;
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly ticker: NodeJS.Timeout;
   private readonly disposables: vscode.Disposable[] = [];
@@ -163,19 +162,7 @@ export class CronOpsState implements vscode.Disposable {
   }
 
   /** Reloads crons and KPIs from the API; concurrent calls share one reload (and one more if asked meanwhile). */
-  refresh(): Promise<void> {
-    if (this.refreshing) {
-      this.refreshAgain = true;
-      return this.refreshing;
-    }
-    this.refreshing = (async () => {
-      do {
-        this.refreshAgain = false;
-        await this.reload();
-      } while (this.refreshAgain);
-    })().finally(() => (this.refreshing = undefined));
-    return this.refreshing;
-  }
+  readonly refresh: () => Promise<void> = coalesce(() => this.reload());
 
   /** Applies a reply that carries an execution (cancel, mark-failed) without waiting for its event. */
   applyExecution(execution: Execution): void {

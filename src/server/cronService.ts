@@ -2,6 +2,7 @@
 // Outcomes reach the event stream through the store's notifications (changeFeed.ts); the routes only translate to HTTP.
 import { randomUUID } from 'node:crypto';
 import type { Cron, Execution, ParamValue, Stats } from '../shared/api';
+import { coalesce } from '../shared/coalesce';
 import { paramValueProblem } from '../shared/params';
 import type { CronDefinition, ServerConfig } from './config';
 import type { EventBus } from './eventBus';
@@ -222,23 +223,8 @@ export class CronService {
     return { ...counts, nextExecution: next ? { cronName: next.cronName, at: next.at.toISOString() } : null };
   }
 
-  private statsRun: Promise<void> | undefined;
-  private statsAgain = false;
-
   /** Announces the KPIs when they changed; a burst of changes makes one computation and one more after it. */
-  publishStats(): Promise<void> {
-    if (this.statsRun) {
-      this.statsAgain = true;
-      return this.statsRun;
-    }
-    this.statsRun = (async () => {
-      do {
-        this.statsAgain = false;
-        await this.computeAndPublishStats();
-      } while (this.statsAgain);
-    })().finally(() => (this.statsRun = undefined));
-    return this.statsRun;
-  }
+  readonly publishStats: () => Promise<void> = coalesce(() => this.computeAndPublishStats());
 
   private async computeAndPublishStats(): Promise<void> {
     try {
