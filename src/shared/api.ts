@@ -61,6 +61,11 @@ export interface Cron {
   nextRunAt: string | null;
   lastExecution: Execution | null;
   runningExecution: Execution | null;
+  /**
+   * When the rate limits (per cron and global) will next accept a manual trigger of this cron; null when
+   * one would be accepted now. Lets a client refuse before asking for a confirmation.
+   */
+  manualTriggerAvailableAt?: string | null;
 }
 
 export interface CronsReply {
@@ -140,10 +145,28 @@ export interface TimelineEntry {
   durationMs: number;
 }
 
+/** Runs of one cron and status within [start, end), summarised when a range holds too many to draw. */
+export interface TimelineBucket {
+  cronName: string;
+  status: ExecutionStatus;
+  start: string;
+  end: string;
+  count: number;
+  maxDurationMs: number;
+  p95DurationMs: number;
+}
+
 export interface TimelineReply {
   from: string;
   to: string;
+  /**
+   * Single runs. When the range holds more runs than a chart can show, completed runs are summarised in
+   * `buckets` and only failed, cancelled and running runs stay here (newest first, bounded).
+   */
   executions: TimelineEntry[];
+  /** Present when the reply is summarised; zoom in (`from`/`to`) for finer buckets, down to single runs. */
+  buckets?: TimelineBucket[];
+  bucketMs?: number;
 }
 
 export interface HealthReply {
@@ -152,6 +175,36 @@ export interface HealthReply {
   store: 'pglite' | 'postgres';
   runnerId: string;
   uptimeS: number;
+}
+
+/** Who the server takes the caller for: lets a client hide what the role may not do. */
+export interface SessionReply {
+  name: string | null;
+  role: Role;
+}
+
+export interface TokenInfo {
+  name: string;
+  role: Role;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface TokensReply {
+  tokens: TokenInfo[];
+}
+
+export interface CreateTokenRequest {
+  name: string;
+  role: Role;
+}
+
+/** The token itself is shown once, in this reply. */
+export interface CreateTokenReply {
+  name: string;
+  role: Role;
+  token: string;
 }
 
 export interface AuditEntry {
@@ -198,6 +251,9 @@ export const API_PATHS = {
   timeline: '/api/admin/cron-executions/timeline',
   events: '/api/admin/events',
   audit: '/api/admin/audit',
+  session: '/api/admin/session',
+  tokens: '/api/admin/tokens',
+  token: (name: string) => `/api/admin/tokens/${encodeURIComponent(name)}`,
   externalStart: '/api/cron/start',
   externalComplete: '/api/cron/complete',
   execution: (id: string) => `/api/admin/cron-executions/${encodeURIComponent(id)}`,
