@@ -5,12 +5,13 @@ import * as vscode from 'vscode';
 import type { Execution, LogLine } from '../shared/api';
 import { ApiError, type ApiClient } from './apiClient';
 import { showFailure } from './errorNotifications';
-import { formatDuration, formatLogLine, statusLabel, type Translate } from './format';
+import { formatDateTime, formatTime } from '../shared/format';
+import { runDurationMs } from '../shared/timing';
+import { formatDuration, formatLogLine, statusLabel } from './format';
+import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import { resolveExecution } from './pickers';
 import type { CronOpsState } from './state';
-
-const t: Translate = (message, ...args) => vscode.l10n.t(message, ...args);
 
 const PAGE = 1000;
 const FIRST_DELAY_MS = 300;
@@ -35,7 +36,7 @@ export class LogTail implements vscode.Disposable {
     private readonly log: Logger,
     header: Execution,
   ) {
-    this.append(t('── {0} · execution {1} · started {2} · {3}{4} ──', header.cronName, header.id, new Date(header.startedAt).toLocaleString(vscode.env.language), header.triggerType, header.triggeredBy ? ` (${header.triggeredBy})` : ''));
+    this.append(t('── {0} · execution {1} · started {2} · {3}{4} ──', header.cronName, header.id, formatDateTime(Date.parse(header.startedAt), displayLanguage()), header.triggerType, header.triggeredBy ? ` (${header.triggeredBy})` : ''));
     this.finished = this.run();
   }
 
@@ -109,7 +110,8 @@ export class LogTail implements vscode.Disposable {
       const execution = await this.client.execution(this.executionId);
       this.ended = execution;
       if (execution.logLinesDropped > 0) this.append(t('… {0} lines were dropped: the per-execution log cap was reached.', execution.logLinesDropped));
-      const duration = execution.durationMs !== null ? formatDuration(execution.durationMs) : '–';
+      const ms = runDurationMs(execution, Date.now());
+      const duration = ms !== undefined ? formatDuration(ms, displayLanguage()) : '–';
       const exit = execution.exitCode !== null ? t(', exit code {0}', execution.exitCode) : '';
       const why = execution.errorMessage ? `: ${execution.errorMessage}` : '';
       this.append(t('── {0} {1} in {2}{3}{4} ──', execution.cronName, statusLabel(execution.status, t), duration, exit, why));
@@ -154,7 +156,7 @@ export class LogTails implements vscode.Disposable {
     existing?.dispose();
     this.tails.delete(executionId);
     const execution = this.state.knownExecution(executionId) ?? (await this.client.execution(executionId));
-    const name = t('Cron Ops: {0} {1}', execution.cronName, new Date(execution.startedAt).toLocaleTimeString(vscode.env.language, { hour12: false }));
+    const name = t('Cron Ops: {0} {1}', execution.cronName, formatTime(Date.parse(execution.startedAt), displayLanguage()));
     const channel = vscode.window.createOutputChannel(name, 'log');
     const tail = new LogTail(executionId, channel, this.client, this.log, execution);
     this.tails.set(executionId, tail);
