@@ -21,28 +21,38 @@ const MAX_OUTAGE_DELAY_MS = 10_000;
 const MAX_CHANNELS = 5;
 
 export class LogTail implements vscode.Disposable {
-  readonly lines: LogLine[] = [];
-  private text = '';
+  private readonly appended = new vscode.EventEmitter<string>();
+  /** Every line written to the channel (header, log lines, how the run ended). */
+  readonly onDidAppend = this.appended.event;
+  private readonly received = new vscode.EventEmitter<LogLine>();
+  /** Every log line received from the server, in order. */
+  readonly onDidReceive = this.received.event;
   private stopped = false;
   private wake: (() => void) | undefined;
   private ended: Execution | undefined;
-  /** Resolves with the execution once it has ended and every line has been written. */
-  readonly finished: Promise<Execution | undefined>;
+  private run: Promise<Execution | undefined> | undefined;
 
   constructor(
     readonly executionId: string,
     private readonly channel: vscode.OutputChannel,
     private readonly client: ApiClient,
     private readonly log: Logger,
-    header: Execution,
-  ) {
-    this.append(t('── {0} · execution {1} · started {2} · {3}{4} ──', header.cronName, header.id, formatDateTime(Date.parse(header.startedAt), displayLanguage()), header.triggerType, header.triggeredBy ? ` (${header.triggeredBy})` : ''));
-    this.finished = this.run();
+    private readonly header: Execution,
+  ) {}
+
+  /** Writes the header and tails the lines until the run ends (once; later calls share it). */
+  start(): Promise<Execution | undefined> {
+    if (!this.run) {
+      const { header } = this;
+      this.append(t('── {0} · execution {1} · started {2} · {3}{4} ──', header.cronName, header.id, formatDateTime(Date.parse(header.startedAt), displayLanguage()), header.triggerType, header.triggeredBy ? ` (${header.triggeredBy})` : ''));
+      this.run = this.tail();
+    }
+    return this.run;
   }
 
-  /** Everything written to the channel so far (tests compare it with the server's lines). */
-  get content(): string {
-    return this.text;
+  /** Resolves with the execution once it has ended and every line has been written. */
+  get finished(): Promise<Execution | undefined> {
+    return this.start();
   }
 
   get isLive(): boolean {
@@ -59,8 +69,8 @@ export class LogTail implements vscode.Disposable {
   }
 
   private append(line: string): void {
-    this.text += line + '\n';
     this.channel.appendLine(line);
+    this.appended.fire(line);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -74,7 +84,7 @@ export class LogTail implements vscode.Disposable {
     });
   }
 
-  private async run(): Promise<Execution | undefined> {
+  private async tail(): Promise<Execution | undefined> {
     let after = 0;
     let delay = FIRST_DELAY_MS;
     let outage = false;
@@ -84,7 +94,7 @@ export class LogTail implements vscode.Disposable {
         if (outage) this.append(t('… connection back, resuming.'));
         outage = false;
         for (const line of reply.lines) {
-          this.lines.push(line);
+          this.received.fire(line);
           this.append(formatLogLine(line));
         }
         if (reply.lines.length) after = reply.lines[reply.lines.length - 1].seq;
@@ -126,12 +136,17 @@ export class LogTail implements vscode.Disposable {
     this.stopped = true;
     this.wake?.();
     this.channel.dispose();
+    this.appended.dispose();
+    this.received.dispose();
   }
 }
 
 export class LogTails implements vscode.Disposable {
   private readonly tails = new Map<string, LogTail>();
   private readonly subscription: vscode.Disposable;
+  private readonly opened = new vscode.EventEmitter<LogTail>();
+  /** A tail was opened, before it writes anything. */
+  readonly onDidOpen = this.opened.event;
 
   constructor(
     private readonly client: ApiClient,
@@ -160,6 +175,8 @@ export class LogTails implements vscode.Disposable {
     const channel = vscode.window.createOutputChannel(name, 'log');
     const tail = new LogTail(executionId, channel, this.client, this.log, execution);
     this.tails.set(executionId, tail);
+    this.opened.fire(tail);
+    void tail.start();
     channel.show(preserveFocus);
     this.prune();
     return tail;
@@ -176,6 +193,7 @@ export class LogTails implements vscode.Disposable {
 
   dispose(): void {
     this.subscription.dispose();
+    this.opened.dispose();
     for (const tail of this.tails.values()) tail.dispose();
     this.tails.clear();
   }

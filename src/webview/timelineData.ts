@@ -187,13 +187,13 @@ export function openingRange(startMs: readonly number[], buckets: readonly Timel
   for (const bucket of buckets) first = Math.min(first, Date.parse(bucket.start));
   if (!Number.isFinite(first) || first <= fromMs) return { min: fromMs, max: toMs };
   const span = Math.max(toMs - first, 0);
-  const margin = Math.max(span * 0.05, 5 * MINUTE_MS);
+  const margin = Math.max(span * 0.1, MINUTE_MS);
   const min = Math.max(fromMs, first - margin);
   // Runs over most of the range: show all of it, as before.
   return min - fromMs < (toMs - fromMs) * 0.2 ? { min: fromMs, max: toMs } : { min, max: toMs };
 }
 
-const TICK_STEPS = [MINUTE_MS, 5 * MINUTE_MS, 15 * MINUTE_MS, 30 * MINUTE_MS, HOUR_MS, 3 * HOUR_MS, 6 * HOUR_MS, 12 * HOUR_MS];
+const TICK_STEPS = [15_000, 30_000, MINUTE_MS, 2 * MINUTE_MS, 5 * MINUTE_MS, 10 * MINUTE_MS, 15 * MINUTE_MS, 30 * MINUTE_MS, HOUR_MS, 3 * HOUR_MS, 6 * HOUR_MS, 12 * HOUR_MS];
 
 /** Round local times between min and max for the x axis: midnights over two days and more, else hours or minutes. */
 export function timeTicks(minMs: number, maxMs: number): number[] {

@@ -10,6 +10,7 @@ import { nodeCron, startServer, type ServerProcess, type TestConfig } from '../s
 import { requestScreenshot } from './harness/protocol';
 import { connectTo, cronOpsApi, cronRow, disconnect, stateUntil } from './cronOpsTestKit';
 import { DashboardRecorder } from './dashboardRecorder';
+import { LogRecorder } from './logRecorder';
 
 const config: TestConfig = {
   rateLimits: { perCronSeconds: 30, globalPerMinute: 100 },
@@ -131,11 +132,14 @@ describe('Dashboard webview', () => {
 
   it('opens the logs of a run the page asks for', async () => {
     const run = api.state.cron('report-job')!.lastExecution!;
-    await api.dashboard.handle({ type: 'showLogs', executionId: run.id });
-    const tail = api.logTails.get(run.id);
-    assert.ok(tail, 'a log tail for the run');
-    await tail.finished;
-    assert.match(tail.content, /report done/);
+    const logs = new LogRecorder(api.logTails);
+    try {
+      await api.dashboard.handle({ type: 'showLogs', executionId: run.id });
+      const written = await logs.finished(run.id);
+      assert.match(written.text, /report done/);
+    } finally {
+      logs.dispose();
+    }
   });
 
   it('shows one duration for a run in the tree, the cron table and Latest runs', async () => {

@@ -55,6 +55,7 @@ describe('The demo crons (npm start)', () => {
     await stateUntil(api, () => api.state.cron('check-alerts')?.runningExecution?.id === id, 'check-alerts to show as running');
     await vscode.commands.executeCommand('workbench.view.extension.cronOps');
     await vscode.commands.executeCommand('notifications.clearAll');
+    await vscode.commands.executeCommand('workbench.action.closePanel');
     await requestScreenshot('readme-running', { waitForSelector: '#workbench\\.parts\\.sidebar .monaco-list-row' });
     const ended = await stateUntil(api, () => {
       const last = api.state.cron('check-alerts')?.lastExecution;
@@ -67,6 +68,7 @@ describe('The demo crons (npm start)', () => {
     const view = await hooks.waitForMessage('rendered', (message) => (message.view.executions ?? 0) >= 1 && message.view.kpis?.executions24h === 1, { timeoutMs: 30_000 });
     assert.equal(view.view.kpis?.executions24h, 1);
     await vscode.commands.executeCommand('notifications.clearAll');
+    await vscode.commands.executeCommand('workbench.action.closePanel');
     await requestScreenshot('readme-dashboard');
     hooks.dispose();
   });

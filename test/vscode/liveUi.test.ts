@@ -10,9 +10,10 @@ import * as vscode from 'vscode';
 import type { Execution } from '../../src/shared/api';
 import type { CronOpsApi } from '../../src/extension/extension';
 import type { TriggerOutcome } from '../../src/extension/triggerCommand';
-import { nodeCron, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
+import { nodeCron, runServerCommand, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
 import { requestScreenshot } from './harness/protocol';
-import { connectTo, cronOpsApi, cronRow, disconnect, markdownText, stateUntil, tooltipText, until } from './cronOpsTestKit';
+import { connectTo, cronOpsApi, cronRow, disconnect, markdownText, setSetting, stateUntil, tooltipText, until } from './cronOpsTestKit';
+import { DashboardRecorder } from './dashboardRecorder';
 
 const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? mkdtempSync(join(tmpdir(), 'cron-ops-workspace-'));
 // A script as the repository holds it, and the build copy a server started by `npm start` runs.
@@ -51,8 +52,13 @@ describe('A live UI: one clock, every state visible', () => {
   /** The next change the tree view reports for a cron's row. */
   const rowChanged = (name: string) => until(api.tree.provider.onDidChangeTreeData, () => true, `the row of ${name} to change`).then(() => api.tree.provider.item(name)!);
 
+  let viewerToken = '';
+
   before(async () => {
-    // A store on disk: the server restarted below finds the run its stop ended.
+    // A store on disk: the server restarted below finds the run its stop ended, and the viewer's token.
+    const created = await runServerCommand(['token', 'create', '--name', 'viewer-op', '--role', 'viewer', '--data', dataDir], {}, 60_000);
+    assert.equal(created.code, 0, `token create: ${created.stdout}${created.stderr}`);
+    viewerToken = created.stdout.trim().split('\n').pop()!.trim();
     [server, api] = await Promise.all([startServer({ config, args: ['--data', dataDir] }), cronOpsApi()]);
     subscriptions.push(api.triggers.onDidAnnounceFinished((announced) => announcements.push(announced)));
     await connectTo(api, server, config.crons.length);
@@ -127,6 +133,42 @@ describe('A live UI: one clock, every state visible', () => {
     const row = await cronRow(api, 'long-job');
     assert.match(String(row.description), /^failed · /);
     assert.match(tooltipText(row), /Last error: Interrupted/);
+  });
+
+  it('a viewer is offered no action: none in the menus, no Execute button, a refusal before any question', async () => {
+    assert.equal(await vscode.commands.executeCommand<boolean>('cronOps.signIn', viewerToken), true);
+    await stateUntil(api, () => api.state.connection === 'connected' && api.state.crons.length === config.crons.length, 'the viewer to be connected');
+    const session = await fetch(`${server.url}/api/admin/session`, { headers: { authorization: `Bearer ${viewerToken}` } });
+    const recorder = new DashboardRecorder(api.dashboard);
+    try {
+      if (session.status === 200) {
+        await stateUntil(api, () => api.state.role === 'viewer', 'the viewer role from the session');
+        assert.equal(api.contextKeys.get('cronOps.canAct'), false);
+        assert.equal(api.contextKeys.get('cronOps.isSuperAdmin'), false);
+        await setSetting('confirmBeforeTrigger', true);
+        // A confirmation would hold the command until the test times out: the refusal comes first.
+        const outcome = await vscode.commands.executeCommand<TriggerOutcome>('cronOps.triggerCron', 'quick-job');
+        assert.equal(outcome.kind, 'refused');
+        assert.ok(outcome.kind === 'refused' && outcome.upFront && outcome.status === 403, JSON.stringify(outcome));
+        await vscode.commands.executeCommand('cronOps.openDashboard');
+        const view = await recorder.rendered((candidate) => candidate.table.length === config.crons.length);
+        assert.deepEqual(view.table.filter((row) => row.execute), [], 'no Execute button for a viewer');
+      } else {
+        // A server without the session route: actions stay offered, and the server refuses them with the role.
+        assert.equal(session.status, 404);
+        assert.equal(api.state.role, undefined);
+        assert.equal(api.contextKeys.get('cronOps.canAct'), true);
+        const outcome = await vscode.commands.executeCommand<TriggerOutcome>('cronOps.triggerCron', 'quick-job');
+        assert.ok(outcome.kind === 'refused' && outcome.status === 403 && !outcome.upFront, JSON.stringify(outcome));
+        assert.match(outcome.message, /role cannot trigger/);
+      }
+    } finally {
+      recorder.dispose();
+      api.dashboard.panel?.dispose();
+      await setSetting('confirmBeforeTrigger', false);
+      assert.equal(await vscode.commands.executeCommand<boolean>('cronOps.signIn', server.token), true);
+      await stateUntil(api, () => api.state.connection === 'connected' && api.state.role !== 'viewer' && api.state.crons.length === config.crons.length, 'the admin to be connected again');
+    }
   });
 
   it('roles shape the menus: the context key follows the session (actions shown when the server has no session route)', async () => {

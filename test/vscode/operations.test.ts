@@ -9,7 +9,8 @@ import type { TriggerOutcome } from '../../src/extension/triggerCommand';
 import { formatLogLine } from '../../src/extension/format';
 import { nodeCron, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
 import { requestScreenshot } from './harness/protocol';
-import { childrenOf, connectTo, cronOpsApi, cronRow, disconnect, externalStart, iconColor, iconId, serverLogLines, stateUntil, until } from './cronOpsTestKit';
+import { LogRecorder } from './logRecorder';
+import { childrenOf, connectTo, cronOpsApi, cronRow, disconnect, externalStart, iconColor, iconId, serverLogLines, setSetting, stateUntil, until } from './cronOpsTestKit';
 
 const config: TestConfig = {
   // Per-cron limit as in the guide (30 s); the global one high enough for this file's triggers.
@@ -36,10 +37,12 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
 
   const announcements: Array<{ execution: Execution; summary: string }> = [];
   const subscriptions: vscode.Disposable[] = [];
+  let logs: LogRecorder;
 
   before(async () => {
     [server, api] = await Promise.all([startServer({ config }), cronOpsApi()]);
-    subscriptions.push(api.triggers.onDidAnnounceFinished((announced) => announcements.push(announced)));
+    logs = new LogRecorder(api.logTails);
+    subscriptions.push(logs, api.triggers.onDidAnnounceFinished((announced) => announcements.push(announced)));
     await connectTo(api, server, config.crons.length);
   });
 
@@ -80,6 +83,16 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
     assert.match(server409.message, new RegExp(`slow-job is already running \\(execution ${slowId}\\)`));
   });
 
+  it('says "already running" before any question, with confirmations on', async () => {
+    await setSetting('confirmBeforeTrigger', true);
+    try {
+      // A confirmation dialog would hold the command until the test times out: the refusal comes first.
+      assert.deepEqual(await trigger('slow-job'), { kind: 'alreadyRunning', runningExecutionId: slowId });
+    } finally {
+      await setSetting('confirmBeforeTrigger', false);
+    }
+  });
+
   it('Mark as Failed refuses a run that is within its timeout', async () => {
     const result = await vscode.commands.executeCommand<Execution | undefined>('cronOps.markFailed', slowId);
     assert.equal(result, undefined);
@@ -107,14 +120,15 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
     const tail = await vscode.commands.executeCommand<LogTail>('cronOps.showLogs', quickId);
     const ended = await tail.finished;
     assert.equal(ended?.status, 'completed');
+    const written = await logs.finished(quickId);
     const expected = await serverLogLines(server, quickId);
-    assert.deepEqual(tail.lines, expected);
+    assert.deepEqual(written.lines, expected);
     assert.equal(expected.length, 3);
-    const body = tail.content.split('\n').slice(1, 1 + expected.length);
-    assert.deepEqual(body, tail.lines.map(formatLogLine));
+    const body = written.text.split('\n').slice(1, 1 + expected.length);
+    assert.deepEqual(body, written.lines.map(formatLogLine));
     // stdout and stderr are two pipes: their relative order is the server's to record, not the script's.
     assert.deepEqual([...body].sort(), ['[stderr] warning 2', 'line 1', 'line 3']);
-    assert.match(tail.content, /── quick-job completed in .+, exit code 0 ──\n$/);
+    assert.match(written.text, /── quick-job completed in .+, exit code 0 ──\n$/);
     await stateUntil(api, () => cron('quick-job').lastExecution?.status === 'completed', 'the finished event');
     const announced = await until(api.triggers.onDidAnnounceFinished, () => announcements.find(({ execution }) => execution.id === quickId), 'the end of the run to be announced');
     assert.match(announced.summary, /^quick-job completed in .+ \(estimated 500 ms\)$/);
@@ -125,11 +139,9 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
     const outcome = await vscode.commands.executeCommand<TriggerOutcome>('cronOps.triggerAndFollow', 'echo-job');
     assert.equal(outcome.kind, 'started', JSON.stringify(outcome));
     if (outcome.kind !== 'started') return;
-    const tail = api.logTails.get(outcome.reply.executionId);
-    assert.ok(tail, 'a tail was opened for the run');
-    await tail.finished;
-    assert.deepEqual(tail.lines.map((line) => line.line), ['step 1', 'step 2', 'step 3', 'step 4', 'step 5', 'done']);
-    assert.deepEqual(tail.lines, await serverLogLines(server, outcome.reply.executionId));
+    const written = await logs.finished(outcome.reply.executionId);
+    assert.deepEqual(written.lines.map((line) => line.line), ['step 1', 'step 2', 'step 3', 'step 4', 'step 5', 'done']);
+    assert.deepEqual(written.lines, await serverLogLines(server, outcome.reply.executionId));
   });
 
   it('a second manual run within 30 s is refused with the seconds to wait (429)', async () => {
