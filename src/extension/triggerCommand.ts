@@ -101,6 +101,8 @@ export class TriggerCommands implements vscode.Disposable {
         () => this.client.trigger(name, params),
       );
       this.mine.add(reply.executionId);
+      // The rate limits moved: a reload brings when this cron may be triggered by hand again (refused up front then).
+      void this.state.refresh();
       this.log.info(`✅ Cron ${name} triggered successfully (execution ${reply.executionId})`);
       if (follow) await this.tails.open(reply.executionId);
       const showLogs = t('Show Logs');

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Execution } from '../../src/shared/api';
+import type { ApiError } from '../../src/extension/apiClient';
 import type { CronOpsApi } from '../../src/extension/extension';
 import type { TriggerOutcome } from '../../src/extension/triggerCommand';
 import { nodeCron, runServerCommand, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
@@ -188,6 +189,20 @@ describe('A live UI: one clock, every state visible', () => {
     const entries = Object.values(manifest.contributes.menus).flat().filter((entry) => acting.has(entry.command));
     assert.ok(entries.length >= 10);
     for (const entry of entries) assert.match(entry.when ?? '', /\bcronOps\.canAct\b/, `${entry.command} is gated by cronOps.canAct`);
+  });
+
+  it('keeps tokens per server: another URL gets no token of this one, and coming back needs no new sign-in', async () => {
+    const other = await startServer({ config: { crons: [nodeCron('elsewhere', "console.log('other server')")] } });
+    try {
+      await setSetting('serverUrl', other.url);
+      await stateUntil(api, () => api.state.connection === 'signedOut' && api.state.crons.length === 0, `the extension to be signed out of ${other.url}`);
+      // Both servers accept the same admin token here: had it been sent, the other server would have let it in.
+      await assert.rejects(api.client.crons(), (error: ApiError) => error.status === 401);
+      await setSetting('serverUrl', server.url);
+      await stateUntil(api, () => api.state.connection === 'connected' && api.state.crons.length === config.crons.length, `connected again to ${server.url} with its own token`);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('Open Script opens the script the config names in the workspace, not its build copy', async () => {
