@@ -63,7 +63,7 @@ export function failureMessage(failure: ApiFailure, t: Translate = english, loca
         failure.cause ?? t('no reply'),
       );
     case 'timeout':
-      return t('The Cron Ops server at {0} did not answer within {1} s. Check that it is running and not overloaded, then retry.', baseUrl, Math.round((failure.timeoutMs ?? 0) / 1000));
+      return t('The Cron Ops server at {0} did not answer within {1}. Check that it is running and not overloaded, then retry.', baseUrl, formatTimeLeft(failure.timeoutMs ?? 0, locale));
     case 'malformed':
       return t('The server at {0} sent a reply that is not Cron Ops JSON ({1}). Check that cronOps.serverUrl points to a Cron Ops server.', baseUrl, failure.cause ?? t('unreadable body'));
     case 'http':

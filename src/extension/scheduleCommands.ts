@@ -1,9 +1,10 @@
 // Pause Schedule / Resume Schedule (manual triggers stay allowed) and Open Script.
 import * as vscode from 'vscode';
+import { describeSchedule } from '../shared/schedule';
 import type { ApiClient } from './apiClient';
 import { showFailure } from './errorNotifications';
 import { scriptPath } from './format';
-import { t } from './l10n';
+import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import { resolveCron } from './pickers';
 import { BUILD_FOLDERS, locateScript } from './scriptLocation';
@@ -23,7 +24,7 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
       state.applyCron(cron);
       log.info(`${name} ${paused ? 'paused' : 'resumed'}`);
       void vscode.window.showInformationMessage(
-        paused ? t('Schedule of {0} paused: it runs only when triggered by hand.', name) : t('Schedule of {0} resumed: {1}.', name, cron.scheduleText),
+        paused ? t('Schedule of {0} paused: it runs only when triggered by hand.', name) : t('Schedule of {0} resumed: {1}.', name, describeSchedule(cron.schedule, cron.timezone, displayLanguage())),
       );
       return cron;
     } catch (error) {

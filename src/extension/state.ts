@@ -7,8 +7,8 @@ import type { ExecutionLogEvent } from '../shared/events';
 import { ApiError, type ApiClient } from './apiClient';
 import type { Clock } from './clock';
 import type { EventStream, StreamEvent, StreamStatus } from './eventStream';
-import type { Connection } from './format';
-import { t } from './l10n';
+import { formatTimeLeft, type Connection } from './format';
+import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import { redactUrls } from './serverOrigin';
 import type { Settings } from './settings';
@@ -123,7 +123,7 @@ export class CronOpsState implements vscode.Disposable {
     if (this.apiProblem) return this.apiProblem.message;
     if (this.streamStatus.state === 'waiting') {
       if (this.streamStatus.httpStatus === 401) return t('The server refused your token. Run "Cron Ops: Sign In" with a valid token.');
-      return t('Live updates from {0} are interrupted ({1}); reconnecting in {2} s.', this.client.displayUrl, redactUrls(this.streamStatus.error), Math.round(this.streamStatus.retryInMs / 1000));
+      return t('Live updates from {0} are interrupted ({1}); reconnecting in {2}.', this.client.displayUrl, redactUrls(this.streamStatus.error), formatTimeLeft(this.streamStatus.retryInMs, displayLanguage()));
     }
     return undefined;
   }

@@ -73,8 +73,6 @@ export const ENGLISH_STRINGS = {
   statusFailed: 'failed',
   statusCancelled: 'cancelled',
   inTime: 'in {0}',
-  agoTime: '{0} ago',
-  justNow: 'just now',
 } as const;
 
 /** A key of the dashboard's strings (what `config.strings` takes). */

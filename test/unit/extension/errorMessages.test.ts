@@ -12,7 +12,7 @@ describe('error messages', () => {
   });
 
   it('says a timeout with its length', () => {
-    assert.match(failureMessage({ kind: 'timeout', action: 'read', baseUrl, timeoutMs: 10_000 }), /did not answer within 10 s/);
+    assert.match(failureMessage({ kind: 'timeout', action: 'read', baseUrl, timeoutMs: 10_000 }), /did not answer within 10 sec\./);
   });
 
   it('says a reply that is not Cron Ops JSON points at the wrong server', () => {
