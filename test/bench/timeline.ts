@@ -210,11 +210,11 @@ async function render(context: BenchContext, data: EndpointResult): Promise<Figu
   page.on('pageerror', (error) => context.log(`  page error: ${error.message}`));
   const setup: ToWebview[] = [
     { type: 'config', locale: 'en', strings: {} },
-    { type: 'state', crons: data.crons, stats: data.stats, connection: 'connected', error: null },
+    { type: 'state', crons: data.crons, stats: data.stats, connection: 'connected', error: null, now: Date.now(), canAct: true },
   ];
   const filter = { cronName: null, status: null };
-  const full: ToWebview = { type: 'timeline', filter, from: data.reply.from, to: data.reply.to, columns: toTimelineColumns(data.reply.executions) };
-  const single: ToWebview = { type: 'timeline', filter, from: data.reply.from, to: data.reply.to, columns: toTimelineColumns(data.reply.executions.slice(-1)) };
+  const full: ToWebview = { type: 'timeline', filter, range: null, from: data.reply.from, to: data.reply.to, columns: toTimelineColumns(data.reply.executions) };
+  const single: ToWebview = { type: 'timeline', filter, range: null, from: data.reply.from, to: data.reply.to, columns: toTimelineColumns(data.reply.executions.slice(-1)) };
   const count = data.reply.executions.length;
   const big: Rendered[] = [];
   const small: Rendered[] = [];
