@@ -70,10 +70,15 @@ describe('store', function () {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps the embedded store in one file, cron-ops.db, in WAL mode', async function () {
-    if (onPostgres()) this.skip();
+  it('keeps the embedded store in one file, cron-ops.db, in WAL mode (PostgreSQL when DATABASE_URL is set)', async () => {
     const dataDir = newDataDir();
     const server = await start(writeConfig({ crons: [nodeCron('quick', 'console.log("done")')] }), dataDir);
+    if (onPostgres()) {
+      assert.equal((await api(server, API_PATHS.health)).body.store, 'postgres');
+      assert.match(server.output(), /store postgres at postgres:\/\//);
+      assert.ok(!existsSync(join(dataDir, 'cron-ops.db')), 'no SQLite file when the store is PostgreSQL');
+      return;
+    }
     assert.match(server.output(), /store sqlite in .*cron-ops\.db/);
     assert.ok(existsSync(join(dataDir, 'cron-ops.db')));
     const shell = spawnSync('sqlite3', [join(dataDir, 'cron-ops.db'), 'PRAGMA journal_mode;'], { encoding: 'utf8' });
@@ -172,14 +177,13 @@ describe('store', function () {
     await waitForStatus(copy, await triggerOk(copy, 'quick'), 'completed');
   });
 
-  it('says what to do when backup gets no file', async function () {
-    if (onPostgres()) this.skip();
+  it('says what to do when backup gets no file or finds no store', async () => {
     const missing = await runServerCommand(['backup']);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /backup needs the file to write/);
     const noStore = await runServerCommand(['backup', join(newDataDir(), 'x.db'), '--data', newDataDir()]);
     assert.equal(noStore.code, 2);
-    assert.match(noStore.stderr, /No store at .*cron-ops\.db: pass the server's --data folder/);
+    assert.match(noStore.stderr, onPostgres() ? /back it up with pg_dump/ : /No store at .*cron-ops\.db: pass the server's --data folder/);
   });
 
   describe('timeline over a big history', () => {

@@ -19,6 +19,8 @@ export interface Db {
   readonly q: Query;
   /** Runs `work` in one write transaction (BEGIN IMMEDIATE on SQLite); rolled back if `work` throws. */
   transaction<T>(work: (tx: Query) => Promise<T>): Promise<T>;
+  /** Runs the reads of `work` on one consistent snapshot of the store. */
+  snapshot<T>(work: (tx: Query) => Promise<T>): Promise<T>;
   /** Runs several statements at once (migrations). */
   execScript(script: string): Promise<void>;
   /**
@@ -122,6 +124,17 @@ export async function openSqlite(options: SqliteOptions): Promise<Db> {
         } catch (error) {
           if (raw.inTransaction) await sql`ROLLBACK`.execute(connection);
           throw error;
+        }
+      });
+    },
+    snapshot<T>(work: (tx: Query) => Promise<T>): Promise<T> {
+      // The one connection is held throughout: no write of this process comes in between.
+      return q.connection().execute(async (connection) => {
+        await sql`BEGIN`.execute(connection);
+        try {
+          return await work(connection);
+        } finally {
+          if (raw.inTransaction) await sql`COMMIT`.execute(connection);
         }
       });
     },
@@ -242,6 +255,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     kind: 'postgres',
     q,
     transaction: (work) => q.transaction().execute(work),
+    snapshot: (work) => q.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(work),
     async execScript(script) {
       await pool.query(script);
     },

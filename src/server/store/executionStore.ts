@@ -265,12 +265,15 @@ export class ExecutionStore {
   /** The KPIs of the last 24 hours, from the roll-ups (and the runs of the window's first partial minute). */
   async counts24h(): Promise<{ executions24h: number; running: number; failures24h: number }> {
     const to = Date.now() + 1;
-    const groups = await this.rollups.groups(to - 86_400_000, to, 0, {});
-    const running = await this.db.q
-      .selectFrom('cron_executions')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('status', '=', 'running')
-      .executeTakeFirstOrThrow();
+    // One snapshot: a run starting meanwhile is in both counts or in neither.
+    const { groups, running } = await this.db.snapshot(async (q) => ({
+      groups: await this.rollups.groups(q, to - 86_400_000, to, 0, {}),
+      running: await q
+        .selectFrom('cron_executions')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('status', '=', 'running')
+        .executeTakeFirstOrThrow(),
+    }));
     let executions24h = 0;
     let failures24h = 0;
     for (const group of groups) {
@@ -286,13 +289,17 @@ export class ExecutionStore {
    * TIMELINE_MAX_BUCKETS) and failed, cancelled and running runs one by one, newest first, bounded.
    */
   async timeline(query: TimelineQuery): Promise<TimelineReply> {
+    return this.db.snapshot((q) => this.timelineIn(q, query));
+  }
+
+  private async timelineIn(q: Query, query: TimelineQuery): Promise<TimelineReply> {
     const nowMs = Date.now();
     const toMs = query.to ? Math.min(Date.parse(query.to), nowMs + 1) : nowMs + 1;
     const fromMs = query.from ? Date.parse(query.from) : toMs - (query.days ?? 7) * 86_400_000;
     const reply = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() };
     const filter: RangeFilter = { cronName: query.cronName, status: query.status };
     if (toMs <= fromMs) return { ...reply, executions: [] };
-    const totals = await this.rollups.groups(fromMs, toMs, 0, filter);
+    const totals = await this.rollups.groups(q, fromMs, toMs, 0, filter);
     const total = totals.reduce((sum, group) => sum + group.runs, 0);
     const entry = (row: Pick<ExecutionRow, 'id' | 'cron_name' | 'status' | 'started_at' | 'duration_ms'>): TimelineEntry => ({
       id: row.id,
@@ -301,7 +308,7 @@ export class ExecutionStore {
       startedAt: isoOf(row.started_at),
       durationMs: row.duration_ms ?? Math.max(0, nowMs - epochMs(row.started_at)),
     });
-    let runs = this.db.q
+    let runs = q
       .selectFrom('cron_executions')
       .select(['id', 'cron_name', 'status', 'started_at', 'duration_ms'])
       .where('started_at', '>=', reply.from)
@@ -315,7 +322,7 @@ export class ExecutionStore {
 
     const crons = new Set(totals.map((group) => group.cronName)).size;
     const bucketMs = BUCKET_WIDTHS_MS.find((width) => Math.ceil((toMs - fromMs) / width) * crons <= TIMELINE_MAX_BUCKETS) ?? BUCKET_WIDTHS_MS[BUCKET_WIDTHS_MS.length - 1];
-    const groups = await this.rollups.groups(fromMs, toMs, bucketMs, { ...filter, status: 'completed' });
+    const groups = await this.rollups.groups(q, fromMs, toMs, bucketMs, { ...filter, status: 'completed' });
     const byBucket = new Map<string, { bucket: TimelineBucket; classes: { durationClass: number; runs: number }[] }>();
     if (!query.status || query.status === 'completed') {
       for (const group of groups) {

@@ -3,7 +3,7 @@
 // themselves), so the cost follows the range's length, never the number of runs in it.
 import { sql } from 'kysely';
 import type { ExecutionStatus } from '../../shared/api';
-import type { Db } from './db';
+import type { Db, Query } from './db';
 import { epochMs } from './dialect';
 import { DURATION_CLASS_BOUNDS, LAST_DURATION_CLASS, ROLLUP_LEVELS } from './rollups';
 
@@ -71,10 +71,10 @@ export class RollupReader {
   constructor(private readonly db: Db) {}
 
   /**
-   * Runs started in [from, to) grouped by bucket of `widthMs` (aligned on the epoch; 0: one bucket for
+   * Runs started in [from, to) (read through `q`, a snapshot for several calls to agree) grouped by bucket of `widthMs` (aligned on the epoch; 0: one bucket for
    * the whole range), cron, status and duration class.
    */
-  async groups(fromMs: number, toMs: number, widthMs: number, filter: RangeFilter): Promise<Group[]> {
+  async groups(q: Query, fromMs: number, toMs: number, widthMs: number, filter: RangeFilter): Promise<Group[]> {
     // A roll-up bucket must fall inside one of the caller's buckets.
     let maxLevel = ROLLUP_LEVELS.length - 1;
     if (widthMs > 0) while (maxLevel >= 0 && widthMs % (ROLLUP_LEVELS[maxLevel] * 1000) !== 0) maxLevel--;
@@ -92,7 +92,7 @@ export class RollupReader {
       const from = new Date(segment.startMs).toISOString();
       const to = new Date(segment.endMs).toISOString();
       if (segment.level < 0) {
-        let query = this.db.q
+        let query = q
           .selectFrom('cron_executions')
           .select(['started_at', 'cron_name', 'status', 'duration_ms'])
           .where('started_at', '>=', from)
@@ -110,7 +110,7 @@ export class RollupReader {
           : this.db.kind === 'postgres'
             ? sql<number>`(floor(extract(epoch from bucket_start) * 1000 / ${sql.lit(widthMs)}) * ${sql.lit(widthMs)})::float8`
             : sql<number>`(unixepoch(bucket_start) * 1000 / ${sql.lit(widthMs)}) * ${sql.lit(widthMs)}`;
-      let query = this.db.q
+      let query = q
         .selectFrom('cron_execution_rollups')
         .select((eb) => [
           bucket.as('bucket'),
