@@ -6,6 +6,8 @@ import { sql } from 'kysely';
 import { openPostgres, openSqlite, SQLITE_FILE, type Db } from '../../src/server/store/db';
 import { migrate } from '../../src/server/store/migrations';
 import { createLogger } from '../../src/server/logger';
+import { LogStore } from '../../src/server/store/logStore';
+import { durationClassSql } from '../../src/server/store/rollups';
 import type { TestConfig } from '../support/serverProcess';
 
 export interface DemoCron {
@@ -53,6 +55,8 @@ export interface SeedOptions {
   running?: number;
   /** Rows per INSERT statement. */
   chunk?: number;
+  /** Log lines given to the newest completed execution (for the logs page). */
+  logLines?: number;
   onProgress?: (inserted: number) => void;
 }
 
@@ -129,6 +133,30 @@ function chunkSql(kind: Db['kind'], count: number, days: number, newest: number,
     FROM d ORDER BY ended_ms`;
 }
 
+/**
+ * SQLite's row triggers would cost every seeded row three roll-up writes and a change record: they are set
+ * aside while seeding, and the roll-ups rebuilt in one grouped statement after (as PostgreSQL's statement
+ * triggers do on their own).
+ */
+async function withoutSqliteTriggers(db: Db, work: () => Promise<void>): Promise<void> {
+  const { rows: triggers } = await sql<{ name: string; sql: string }>`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cron_executions'`.execute(db.q);
+  await db.execScript(triggers.map((trigger) => `DROP TRIGGER ${trigger.name};`).join('\n'));
+  try {
+    await work();
+  } finally {
+    await db.transaction(async () => {
+      await db.execScript(`
+        DELETE FROM cron_execution_rollups;
+        INSERT INTO cron_execution_rollups (bucket_s, bucket_start, cron_name, status, duration_class, runs, max_duration_ms)
+        SELECT l.s, strftime(l.fmt, x.started_at), x.cron_name, x.status, x.duration_class, count(*), COALESCE(max(x.duration_ms), 0)
+        FROM (SELECT started_at, cron_name, status, duration_ms, ${durationClassSql('duration_ms')} AS duration_class FROM cron_executions) x,
+          (SELECT 60 AS s, '%Y-%m-%dT%H:%M:00.000Z' AS fmt UNION ALL SELECT 3600, '%Y-%m-%dT%H:00:00.000Z' UNION ALL SELECT 86400, '%Y-%m-%dT00:00:00.000Z') l
+        GROUP BY 1, 2, 3, 4, 5;
+        ${triggers.map((trigger) => trigger.sql + ';').join('\n')}`);
+    });
+  }
+}
+
 /** Inserts the history into an open store whose schema is migrated; nothing else may write meanwhile. */
 export async function seedExecutions(db: Db, options: SeedOptions): Promise<SeedResult> {
   const started = performance.now();
@@ -136,19 +164,21 @@ export async function seedExecutions(db: Db, options: SeedOptions): Promise<Seed
   const nowMs = Date.now();
   // Oldest first and in time order within a chunk, as a real history is appended: rows of the same day
   // share pages, which is what the store's range scans see in production.
-  let inserted = 0;
-  while (inserted < options.count) {
-    const size = Math.min(chunk, options.count - inserted);
-    const newest = 1 - (inserted + size) / options.count;
-    const oldest = 1 - inserted / options.count;
-    await db.transaction(async (tx) => {
-      await sql.raw(chunkSql(db.kind, size, options.days, newest, oldest, nowMs)).execute(tx);
-      // The store's change feed is not running: what the triggers noted for it is of no use.
-      if (db.kind === 'sqlite') await sql`DELETE FROM cron_changes`.execute(tx);
-    });
-    inserted += size;
-    options.onProgress?.(inserted);
-  }
+  const insertAll = async () => {
+    let inserted = 0;
+    while (inserted < options.count) {
+      const size = Math.min(chunk, options.count - inserted);
+      const newest = 1 - (inserted + size) / options.count;
+      const oldest = 1 - inserted / options.count;
+      await db.transaction(async (tx) => {
+        await sql.raw(chunkSql(db.kind, size, options.days, newest, oldest, nowMs)).execute(tx);
+      });
+      inserted += size;
+      options.onProgress?.(inserted);
+    }
+  };
+  if (db.kind === 'sqlite') await withoutSqliteTriggers(db, insertAll);
+  else await insertAll();
   // A few crons are running now, started within their estimate (one per cron at most: the store's guard).
   for (const cron of DEMO_CRONS.slice(0, Math.min(options.running ?? 0, DEMO_CRONS.length))) {
     await db.q
@@ -164,6 +194,14 @@ export async function seedExecutions(db: Db, options: SeedOptions): Promise<Seed
         runner_id: 'bench-seed',
       })
       .execute();
+  }
+  if (options.logLines) {
+    const newest = await db.q.selectFrom('cron_executions').select('id').where('status', '=', 'completed').orderBy('started_at', 'desc').limit(1).executeTakeFirstOrThrow();
+    const at = new Date().toISOString();
+    await new LogStore(db).append(
+      newest.id,
+      Array.from({ length: options.logLines }, (_, index) => ({ seq: index + 1, at, stream: index % 10 === 9 ? ('stderr' as const) : ('stdout' as const), line: `Indexed kb-doc-${index + 1} (batch ${Math.floor(index / 50) + 1}): 1,234 chunks, 42 ms` })),
+    );
   }
   if (db.kind === 'sqlite') await sql`DELETE FROM cron_changes`.execute(db.q);
   return { inserted: options.count + Math.min(options.running ?? 0, DEMO_CRONS.length), ms: performance.now() - started };
