@@ -206,7 +206,7 @@ describe('store', function () {
       assert.equal(reply.status, 200, reply.text);
       const { buckets, bucketMs, executions } = reply.body;
       assert.ok(buckets && buckets.length > 0 && bucketMs, 'buckets');
-      assert.ok(buckets.length <= 1500, `${buckets.length} buckets`);
+      assert.ok(buckets.length <= 1000, `${buckets.length} buckets`);
       const completed = buckets.reduce((sum, bucket) => sum + bucket.count, 0);
       assert.ok(completed > count * 0.85 && completed < count * 0.95, `${completed} completed runs in buckets`);
       for (const bucket of buckets) {

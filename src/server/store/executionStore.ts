@@ -72,7 +72,7 @@ export interface TimelineQuery {
 /** More runs than this in a range: the timeline answers with buckets. */
 export const TIMELINE_MAX_RUNS = 3000;
 /** At most this many buckets of (cron, status) in a summarised timeline. */
-export const TIMELINE_MAX_BUCKETS = 1500;
+export const TIMELINE_MAX_BUCKETS = 1000;
 /** Failed, cancelled and running runs listed one by one in a summarised timeline, newest first. */
 export const TIMELINE_MAX_NOTABLE = 1000;
 const BUCKET_WIDTHS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((minutes) => minutes * 60_000);
@@ -368,6 +368,8 @@ export class ExecutionStore {
   async applyRetention(days: number): Promise<number> {
     const cutoff = new Date(Date.now() - days * 86_400_000).toISOString();
     let deleted = 0;
+    // A batch's cost grows with its runs' log lines: the batch shrinks when one took longer than 10 ms.
+    let batchSize = RETENTION_BATCH;
     for (;;) {
       const batch = this.db.q
         .selectFrom('cron_executions')
@@ -376,11 +378,14 @@ export class ExecutionStore {
         .where('status', '<>', 'running')
         .where(sql<boolean>`COALESCE(completed_at, started_at) < ${cutoff}`)
         .orderBy('started_at')
-        .limit(RETENTION_BATCH);
+        .limit(batchSize);
+      const started = performance.now();
       const result = await this.db.q.deleteFrom('cron_executions').where('id', 'in', batch).executeTakeFirst();
       const count = Number(result.numDeletedRows);
       deleted += count;
-      if (count < RETENTION_BATCH) break;
+      if (count < batchSize) break;
+      const tookMs = performance.now() - started;
+      batchSize = tookMs > 10 ? Math.max(1, Math.floor(batchSize / 2)) : Math.min(RETENTION_BATCH, batchSize * 2);
       await new Promise((resolveLater) => setImmediate(resolveLater));
     }
     for (;;) {

@@ -29,6 +29,9 @@ interface Segment {
   endMs: number;
 }
 
+/** The class of the groups of a whole-range count, which keeps none. */
+export const NO_CLASS = -2;
+
 const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
 const ceilTo = (ms: number, unit: number) => Math.ceil(ms / unit) * unit;
 
@@ -72,7 +75,7 @@ export class RollupReader {
 
   /**
    * Runs started in [from, to) (read through `q`, a snapshot for several calls to agree) grouped by bucket of `widthMs` (aligned on the epoch; 0: one bucket for
-   * the whole range), cron, status and duration class.
+   * the whole range, without duration classes), cron, status and duration class.
    */
   async groups(q: Query, fromMs: number, toMs: number, widthMs: number, filter: RangeFilter): Promise<Group[]> {
     // A roll-up bucket must fall inside one of the caller's buckets.
@@ -100,16 +103,30 @@ export class RollupReader {
         if (filter.cronName) query = query.where('cron_name', '=', filter.cronName);
         if (filter.status) query = query.where('status', '=', filter.status);
         for (const row of await query.execute()) {
-          add({ bucketStartMs: bucketOf(epochMs(row.started_at)), cronName: row.cron_name, status: row.status, durationClass: durationClassOf(row.duration_ms), runs: 1, maxDurationMs: row.duration_ms ?? 0 });
+          const durationClass = widthMs > 0 ? durationClassOf(row.duration_ms) : NO_CLASS;
+          add({ bucketStartMs: bucketOf(epochMs(row.started_at)), cronName: row.cron_name, status: row.status, durationClass, runs: 1, maxDurationMs: row.duration_ms ?? 0 });
+        }
+        continue;
+      }
+      // One bucket for the whole range: counts per cron and status, summed by the store (no classes).
+      if (widthMs <= 0) {
+        let totals = q
+          .selectFrom('cron_execution_rollups')
+          .select((eb) => ['cron_name', 'status', eb.fn.sum<number | string>('runs').as('runs'), eb.fn.max('max_duration_ms').as('max_ms')])
+          .where('bucket_s', '=', ROLLUP_LEVELS[segment.level])
+          .where('bucket_start', '>=', from)
+          .where('bucket_start', '<', to);
+        if (filter.cronName) totals = totals.where('cron_name', '=', filter.cronName);
+        if (filter.status) totals = totals.where('status', '=', filter.status);
+        for (const row of await totals.groupBy(['cron_name', 'status']).execute()) {
+          add({ bucketStartMs: fromMs, cronName: row.cron_name, status: row.status, durationClass: NO_CLASS, runs: Number(row.runs), maxDurationMs: Number(row.max_ms) });
         }
         continue;
       }
       const bucket =
-        widthMs <= 0
-          ? sql<number>`0`
-          : this.db.kind === 'postgres'
-            ? sql<number>`(floor(extract(epoch from bucket_start) * 1000 / ${sql.lit(widthMs)}) * ${sql.lit(widthMs)})::float8`
-            : sql<number>`(unixepoch(bucket_start) * 1000 / ${sql.lit(widthMs)}) * ${sql.lit(widthMs)}`;
+        this.db.kind === 'postgres'
+          ? sql<number>`(floor(extract(epoch from bucket_start) * 1000 / ${sql.lit(widthMs)}) * ${sql.lit(widthMs)})::float8`
+          : sql<number>`(unixepoch(bucket_start) * 1000 / ${sql.lit(widthMs)}) * ${sql.lit(widthMs)}`;
       let query = q
         .selectFrom('cron_execution_rollups')
         .select((eb) => [
@@ -122,14 +139,13 @@ export class RollupReader {
         ])
         .where('bucket_s', '=', ROLLUP_LEVELS[segment.level])
         .where('bucket_start', '>=', from)
-        .where('bucket_start', '<', to)
-        .where('runs', '<>', 0);
+        .where('bucket_start', '<', to);
       if (filter.cronName) query = query.where('cron_name', '=', filter.cronName);
       if (filter.status) query = query.where('status', '=', filter.status);
       const rows = await query.groupBy([sql`1`, 'cron_name', 'status', 'duration_class']).execute();
       for (const row of rows) {
         add({
-          bucketStartMs: widthMs > 0 ? Number(row.bucket) : fromMs,
+          bucketStartMs: Number(row.bucket),
           cronName: row.cron_name,
           status: row.status,
           durationClass: row.duration_class,
