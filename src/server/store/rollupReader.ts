@@ -4,8 +4,7 @@
 import { sql } from 'kysely';
 import type { ExecutionStatus } from '../../shared/api';
 import type { Db, Query } from './db';
-import { epochMs } from './dialect';
-import { DURATION_CLASS_BOUNDS, LAST_DURATION_CLASS, ROLLUP_LEVELS } from './rollups';
+import { DURATION_CLASS_BOUNDS, durationClassSql, LAST_DURATION_CLASS, ROLLUP_LEVELS } from './rollups';
 
 export interface RangeFilter {
   cronName?: string;
@@ -74,85 +73,59 @@ export class RollupReader {
   constructor(private readonly db: Db) {}
 
   /**
-   * Runs started in [from, to) (read through `q`, a snapshot for several calls to agree) grouped by bucket of `widthMs` (aligned on the epoch; 0: one bucket for
-   * the whole range, without duration classes), cron, status and duration class.
+   * Runs started in [from, to) grouped by bucket of `widthMs` (aligned on the epoch; 0: one bucket for the
+   * whole range, without duration classes), cron, status and duration class. One statement (a UNION ALL
+   * of the range's segments): one round trip, one snapshot.
    */
   async groups(q: Query, fromMs: number, toMs: number, widthMs: number, filter: RangeFilter): Promise<Group[]> {
     // A roll-up bucket must fall inside one of the caller's buckets.
     let maxLevel = ROLLUP_LEVELS.length - 1;
     if (widthMs > 0) while (maxLevel >= 0 && widthMs % (ROLLUP_LEVELS[maxLevel] * 1000) !== 0) maxLevel--;
+    const bucketOf = (column: string) => {
+      if (widthMs <= 0) return sql<number>`0`;
+      const width = sql.lit(widthMs);
+      return this.db.kind === 'postgres'
+        ? sql<number>`(floor(extract(epoch from ${sql.ref(column)}) * 1000 / ${width}) * ${width})::float8`
+        : sql<number>`(unixepoch(${sql.ref(column)}) * 1000 / ${width}) * ${width}`;
+    };
+    const filters = sql.join(
+      [filter.cronName ? sql`cron_name = ${filter.cronName}` : sql`TRUE`, filter.status ? sql`status = ${filter.status}` : sql`TRUE`],
+      sql` AND `,
+    );
+    const parts = segmentsOf(fromMs, toMs, maxLevel).map((segment) => {
+      const from = new Date(segment.startMs).toISOString();
+      const to = new Date(segment.endMs).toISOString();
+      if (segment.level < 0) {
+        const durationClass = widthMs > 0 ? sql.raw(durationClassSql('duration_ms')) : sql.lit(NO_CLASS);
+        return sql`SELECT bucket, cron_name, status, duration_class, count(*) AS runs, max(COALESCE(duration_ms, 0)) AS max_ms
+          FROM (SELECT ${bucketOf('started_at')} AS bucket, cron_name, status, ${durationClass} AS duration_class, duration_ms
+                FROM cron_executions WHERE started_at >= ${from} AND started_at < ${to} AND ${filters}) x
+          GROUP BY 1, 2, 3, 4`;
+      }
+      const durationClass = widthMs > 0 ? sql.ref('duration_class') : sql.lit(NO_CLASS);
+      return sql`SELECT ${bucketOf('bucket_start')} AS bucket, cron_name, status, ${durationClass} AS duration_class, sum(runs) AS runs, max(max_duration_ms) AS max_ms
+        FROM cron_execution_rollups
+        WHERE bucket_s = ${sql.lit(ROLLUP_LEVELS[segment.level])} AND bucket_start >= ${from} AND bucket_start < ${to} AND ${filters}
+        GROUP BY 1, 2, 3, 4`;
+    });
+    if (parts.length === 0) return [];
+    const { rows } = await sql<{ bucket: number | string; cron_name: string; status: ExecutionStatus; duration_class: number; runs: number | string; max_ms: number | string }>`${sql.join(parts, sql` UNION ALL `)}`.execute(q);
     const merged = new Map<string, Group>();
-    const add = (group: Group) => {
+    for (const row of rows) {
+      const group: Group = {
+        bucketStartMs: widthMs > 0 ? Number(row.bucket) : fromMs,
+        cronName: row.cron_name,
+        status: row.status,
+        durationClass: Number(row.duration_class),
+        runs: Number(row.runs),
+        maxDurationMs: Number(row.max_ms),
+      };
       const key = `${group.bucketStartMs}|${group.cronName}|${group.status}|${group.durationClass}`;
       const known = merged.get(key);
       if (known) {
         known.runs += group.runs;
         known.maxDurationMs = Math.max(known.maxDurationMs, group.maxDurationMs);
       } else merged.set(key, group);
-    };
-    const bucketOf = (ms: number) => (widthMs > 0 ? floorTo(ms, widthMs) : fromMs);
-    for (const segment of segmentsOf(fromMs, toMs, maxLevel)) {
-      const from = new Date(segment.startMs).toISOString();
-      const to = new Date(segment.endMs).toISOString();
-      if (segment.level < 0) {
-        let query = q
-          .selectFrom('cron_executions')
-          .select(['started_at', 'cron_name', 'status', 'duration_ms'])
-          .where('started_at', '>=', from)
-          .where('started_at', '<', to);
-        if (filter.cronName) query = query.where('cron_name', '=', filter.cronName);
-        if (filter.status) query = query.where('status', '=', filter.status);
-        for (const row of await query.execute()) {
-          const durationClass = widthMs > 0 ? durationClassOf(row.duration_ms) : NO_CLASS;
-          add({ bucketStartMs: bucketOf(epochMs(row.started_at)), cronName: row.cron_name, status: row.status, durationClass, runs: 1, maxDurationMs: row.duration_ms ?? 0 });
-        }
-        continue;
-      }
-      // One bucket for the whole range: counts per cron and status, summed by the store (no classes).
-      if (widthMs <= 0) {
-        let totals = q
-          .selectFrom('cron_execution_rollups')
-          .select((eb) => ['cron_name', 'status', eb.fn.sum<number | string>('runs').as('runs'), eb.fn.max('max_duration_ms').as('max_ms')])
-          .where('bucket_s', '=', ROLLUP_LEVELS[segment.level])
-          .where('bucket_start', '>=', from)
-          .where('bucket_start', '<', to);
-        if (filter.cronName) totals = totals.where('cron_name', '=', filter.cronName);
-        if (filter.status) totals = totals.where('status', '=', filter.status);
-        for (const row of await totals.groupBy(['cron_name', 'status']).execute()) {
-          add({ bucketStartMs: fromMs, cronName: row.cron_name, status: row.status, durationClass: NO_CLASS, runs: Number(row.runs), maxDurationMs: Number(row.max_ms) });
-        }
-        continue;
-      }
-      const bucket =
-        this.db.kind === 'postgres'
-          ? sql<number>`(floor(extract(epoch from bucket_start) * 1000 / ${sql.lit(widthMs)}) * ${sql.lit(widthMs)})::float8`
-          : sql<number>`(unixepoch(bucket_start) * 1000 / ${sql.lit(widthMs)}) * ${sql.lit(widthMs)}`;
-      let query = q
-        .selectFrom('cron_execution_rollups')
-        .select((eb) => [
-          bucket.as('bucket'),
-          'cron_name',
-          'status',
-          'duration_class',
-          eb.fn.sum<number | string>('runs').as('runs'),
-          eb.fn.max('max_duration_ms').as('max_ms'),
-        ])
-        .where('bucket_s', '=', ROLLUP_LEVELS[segment.level])
-        .where('bucket_start', '>=', from)
-        .where('bucket_start', '<', to);
-      if (filter.cronName) query = query.where('cron_name', '=', filter.cronName);
-      if (filter.status) query = query.where('status', '=', filter.status);
-      const rows = await query.groupBy([sql`1`, 'cron_name', 'status', 'duration_class']).execute();
-      for (const row of rows) {
-        add({
-          bucketStartMs: Number(row.bucket),
-          cronName: row.cron_name,
-          status: row.status,
-          durationClass: row.duration_class,
-          runs: Number(row.runs),
-          maxDurationMs: Number(row.max_ms),
-        });
-      }
     }
     return [...merged.values()].filter((group) => group.runs > 0);
   }
