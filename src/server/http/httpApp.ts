@@ -1,5 +1,6 @@
 // The HTTP API of DESIGN.md on Fastify: routes declare their schemas (validation and types from one
 // TypeBox definition) and the permission they need; one hook authenticates and audits refusals.
+import compress from '@fastify/compress';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -34,7 +35,7 @@ export interface HttpDeps {
   sse: SseHub;
   log: Logger;
   version: string;
-  storeKind: 'pglite' | 'postgres';
+  storeKind: HealthReply['store'];
   retentionDays: number;
   startedAt: number;
 }
@@ -79,6 +80,8 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     return check;
   });
   installErrorHandling(app, log);
+  // JSON replies (the timeline, the crons list) compressed when the client accepts it; the event stream is not.
+  await app.register(compress, { threshold: 1024 });
 
   const record = (request: FastifyRequest, action: string, target: string | null, details: Record<string, unknown> = {}) =>
     audit
@@ -153,12 +156,18 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
       schema: {
         querystring: Type.Object({
           days: Type.Integer({ minimum: 1, maximum: 31, default: 7 }),
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          to: Type.Optional(Type.String({ format: 'date-time' })),
           cronName: Type.Optional(Type.Union([CronName, Type.Literal('')])),
           status: Type.Optional(Type.Union([Status, Type.Literal('')])),
         }),
       },
     },
-    async (request) => executions.timeline(request.query.days, request.query.cronName || undefined, request.query.status || undefined),
+    async (request) => {
+      const { days, from, to, cronName, status } = request.query;
+      if (from && to && Date.parse(from) >= Date.parse(to)) throw new HttpError(400, `"from" (${from}) must be before "to" (${to}).`);
+      return executions.timeline({ days, from, to, cronName: cronName || undefined, status: status || undefined });
+    },
   );
 
   const executionOr404 = async (id: string) => {
