@@ -7,6 +7,7 @@ import { Clock } from './clock';
 import { ContextKeys } from './contextKeys';
 import { registerCronTree, type CronTree } from './cronTree';
 import { registerDashboard, type Dashboard } from './dashboard/dashboardPanel';
+import { registerCronCodeLens, type CronCodeLensProvider } from './definitions/cronCodeLens';
 import { EventStream } from './eventStream';
 import { registerExecutionCommands } from './executionCommands';
 import { displayLanguage, t } from './l10n';
@@ -30,6 +31,7 @@ export interface CronOpsApi {
   logTails: LogTails;
   triggers: TriggerCommands;
   dashboard: Dashboard;
+  codeLens: CronCodeLensProvider;
 }
 
 export function activate(context: vscode.ExtensionContext): CronOpsApi {
@@ -54,10 +56,11 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
   registerTokenCommands(context, { client, clock, log });
   const statusBar = registerStatusBar(context, state, clock);
   const dashboard = registerDashboard(context, { state, settings, clock, log: channel });
+  const codeLens = registerCronCodeLens(context, { client, state, clock });
 
   log.info(`[Activation] Cron Ops ${context.extension.packageJSON.version ?? ''} using ${client.displayUrl}`);
   void state.restart();
-  return { client, state, clock, contextKeys, tree, statusBar, logTails, triggers, dashboard };
+  return { client, state, clock, contextKeys, tree, statusBar, logTails, triggers, dashboard, codeLens };
 }
 
 export function deactivate(): void {}
