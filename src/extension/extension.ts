@@ -13,6 +13,7 @@ import { registerExecutionCommands } from './executionCommands';
 import { displayLanguage, t } from './l10n';
 import { Logger } from './logger';
 import { registerLogTails, type LogTails } from './logTail';
+import { registerFailureDiagnostics, type FailureDiagnostics } from './problems/failureDiagnostics';
 import { registerScheduleCommands } from './scheduleCommands';
 import { Settings } from './settings';
 import { CronOpsState } from './state';
@@ -32,6 +33,7 @@ export interface CronOpsApi {
   triggers: TriggerCommands;
   dashboard: Dashboard;
   codeLens: CronCodeLensProvider;
+  failures: FailureDiagnostics;
 }
 
 export function activate(context: vscode.ExtensionContext): CronOpsApi {
@@ -57,10 +59,11 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
   const statusBar = registerStatusBar(context, state, clock);
   const dashboard = registerDashboard(context, { state, settings, clock, log: channel });
   const codeLens = registerCronCodeLens(context, { client, state, clock });
+  const failures = registerFailureDiagnostics(context, { client, state, settings, log });
 
   log.info(`[Activation] Cron Ops ${context.extension.packageJSON.version ?? ''} using ${client.displayUrl}`);
   void state.restart();
-  return { client, state, clock, contextKeys, tree, statusBar, logTails, triggers, dashboard, codeLens };
+  return { client, state, clock, contextKeys, tree, statusBar, logTails, triggers, dashboard, codeLens, failures };
 }
 
 export function deactivate(): void {}
