@@ -58,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
   registerTokenCommands(context, { client, clock, log });
   const statusBar = registerStatusBar(context, state, clock);
   const dashboard = registerDashboard(context, { state, settings, clock, log: channel });
-  const codeLens = registerCronCodeLens(context, { client, state, clock });
+  const codeLens = registerCronCodeLens(context, { client, state, clock, settings });
   const failures = registerFailureDiagnostics(context, { client, state, settings, log });
 
   log.info(`[Activation] Cron Ops ${context.extension.packageJSON.version ?? ''} using ${client.displayUrl}`);

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { ApiClient } from '../apiClient';
 import type { Clock } from '../clock';
 import { displayLanguage, t } from '../l10n';
+import type { Settings } from '../settings';
 import type { CronOpsState } from '../state';
 import { cronDefinitionSites } from './cronDefinitions';
 import { P95Cache } from './p95Cache';
@@ -26,12 +27,17 @@ export class CronCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
     client: ApiClient,
     private readonly state: CronOpsState,
     private readonly clock: Clock,
+    settings: Settings,
   ) {
     this.p95 = new P95Cache(async (cronName, limit) => (await client.executions({ cronName, limit })).executions);
     this.subscriptions = [
       state.onDidChangeCrons(() => this.changed.fire()),
       state.onExecutionFinished((execution) => this.p95.invalidate(execution.cronName)),
       this.p95.onDidChange(() => this.changed.fire()),
+      // Another server: its crons of the same names are other crons.
+      settings.onDidChange((names) => {
+        if (names.has('serverUrl')) this.p95.clear();
+      }),
     ];
   }
 
@@ -66,8 +72,8 @@ export class CronCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
   }
 }
 
-export function registerCronCodeLens(context: vscode.ExtensionContext, deps: { client: ApiClient; state: CronOpsState; clock: Clock }): CronCodeLensProvider {
-  const provider = new CronCodeLensProvider(deps.client, deps.state, deps.clock);
+export function registerCronCodeLens(context: vscode.ExtensionContext, deps: { client: ApiClient; state: CronOpsState; clock: Clock; settings: Settings }): CronCodeLensProvider {
+  const provider = new CronCodeLensProvider(deps.client, deps.state, deps.clock, deps.settings);
   context.subscriptions.push(provider, vscode.languages.registerCodeLensProvider(DEFINITIONS_SELECTOR, provider));
   return provider;
 }
