@@ -48,6 +48,8 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     external: ['vscode'],
+    // jsonc-parser's UMD main loads its parts with a require() that a bundle cannot follow: take its ESM build.
+    alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   }),
   esbuild.build({
     ...common,

@@ -7,11 +7,13 @@ import { Clock } from './clock';
 import { ContextKeys } from './contextKeys';
 import { registerCronTree, type CronTree } from './cronTree';
 import { registerDashboard, type Dashboard } from './dashboard/dashboardPanel';
+import { registerCronCodeLens, type CronCodeLensProvider } from './definitions/cronCodeLens';
 import { EventStream } from './eventStream';
 import { registerExecutionCommands } from './executionCommands';
 import { displayLanguage, t } from './l10n';
 import { Logger } from './logger';
 import { registerLogTails, type LogTails } from './logTail';
+import { registerFailureDiagnostics, type FailureDiagnostics } from './problems/failureDiagnostics';
 import { registerScheduleCommands } from './scheduleCommands';
 import { Settings } from './settings';
 import { CronOpsState } from './state';
@@ -30,6 +32,8 @@ export interface CronOpsApi {
   logTails: LogTails;
   triggers: TriggerCommands;
   dashboard: Dashboard;
+  codeLens: CronCodeLensProvider;
+  failures: FailureDiagnostics;
 }
 
 export function activate(context: vscode.ExtensionContext): CronOpsApi {
@@ -54,10 +58,12 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
   registerTokenCommands(context, { client, clock, log });
   const statusBar = registerStatusBar(context, state, clock);
   const dashboard = registerDashboard(context, { state, settings, clock, log: channel });
+  const codeLens = registerCronCodeLens(context, { client, state, clock, settings });
+  const failures = registerFailureDiagnostics(context, { client, state, settings, log });
 
   log.info(`[Activation] Cron Ops ${context.extension.packageJSON.version ?? ''} using ${client.displayUrl}`);
   void state.restart();
-  return { client, state, clock, contextKeys, tree, statusBar, logTails, triggers, dashboard };
+  return { client, state, clock, contextKeys, tree, statusBar, logTails, triggers, dashboard, codeLens, failures };
 }
 
 export function deactivate(): void {}

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:9998';
 
-export type SettingName = 'serverUrl' | 'confirmBeforeTrigger' | 'refreshIntervalSeconds' | 'historyLimit';
+export type SettingName = 'serverUrl' | 'confirmBeforeTrigger' | 'refreshIntervalSeconds' | 'historyLimit' | 'pathMappings';
 
 export class Settings implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ReadonlySet<SettingName>>();
@@ -14,7 +14,7 @@ export class Settings implements vscode.Disposable {
   constructor() {
     this.listener = vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration('cronOps')) return;
-      const names = (['serverUrl', 'confirmBeforeTrigger', 'refreshIntervalSeconds', 'historyLimit'] as const).filter((name) =>
+      const names = (['serverUrl', 'confirmBeforeTrigger', 'refreshIntervalSeconds', 'historyLimit', 'pathMappings'] as const).filter((name) =>
         event.affectsConfiguration(`cronOps.${name}`),
       );
       if (names.length) this.changed.fire(new Set(names));
@@ -45,6 +45,13 @@ export class Settings implements vscode.Disposable {
   get historyLimit(): number {
     const value = this.config.get<number>('historyLimit', 10);
     return Number.isFinite(value) ? Math.min(100, Math.max(1, Math.round(value))) : 10;
+  }
+
+  /** Server path prefix -> workspace folder, to find the files a failed run's traces name; only string targets kept. */
+  get pathMappings(): Readonly<Record<string, string>> {
+    const value = this.config.get<unknown>('pathMappings', {});
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+    return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0].length > 0));
   }
 
   dispose(): void {
