@@ -1,5 +1,8 @@
 // Turns the store's notifications into events: starts and status changes made by any instance, or by
-// hand in SQL, reach every instance's event stream, and a run ended elsewhere is stopped here.
+// hand in SQL, reach every instance's event stream, and a run ended elsewhere is stopped here. The store
+// delivers them (db.listen): PostgreSQL by LISTEN/NOTIFY across instances; SQLite from the change table
+// its triggers fill, read after this process's writes and when another process (the sqlite3 shell)
+// changed the file.
 import type { Execution } from '../shared/api';
 import type { EventBus } from './eventBus';
 import { errorText, type Logger } from './logger';

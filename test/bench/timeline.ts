@@ -1,7 +1,7 @@
 // Figure 4: the 7-day timeline at 100,000 executions.
-// - The endpoint: GET /api/admin/cron-executions/timeline?days=7 on the real backend (embedded PGlite store
+// - The endpoint: GET /api/admin/cron-executions/timeline?days=7 on the real backend (embedded SQLite store
 //   seeded by seed.ts), p50 over SAMPLES calls and the payload's size. Baseline: the store's own timeline()
-//   (the same SQL and row mapping, no HTTP, no JSON) run in this process with PGlite on a copy of the same
+//   (the same SQL and row mapping, no HTTP, no JSON) run in this process with SQLite on a copy of the same
 //   data folder; /health on the same server is logged as the HTTP floor.
 // - The render: the dashboard page (the real HTML shell from dashboardHtml(), dist/webview.js and
 //   media/dashboard.css under the same CSP, served from loopback) in headless Chromium, with a stub

@@ -232,6 +232,9 @@ describe('store', function () {
       const bad = await api(server, `${API_PATHS.timeline}?from=${to.toISOString()}&to=${from.toISOString()}`);
       assert.equal(bad.status, 400);
       assert.match(bad.body.error, /must be before/);
+      const tooLong = await api(server, `${API_PATHS.timeline}?from=2020-01-01T00:00:00Z`);
+      assert.equal(tooLong.status, 400);
+      assert.match(tooLong.body.error, /at most 31 days/);
     });
 
     it('compresses JSON replies for a client that accepts it', async () => {

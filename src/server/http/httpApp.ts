@@ -166,6 +166,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     async (request) => {
       const { days, from, to, cronName, status } = request.query;
       if (from && to && Date.parse(from) >= Date.parse(to)) throw new HttpError(400, `"from" (${from}) must be before "to" (${to}).`);
+      if (from && (to ? Date.parse(to) : Date.now()) - Date.parse(from) > 31 * 86_400_000) throw new HttpError(400, `"from" (${from}) to "to" may cover at most 31 days: narrow the range.`);
       return executions.timeline({ days, from, to, cronName: cronName || undefined, status: status || undefined });
     },
   );
