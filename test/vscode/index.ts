@@ -5,7 +5,7 @@ import { format } from 'node:util';
 import Mocha from 'mocha';
 import { GREP_ENV, harnessDir, REPORT_FILE, RESULTS_FILE, type SuiteResults } from './harness/protocol';
 
-/** Each test may start a backend (PGlite needs seconds on a busy machine) and drive the UI: be generous. */
+/** Each test may start a backend (a store and child processes take seconds on a busy machine) and drive the UI: be generous. */
 const TEST_TIMEOUT_MS = 120_000;
 
 function testFiles(): string[] {

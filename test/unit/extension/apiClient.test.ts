@@ -107,7 +107,7 @@ describe('ApiClient', () => {
     let auth: string | undefined = 'unset';
     const fake = await fakeServer((request, _body, response) => {
       auth = request.headers.authorization;
-      json(response, 503, { status: 'degraded', version: '0.1.0', store: 'pglite', runnerId: 'h', uptimeS: 1 });
+      json(response, 503, { status: 'degraded', version: '0.1.0', store: 'sqlite', runnerId: 'h', uptimeS: 1 });
     });
     server = fake.server;
     const health = await new ApiClient(() => fake.url, async () => 't').health();
