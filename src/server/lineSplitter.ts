@@ -4,7 +4,7 @@
 
 const NEWLINE = 0x0a;
 /** Room kept for the " […] " marker saying how much was cut. */
-const MARKER_RESERVE = 64;
+const MARKER_RESERVE = 100;
 
 /** Text a store can hold: NUL (PostgreSQL refuses it) and lone surrogates become U+FFFD. */
 export function storableText(text: string): string {

@@ -195,12 +195,15 @@ export class LogCapture {
     return this.pending.length >= this.options.maxPendingLines || this.pendingBytes >= this.options.maxPendingBytes;
   }
 
-  /** Keeps the line among the last ones; the oldest kept line falls out, counted. */
+  /**
+   * Keeps the line among the last ones; the oldest kept line falls out, counted. The last stderr lines stay
+   * (the error): stdout and stderr are two pipes, so the error may arrive before the job's last stdout lines.
+   */
   private hold(line: HeldLine): void {
     this.ring.push(line);
     this.ringBytes += line.bytes;
     while (this.ring.length > this.tailLines || (this.ringBytes > this.tailBytes && this.ring.length > 1)) {
-      const dropped = this.ring.shift()!;
+      const [dropped] = this.ring.splice(this.evictable(), 1);
       this.ringBytes -= dropped.bytes;
       if (this.holding && this.capReason === undefined) {
         this.outageGapLines++;
@@ -210,6 +213,22 @@ export class LogCapture {
         this.gapBytes += dropped.bytes;
       }
     }
+  }
+
+  /** The oldest held line that is not one of the last stderr lines (or the oldest, if all are). */
+  private evictable(): number {
+    let stderrSeen = 0;
+    let protectedFrom = this.ring.length;
+    for (let index = this.ring.length - 1; index >= 0 && stderrSeen < STDERR_TAIL_LINES; index--) {
+      if (this.ring[index].stream === 'stderr') {
+        stderrSeen++;
+        protectedFrom = index;
+      }
+    }
+    for (let index = 0; index < this.ring.length; index++) {
+      if (this.ring[index].stream !== 'stderr' || index < protectedFrom) return index;
+    }
+    return 0;
   }
 
   /** Queues what was held: the notice of what fell out, then the kept lines. */
