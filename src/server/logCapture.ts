@@ -140,9 +140,12 @@ export class LogCapture {
     this.releaseHeld();
     this.closed = true;
     const deadline = Date.now() + giveUpAfterMs;
+    let warned = false;
     for (;;) {
       await this.flush();
       if (this.pending.length === 0) return;
+      if (!warned) this.options.log.warn(`Storing the last log lines of ${this.options.executionId} failed: retrying until the store answers`, { lines: this.pending.length });
+      warned = true;
       if (Date.now() > deadline) break;
       await new Promise((resolveDelay) => setTimeout(resolveDelay, Math.min(this.retryDelay, Math.max(0, deadline - Date.now()))));
     }
@@ -275,12 +278,19 @@ export class LogCapture {
       try {
         await this.options.append(batch);
         this.stored(batch, batch);
-      } catch (error) {
+      } catch (caught) {
+        let error = caught;
         const kind = classifyStoreError(error);
         if (kind === 'data' || (kind === 'unknown' && ++this.unknownAttempts >= UNKNOWN_ERROR_ATTEMPTS)) {
           this.unknownAttempts = 0;
-          this.stored(batch, await this.writeCarefully(batch));
-          continue;
+          try {
+            this.stored(batch, await this.writeCarefully(batch));
+            continue;
+          } catch (outage) {
+            // The store went away while the culprit was looked for: an outage after all (what was stored
+            // meanwhile comes back as a duplicate, and is skipped).
+            error = outage;
+          }
         }
         // The store is unreachable: keep the lines and try again later.
         if (!this.storeDown) this.options.log.warn(`Could not store ${batch.length} log lines: keeping them to retry`, { executionId: this.options.executionId, error: errorText(error) });
@@ -323,6 +333,7 @@ export class LogCapture {
       await this.options.append(batch);
       return batch;
     } catch (error) {
+      if (classifyStoreError(error) === 'transient') throw error;
       if (batch.length > 1) {
         const middle = Math.ceil(batch.length / 2);
         return [...(await this.writeCarefully(batch.slice(0, middle))), ...(await this.writeCarefully(batch.slice(middle)))];

@@ -12,14 +12,21 @@ import { waitFor } from '../support/waitFor';
 
 const GRACE_MS = 700;
 
-/** Starts a grandchild in its own session (setsid) that ignores SIGTERM; prints both pids; then `then`. */
+/**
+ * Starts a grandchild in its own session (setsid) that ignores SIGTERM; once it says its handler is set,
+ * prints both pids, then runs `then`.
+ */
 const SETSID_GRANDCHILD = (then: string) =>
   [
     'const { spawn } = require("node:child_process");',
-    'const child = spawn(process.execPath, ["-e", "process.on(\\"SIGTERM\\", () => {}); setInterval(() => {}, 1000)"], { detached: true, stdio: "ignore" });',
-    'child.unref();',
-    'console.log("pid " + process.pid + " setsid " + child.pid);',
-    then,
+    'const stubborn = \'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)\';',
+    'const child = spawn(process.execPath, ["-e", stubborn], { detached: true, stdio: ["ignore", "pipe", "ignore"] });',
+    'child.stdout.once("data", () => {',
+    '  child.stdout.destroy();',
+    '  child.unref();',
+    '  console.log("pid " + process.pid + " setsid " + child.pid);',
+    `  ${then}`,
+    '});',
   ].join('\n');
 const HANG = 'setInterval(() => {}, 1000)';
 const BACKGROUND_SLEEP = ['sh', '-c', 'echo start; sleep 45 & echo "sleeper $!"; exit 0'];

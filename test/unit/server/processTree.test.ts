@@ -11,7 +11,8 @@ function startTree(executionId: string): Promise<{ leader: ChildProcess; pids: n
   const script = [
     'sleep 60 &',
     'echo "sleep $!"',
-    `${JSON.stringify(process.execPath)} -e 'const c = require("node:child_process").spawn(process.execPath, ["-e", "process.on(\\"SIGTERM\\", () => {}); setInterval(() => {}, 1000)"], { detached: true, stdio: "ignore" }); console.log("setsid " + c.pid); c.unref()'`,
+    // The setsid child says when its SIGTERM handler is set: only then is it reported.
+    `${JSON.stringify(process.execPath)} -e 'const c = require("node:child_process").spawn(process.execPath, ["-e", "process.on(\\"SIGTERM\\", () => {}); console.log(1); setInterval(() => {}, 1000)"], { detached: true, stdio: ["ignore", "pipe", "ignore"] }); c.stdout.once("data", () => { console.log("setsid " + c.pid); c.stdout.destroy(); c.unref(); })'`,
     'wait',
   ].join('\n');
   const leader = spawn('sh', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CRON_EXECUTION_ID: executionId } });

@@ -16,6 +16,7 @@ describe('storeErrors', () => {
   it('connections refused or reset, 08xxx, 57P0x, SQLITE_BUSY and IOERR are transient', () => {
     for (const code of ['ECONNREFUSED', 'ECONNRESET', '08006', '08001', '57P01', '57P03', 'SQLITE_BUSY', 'SQLITE_IOERR_WRITE', '40001']) assert.equal(classifyStoreError(coded(code)), 'transient', code);
     assert.equal(classifyStoreError(new Error('Connection terminated unexpectedly')), 'transient');
+    assert.equal(classifyStoreError(new Error('Query read timeout')), 'transient');
   });
 
   it('what it does not know is unknown; messages of data errors without a code are data', () => {
