@@ -68,6 +68,8 @@ export class LogCapture {
   private gapBytes = 0;
   private outageGapLines = 0;
   private outageGapBytes = 0;
+  /** Outage gaps already announced. */
+  private outageDropped = 0;
   private lostLines = 0;
   private readonly errTail: string[] = [];
   private readonly splitters = new Map<LogStream, LineSplitter>();
@@ -100,7 +102,7 @@ export class LogCapture {
 
   /** Lines not stored: past the caps, during an outage beyond the memory allowed, or refused by the store. */
   get droppedLines(): number {
-    return this.gapLines + this.outageGapLines + this.lostLines;
+    return this.gapLines + this.outageGapLines + this.outageDropped + this.lostLines;
   }
 
   /** The last non-empty stderr lines, for the error message of a failed run. */
@@ -137,8 +139,8 @@ export class LogCapture {
    */
   async close(giveUpAfterMs = 600_000): Promise<void> {
     for (const splitter of this.splitters.values()) this.guard(() => splitter.end());
-    this.releaseHeld();
     this.closed = true;
+    this.releaseHeld();
     const deadline = Date.now() + giveUpAfterMs;
     let warned = false;
     for (;;) {
@@ -247,9 +249,20 @@ export class LogCapture {
         line: `[cron-ops] log cap reached (${this.capReason}): ${this.gapLines} lines (${this.gapBytes} bytes) were not stored here; the last ${this.ring.length} lines of the run follow`,
       });
     }
-    for (const held of this.ring) this.enqueue({ seq: 0, at: held.at, stream: held.stream, line: held.line });
-    this.ring = [];
-    this.ringBytes = 0;
+    this.outageDropped += this.outageGapLines;
+    this.outageGapLines = 0;
+    this.outageGapBytes = 0;
+    // Before the end, held lines still count against the head of the log: past it they stay held (the cap).
+    while (this.ring.length > 0) {
+      const held = this.ring[0];
+      if (!this.closed && this.capReason === undefined && (this.queuedLines + 1 > this.headLines || this.queuedBytes + held.bytes > this.headBytes)) {
+        this.capReason = this.queuedLines + 1 > this.headLines ? `maxLogLinesPerExecution (${this.options.caps.maxLines} lines)` : `maxLogBytesPerExecution (${this.options.caps.maxBytes} bytes)`;
+      }
+      if (!this.closed && this.capReason !== undefined) break;
+      this.ring.shift();
+      this.ringBytes -= held.bytes;
+      this.enqueue({ seq: 0, at: held.at, stream: held.stream, line: held.line });
+    }
     this.holding = false;
   }
 
@@ -309,7 +322,8 @@ export class LogCapture {
     if (this.storeDown) this.options.log.info('The store answers again: log lines stored', { executionId: this.options.executionId });
     this.storeDown = false;
     this.retryDelay = this.options.retryFirstDelayMs;
-    if (this.holding && !this.pendingFull() && !this.closed) this.releaseHeld();
+    // Past a cap the held lines are the run's last ones: they wait for the end.
+    if (this.holding && this.capReason === undefined && !this.pendingFull() && !this.closed) this.releaseHeld();
   }
 
   private scheduleRetry(): void {

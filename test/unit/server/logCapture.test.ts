@@ -141,6 +141,22 @@ describe('logCapture', () => {
     assert.equal(logCapture.droppedLines, 500 - texts.filter((text) => !text.startsWith('[cron-ops]')).length);
   });
 
+  it('a cap reached during an outage keeps the held lines for the end: never more than the cap', async () => {
+    const store = new FakeStore();
+    store.down = true;
+    const { logCapture, out } = capture(store, { maxLines: 100 }, { maxPendingLines: 10 });
+    for (let index = 1; index <= 300; index++) out.write(`line ${index}\n`);
+    await settle();
+    store.down = false;
+    await new Promise((resolveDelay) => setTimeout(resolveDelay, 50));
+    for (let index = 301; index <= 400; index++) out.write(`line ${index}\n`);
+    await logCapture.close();
+    const jobLines = store.rows.filter((row) => !row.line.startsWith('[cron-ops]'));
+    assert.ok(jobLines.length <= 100, `${jobLines.length} lines stored`);
+    assert.equal(jobLines[jobLines.length - 1].line, 'line 400');
+    assert.equal(logCapture.droppedLines, 400 - jobLines.length);
+  });
+
   it('gives up after the time allowed when the store never answers, counting the lines', async () => {
     const store = new FakeStore();
     store.down = true;
