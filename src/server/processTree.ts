@@ -28,14 +28,20 @@ function readProc(pid: number, file: string): string | undefined {
   }
 }
 
-/** The process group of a live process (field 5 of /proc/PID/stat, after the parenthesised name). */
-function processGroup(pid: number): number | undefined {
+interface ProcStat {
+  group: number;
+  /** Clock ticks after boot: a descendant of the run cannot have started before its leader. */
+  startTime: number;
+}
+
+/** Process group and start time of a live process (/proc/PID/stat, after the parenthesised name). */
+function procStat(pid: number): ProcStat | undefined {
   const stat = readProc(pid, 'stat');
   if (!stat) return undefined;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is the state: a zombie is already dead, only waiting to be reaped.
   if (fields[0] === 'Z') return undefined;
-  return Number(fields[2]);
+  return { group: Number(fields[2]), startTime: Number(fields[19]) };
 }
 
 function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
@@ -49,13 +55,17 @@ function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
 
 export class ProcessTree {
   private termination: Termination | undefined;
+  /** The leader's start time, read while it lives: older processes are not looked into. */
+  private readonly startTime: number;
 
   constructor(
     /** The main process, leader of the run's process group (spawned detached). */
     readonly pid: number,
     private readonly executionId: string,
     private readonly killGraceMs: number,
-  ) {}
+  ) {
+    this.startTime = procStat(pid)?.startTime ?? 0;
+  }
 
   /** The run's live processes. Without /proc (not Linux), the group alone, as one entry if alive. */
   processes(): RunProcess[] {
@@ -71,10 +81,10 @@ export class ProcessTree {
       if (!/^\d+$/.test(entry)) continue;
       const pid = Number(entry);
       if (pid === process.pid) continue;
-      const group = processGroup(pid);
-      if (group === undefined) continue;
-      const inGroup = group === this.pid;
-      if (!inGroup && !(readProc(pid, 'environ') ?? '').split('\0').includes(marker)) continue;
+      const stat = procStat(pid);
+      if (stat === undefined) continue;
+      const inGroup = stat.group === this.pid;
+      if (!inGroup && (stat.startTime < this.startTime || !(readProc(pid, 'environ') ?? '').split('\0').includes(marker))) continue;
       found.push({ pid, name: (readProc(pid, 'comm') ?? '?').trim(), inGroup });
     }
     return found.sort((a, b) => a.pid - b.pid);
