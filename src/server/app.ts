@@ -73,7 +73,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   let service: CronService | undefined;
   const runner = new Runner({
     configPath: config.path,
-    maxLogLines: config.maxLogLinesPerExecution,
+    caps: { maxLines: config.maxLogLinesPerExecution, maxLineBytes: config.maxLogLineBytes, maxBytes: config.maxLogBytesPerExecution },
     killGraceMs: config.killGraceMs,
     baseEnv: () => ({ CRON_SECRET: cronSecret, CRON_TRIGGER_SERVER_URL: serverUrl }),
     logs,
@@ -119,7 +119,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
 
   const retention = new Scheduler(
-    [{ name: 'retention', description: '', schedule: DAILY_RETENTION, scheduleText: '', timezone: 'UTC', command: [], estimatedDurationMs: 0, timeoutMs: 0, enabled: true, params: {}, runOn: [] }],
+    [{ name: 'retention', description: '', schedule: DAILY_RETENTION, scheduleText: '', timezone: 'UTC', command: [], estimatedDurationMs: 0, timeoutMs: 0, enabled: true, params: {}, runOn: [], env: {}, inheritEnv: false, leftovers: 'end' }],
     new Set(),
     async () => {
       const deleted = await executions.applyRetention(config.retentionDays);

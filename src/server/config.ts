@@ -1,10 +1,10 @@
 // Loads and validates the cron definitions file; every problem names the file, the field and what is wrong.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Cron as CronJob } from 'croner';
-import cronstrue from 'cronstrue';
 import { CRON_NAME_PATTERN, type Cron, type ParamSpec, type ParamValue } from '../shared/api';
 import { paramValueProblem } from '../shared/params';
+import { RESERVED_ENV, userProblem } from './jobEnvironment';
+import { describe as describeInWords, Schedule } from './schedule';
 
 /** A cron as configured; `command` has its relative paths resolved from the config file's folder. */
 export type CronDefinition = Pick<
@@ -13,6 +13,14 @@ export type CronDefinition = Pick<
 > & {
   /** Runner ids allowed to run it; empty means any. */
   runOn: string[];
+  /** Variables added to the job's allow-listed environment. */
+  env: Record<string, string>;
+  /** Pass the server's whole environment (still without DATABASE_URL, PG*, CRON_OPS_*). */
+  inheritEnv: boolean;
+  /** The OS user the job runs as (the server must run as root); undefined: the server's user. */
+  user?: string;
+  /** What happens to processes still alive when the main process exits: ended (default) or kept. */
+  leftovers: 'end' | 'keep';
 };
 
 export interface ServerConfig {
@@ -23,6 +31,8 @@ export interface ServerConfig {
   port: number;
   host: string;
   maxLogLinesPerExecution: number;
+  maxLogLineBytes: number;
+  maxLogBytesPerExecution: number;
   killGraceMs: number;
 }
 
@@ -99,29 +109,33 @@ export function isValidTimezone(timezone: string): boolean {
   }
 }
 
-/** Checks a schedule with croner; returns the problem or undefined. */
+/** Checks a schedule as the scheduler will parse it; returns the problem or undefined. */
 export function scheduleProblem(schedule: string, timezone: string): string | undefined {
-  const fields = schedule.trim().split(/\s+/).length;
-  if (fields !== 5 && fields !== 6) return `must have 5 fields (minute hour day month weekday) or 6 (seconds first), got ${fields}`;
-  try {
-    const job = new CronJob(schedule, { timezone, paused: true });
-    job.stop();
-    return undefined;
-  } catch (error) {
-    return `is not a valid cron expression: ${error instanceof Error ? error.message : String(error)}`;
-  }
+  const parsed = Schedule.parse(schedule, timezone);
+  return parsed instanceof Schedule ? undefined : parsed.message;
 }
 
 export function describeSchedule(schedule: string): string {
-  try {
-    return cronstrue.toString(schedule, { use24HourTimeFormat: true, verbose: false });
-  } catch {
-    return schedule;
-  }
+  return describeInWords(schedule);
 }
 
-const CRON_KEYS = ['name', 'description', 'schedule', 'timezone', 'command', 'estimatedDurationMs', 'timeoutMs', 'enabled', 'params', 'runOn'];
-const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'killGraceMs'];
+const CRON_KEYS = ['name', 'description', 'schedule', 'timezone', 'command', 'estimatedDurationMs', 'timeoutMs', 'enabled', 'params', 'runOn', 'env', 'inheritEnv', 'user', 'leftovers'];
+const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'maxLogLineBytes', 'maxLogBytesPerExecution', 'killGraceMs'];
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function checkEnv(check: Checker, value: Json, field: string): Record<string, string> {
+  const env = check.object(value, field);
+  const result: Record<string, string> = {};
+  if (!env) return result;
+  for (const [name, raw] of Object.entries(env)) {
+    if (!ENV_NAME.test(name)) check.fail(`${field}.${name}`, 'a variable name holds letters, digits and _ and does not start with a digit');
+    else if (RESERVED_ENV.test(name)) check.fail(`${field}.${name}`, 'is set by cron-ops for every run (CRON_SECRET, CRON_TRIGGER_SERVER_URL, CRON_EXECUTION_ID, CRON_NAME, CRON_PARAM_*, CRON_PARAMS): choose another name');
+    else if (typeof raw !== 'string') check.fail(`${field}.${name}`, `must be a string, got ${describe(raw)} (write numbers and booleans in quotes)`);
+    else if (raw.includes('\0')) check.fail(`${field}.${name}`, 'must not contain a NUL character');
+    else result[name] = raw;
+  }
+  return result;
+}
 const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
 function checkParams(check: Checker, value: Json, field: string): Record<string, ParamSpec> {
@@ -201,8 +215,12 @@ export function parseConfig(text: string, path: string): ServerConfig {
         if (problem) check.fail(`${at}.schedule`, `"${schedule}" ${problem}`);
       }
       let command: string[] = [];
-      if (!Array.isArray(cron.command) || cron.command.length === 0 || !cron.command.every((part: Json) => typeof part === 'string' && part !== '')) {
+      if (!Array.isArray(cron.command) || cron.command.length === 0 || !cron.command.every((part: Json) => typeof part === 'string')) {
         check.fail(`${at}.command`, 'must be a non-empty array of strings (argv, run without a shell), e.g. ["node", "scripts/job.mjs"]');
+      } else if ((cron.command[0] as string).trim() === '') {
+        check.fail(`${at}.command[0]`, 'the program must be a non-empty string (arguments after it may be empty), e.g. ["grep", "-v", ""]');
+      } else if (cron.command.some((part: Json) => (part as string).includes('\0'))) {
+        check.fail(`${at}.command`, 'an argument must not contain a NUL character');
       } else {
         command = resolveCommand(cron.command as string[], folder);
       }
@@ -213,6 +231,13 @@ export function parseConfig(text: string, path: string): ServerConfig {
         if (!Array.isArray(cron.runOn) || !cron.runOn.every((host: Json) => typeof host === 'string')) check.fail(`${at}.runOn`, 'must be an array of runner ids');
         else runOn = cron.runOn as string[];
       }
+      const user = check.string(cron.user, `${at}.user`, false);
+      if (user !== undefined) {
+        const problem = userProblem(user);
+        if (problem) check.fail(`${at}.user`, problem);
+      }
+      const leftovers = cron.leftovers ?? 'end';
+      if (leftovers !== 'end' && leftovers !== 'keep') check.fail(`${at}.leftovers`, `must be "end" (default: processes left when the main process exits get SIGTERM, then SIGKILL) or "keep", got ${describe(leftovers)}`);
       crons.push({
         name: name ?? '',
         description: check.string(cron.description, `${at}.description`, false) ?? '',
@@ -225,6 +250,10 @@ export function parseConfig(text: string, path: string): ServerConfig {
         enabled: check.boolean(cron.enabled, `${at}.enabled`, true),
         params: checkParams(check, cron.params, `${at}.params`),
         runOn,
+        env: checkEnv(check, cron.env, `${at}.env`),
+        inheritEnv: check.boolean(cron.inheritEnv, `${at}.inheritEnv`, false),
+        ...(user !== undefined ? { user } : {}),
+        leftovers: leftovers === 'keep' ? 'keep' : 'end',
       });
     });
   }
@@ -240,9 +269,14 @@ export function parseConfig(text: string, path: string): ServerConfig {
     retentionDays: check.integer(top.retentionDays, 'retentionDays', 7, 1),
     port: check.integer(top.port, 'port', 9998, 0, 65535),
     host: check.string(top.host, 'host', false) ?? '127.0.0.1',
-    maxLogLinesPerExecution: check.integer(top.maxLogLinesPerExecution, 'maxLogLinesPerExecution', 10_000, 1),
+    maxLogLinesPerExecution: check.integer(top.maxLogLinesPerExecution, 'maxLogLinesPerExecution', 10_000, 2),
+    maxLogLineBytes: check.integer(top.maxLogLineBytes, 'maxLogLineBytes', 16_384, 256, 1024 * 1024),
+    maxLogBytesPerExecution: check.integer(top.maxLogBytesPerExecution, 'maxLogBytesPerExecution', 10 * 1024 * 1024, 4096),
     killGraceMs: check.integer(top.killGraceMs, 'killGraceMs', 5_000, 0),
   };
+  if (config.maxLogBytesPerExecution < 2 * config.maxLogLineBytes) {
+    check.fail('maxLogBytesPerExecution', `must hold at least two lines of maxLogLineBytes (${2 * config.maxLogLineBytes} bytes), got ${config.maxLogBytesPerExecution}`);
+  }
   if (check.problems.length > 0) throw new ConfigError(check.problems);
   return config;
 }

@@ -189,7 +189,8 @@ async function serve(args: string[]): Promise<void> {
     const forced = setTimeout(() => {
       log.error('Shutdown took too long: exiting anyway');
       process.exit(1);
-    }, 20_000);
+      // The runner ends every run within killGraceMs and a little: this is only the safety net past it.
+    }, Math.max(20_000, config.killGraceMs + 10_000));
     forced.unref();
     app.close().then(
       () => {

@@ -1,20 +1,23 @@
-// Runs one execution as a child process: no shell, its own process group, output captured line by line
-// into the store, ended on timeout or on request.
+// Runs one execution as a child process: no shell, its own process group, an allow-listed environment.
+// Reads as spawn, capture (logCapture.ts), watch (timeout, the main process's exit), end (processTree.ts).
+// The run ends when its main process exits, whatever its children hold open.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Execution, LogLine, LogStream } from '../shared/api';
+import type { Execution } from '../shared/api';
 import type { CronDefinition } from './config';
 import type { EventBus } from './eventBus';
+import { jobEnvironment, lookupUser, userProblem } from './jobEnvironment';
+import { LogCapture, type LogCaps } from './logCapture';
 import { errorText, type Logger } from './logger';
-import { withRetry } from './retry';
+import { describeProcesses, endOrphan, ProcessTree, type RunProcess } from './processTree';
 import type { Finish } from './store/executionStore';
 import type { LogStore } from './store/logStore';
 
+export { endOrphan };
+
 export interface RunnerOptions {
   configPath: string;
-  maxLogLines: number;
+  caps: LogCaps;
   killGraceMs: number;
   /** Extra environment for every child (CRON_SECRET, CRON_TRIGGER_SERVER_URL). */
   baseEnv: () => Record<string, string>;
@@ -26,19 +29,24 @@ export interface RunnerOptions {
   finish(id: string, finish: Finish): Promise<unknown>;
   /** Records how the process ended, retrying while the store is unreachable. */
   runEnded(id: string, finish: Finish, droppedLines: number): Promise<void>;
+  /** The server's environment, from which the allow-listed variables come (default process.env). */
+  serverEnv?: NodeJS.ProcessEnv;
 }
 
 interface LiveRun {
   execution: Execution;
   cron: CronDefinition;
   child: ChildProcess;
-  exited: Promise<void>;
-  killTimer?: NodeJS.Timeout;
+  capture: LogCapture;
+  tree?: ProcessTree;
+  /** The main process has exited: the run is over, what it left is handled by its leftovers setting. */
+  mainExited: boolean;
+  /** Resolves once the run is recorded and none of its processes is left to end. */
+  settled: Promise<void>;
 }
 
-const FLUSH_INTERVAL_MS = 50;
-const FLUSH_BATCH = 500;
-const ERROR_TAIL_LINES = 5;
+/** How long stdio may still deliver once the main process has exited (children may hold it open). */
+const DRAIN_MS = 500;
 
 export class Runner {
   private readonly live = new Map<string, LiveRun>();
@@ -53,146 +61,158 @@ export class Runner {
     return this.live.has(executionId);
   }
 
+  /** Throws (a clear message) when the job cannot be started at all; the caller records the failure. */
   start(execution: Execution, cron: CronDefinition): void {
     const { options } = this;
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), ...options.baseEnv() };
-    delete env.ELECTRON_RUN_AS_NODE;
-    for (const [name, value] of Object.entries(execution.params)) env[`CRON_PARAM_${name.toUpperCase()}`] = String(value);
-    Object.assign(env, { CRON_PARAMS: JSON.stringify(execution.params), CRON_EXECUTION_ID: execution.id, CRON_NAME: cron.name });
+    const ids = { cronName: cron.name, executionId: execution.id };
+    const user = cron.user !== undefined ? this.osUser(cron.user) : undefined;
+    const env = jobEnvironment({ serverEnv: options.serverEnv ?? process.env, cron, execution, base: options.baseEnv(), user });
 
     const [program, ...args] = cron.command;
-    options.log.info(`Executing: ${cron.command.join(' ')}`, { cronName: cron.name, executionId: execution.id });
-    const child = spawn(program, args, { cwd: dirname(options.configPath), env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    options.log.info(`Executing: ${cron.command.join(' ')}`, ids);
+    const child = spawn(program, args, {
+      cwd: dirname(options.configPath),
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    });
+    const capture = new LogCapture({
+      executionId: execution.id,
+      caps: options.caps,
+      append: (lines) => options.logs.append(execution.id, lines),
+      published: (lines) => options.events.publishLog({ executionId: execution.id, lines }),
+      log: options.log,
+    });
+    capture.attach('stdout', child.stdout!);
+    capture.attach('stderr', child.stderr!);
     if (child.pid !== undefined) void options.recordPid(execution.id, child.pid).catch(() => undefined);
 
-    let seq = 0;
-    let dropped = 0;
-    let pending: LogLine[] = [];
-    const stderrTail: string[] = [];
-    let flushing: Promise<void> = Promise.resolve();
-    let flushTimer: NodeJS.Timeout | undefined;
-    let storeDown = false;
-    const flush = () => {
-      if (flushTimer) clearTimeout(flushTimer);
-      flushTimer = undefined;
-      const batch = pending;
-      pending = [];
-      if (batch.length === 0) return flushing;
-      flushing = flushing.then(async () => {
-        try {
-          await options.logs.append(execution.id, batch);
-          options.events.publishLog({ executionId: execution.id, lines: batch });
-        } catch (error) {
-          // Keep the lines and try again: the store may be back in a moment.
-          if (!storeDown) options.log.warn(`Could not store ${batch.length} log lines: keeping them to retry`, { executionId: execution.id, error: errorText(error) });
-          storeDown = true;
-          pending = batch.concat(pending);
-          return;
-        }
-        storeDown = false;
-      });
-      return flushing;
-    };
-    const capture = (stream: LogStream, source: NodeJS.ReadableStream) => {
-      createInterface({ input: source, crlfDelay: Infinity }).on('line', (line) => {
-        if (stream === 'stderr' && line.trim() !== '') {
-          stderrTail.push(line);
-          if (stderrTail.length > ERROR_TAIL_LINES) stderrTail.shift();
-        }
-        if (seq >= options.maxLogLines) {
-          dropped++;
-          return;
-        }
-        pending.push({ seq: ++seq, at: new Date().toISOString(), stream, line });
-        if (pending.length >= FLUSH_BATCH) void flush();
-        else flushTimer ??= setTimeout(flush, FLUSH_INTERVAL_MS);
-      });
-    };
-    capture('stdout', child.stdout!);
-    capture('stderr', child.stderr!);
+    let settle!: () => void;
+    const run: LiveRun = { execution, cron, child, capture, mainExited: false, settled: new Promise((resolveSettled) => (settle = resolveSettled)) };
+    if (child.pid !== undefined) run.tree = new ProcessTree(child.pid, execution.id, options.killGraceMs);
+    this.live.set(execution.id, run);
+
+    const timeoutTimer = setTimeout(() => {
+      void this.stop(execution.id, { status: 'failed', errorMessage: `Timeout: still running after ${cron.timeoutMs} ms (timeoutMs of ${cron.name})` });
+    }, cron.timeoutMs);
 
     let spawnError: Error | undefined;
     const exited = new Promise<void>((resolveExit) => {
       child.on('error', (error) => {
         spawnError = error;
-        // 'close' does not follow a failed spawn.
+        // 'exit' does not follow a failed spawn.
         if (child.pid === undefined) resolveExit();
       });
-      child.on('close', () => resolveExit());
+      child.on('exit', () => resolveExit());
     });
-    const run: LiveRun = { execution, cron, child, exited };
-    this.live.set(execution.id, run);
-    const timeoutTimer = setTimeout(() => {
-      void this.stop(execution.id, {
-        status: 'failed',
-        errorMessage: `Timeout: still running after ${cron.timeoutMs} ms (timeoutMs of ${cron.name}); the process was stopped`,
-      });
-    }, cron.timeoutMs);
 
-    void exited.then(async () => {
-      const endedAt = new Date();
-      clearTimeout(timeoutTimer);
-      if (run.killTimer) clearTimeout(run.killTimer);
-      if (dropped > 0) {
-        pending.push({ seq: ++seq, at: new Date().toISOString(), stream: 'stderr', line: `[cron-ops] log cap of ${options.maxLogLines} lines reached: ${dropped} more lines were not stored` });
-      }
-      await withRetry(
-        async () => {
-          await flush();
-          if (pending.length > 0) throw new Error('log lines not stored yet');
-        },
-        { what: `Storing the last log lines of ${execution.id}`, log: options.log },
-      ).catch(() => options.log.error(`Gave up storing ${pending.length} log lines`, { executionId: execution.id }));
-      const outcome = { ...describeExit(child, spawnError, program, stderrTail), endedAt };
-      options.log.info(`Exit code: ${child.exitCode ?? child.signalCode ?? 'none'}`, { cronName: cron.name, executionId: execution.id });
-      try {
-        await options.runEnded(execution.id, outcome, dropped);
-      } catch (error) {
-        options.log.error(`Could not record the end of ${cron.name}`, { executionId: execution.id, error: errorText(error) });
-      }
-      this.live.delete(execution.id);
-    });
+    void exited
+      .then(async () => {
+        const endedAt = new Date();
+        run.mainExited = true;
+        clearTimeout(timeoutTimer);
+        await drain(child);
+        const leftovers = this.endLeftovers(run);
+        await capture.close();
+        const outcome = { ...describeExit(child, spawnError, program, capture.stderrTail), endedAt };
+        options.log.info(`Exit code: ${child.exitCode ?? child.signalCode ?? 'none'}`, ids);
+        try {
+          await options.runEnded(execution.id, outcome, capture.droppedLines);
+        } catch (error) {
+          options.log.error(`Could not record the end of ${cron.name}`, { ...ids, error: errorText(error) });
+        }
+        // Leftovers and a termination in progress are waited for: the run is over when nothing of it is left.
+        await leftovers;
+        await run.tree?.terminateIfStarted();
+      })
+      .catch((error) => options.log.error(`Ending ${cron.name} failed`, { ...ids, error: errorText(error) }))
+      .finally(() => {
+        capture.dispose();
+        this.live.delete(execution.id);
+        settle();
+      });
   }
 
-  /** Records `finish` (if nothing else ended the run first) and ends the process group. */
+  private osUser(name: string) {
+    const problem = userProblem(name);
+    const user = lookupUser(name);
+    if (problem || !user) throw new Error(`Cannot run as user ${name}: ${problem ?? 'no passwd entry'}`);
+    return user;
+  }
+
+  /** The main process exited: what it left behind is ended, unless the cron keeps its leftovers. */
+  private async endLeftovers(run: LiveRun): Promise<void> {
+    const tree = run.tree;
+    if (!tree || tree.terminating) return;
+    const left = tree.processes();
+    if (left.length === 0) return;
+    if (run.cron.leftovers === 'keep') {
+      run.capture.notice(`the main process exited; ${left.length} process(es) it started keep running ("leftovers": "keep"): ${describeProcesses(left)}`);
+      return;
+    }
+    await this.terminate(run, 'the main process exited and left');
+  }
+
+  /** SIGTERM to every process of the run, SIGKILL after the grace period; both said in the run's log. */
+  private async terminate(run: LiveRun, why: string): Promise<void> {
+    const tree = run.tree;
+    if (!tree) return;
+    const first = !tree.terminating;
+    const termination = tree.terminate();
+    if (first && termination.termed.length > 0) run.capture.notice(sentText('SIGTERM', termination.termed, why, this.options.killGraceMs));
+    const killed = await termination.done;
+    if (first && killed.length > 0) run.capture.notice(`SIGKILL sent after ${this.options.killGraceMs} ms (killGraceMs) to ${describeProcesses(killed)}`);
+  }
+
+  /** Records `finish` (if nothing else ended the run first) and ends every process of the run. */
   async stop(executionId: string, finish: Finish): Promise<void> {
     const run = this.live.get(executionId);
     if (!run) return;
+    const targets = run.tree?.processes() ?? [];
+    const said = targets.length > 0 ? `; SIGTERM sent to ${describeProcesses(targets)}, SIGKILL after ${this.options.killGraceMs} ms to any left` : '';
     try {
-      await this.options.finish(executionId, finish);
+      await this.options.finish(executionId, { ...finish, errorMessage: finish.errorMessage ? finish.errorMessage + said : finish.errorMessage });
     } finally {
       this.kill(run);
     }
   }
 
-  /** Ends the process group: SIGTERM, then SIGKILL after the grace period. */
+  /** Ends every process of the run (cancel, mark-failed, another instance ended it): SIGTERM, then SIGKILL. */
   kill(runOrId: LiveRun | string): void {
     const run = typeof runOrId === 'string' ? this.live.get(runOrId) : runOrId;
-    if (!run || run.child.pid === undefined || run.child.exitCode !== null || run.child.signalCode !== null) return;
-    signalGroup(run.child, 'SIGTERM');
-    run.killTimer ??= setTimeout(() => signalGroup(run.child, 'SIGKILL'), this.options.killGraceMs);
+    // Once the main process has exited, its own end (recorded by this runner) comes back here through the
+    // change feed: what is left is for the leftovers setting to decide.
+    if (!run || run.mainExited) return;
+    void this.terminate(run, 'the run was ended').catch((error) => this.options.log.warn('Ending the processes failed', { executionId: run.execution.id, error: errorText(error) }));
   }
 
-  /** At shutdown: ask every process to stop and wait for them to be recorded. */
+  /** At shutdown: every run is ended and recorded; bounded by the grace period plus a little. */
   async shutdown(finish: Finish): Promise<void> {
     const runs = [...this.live.values()];
-    await Promise.all(runs.map((run) => this.stop(run.execution.id, finish)));
-    await Promise.all(runs.map((run) => run.exited));
-    // Give the exit handlers their turn to write logs before the store closes.
-    while (this.live.size > 0) await new Promise((resolveTick) => setTimeout(resolveTick, 10));
+    await Promise.all(runs.map((run) => this.stop(run.execution.id, finish).catch((error) => this.options.log.warn('Could not record the interrupted run', { executionId: run.execution.id, error: errorText(error) }))));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolveBound) => (timer = setTimeout(resolveBound, this.options.killGraceMs + 3_000)));
+    await Promise.race([Promise.all(runs.map((run) => run.settled)), bound]);
+    clearTimeout(timer);
+    if (this.live.size > 0) this.options.log.warn(`Stopped waiting for ${this.live.size} run(s) to be recorded`);
   }
 }
 
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // Already gone.
-    }
-  }
+function sentText(signal: string, targets: RunProcess[], why: string, graceMs: number): string {
+  if (targets.length === 0) return `${why}: no process of the run was left to signal`;
+  return `${why}: ${signal} sent to ${describeProcesses(targets)}; SIGKILL follows after ${graceMs} ms (killGraceMs) for any still alive`;
+}
+
+/** Gives the pipes a moment to deliver what the exited process wrote, then closes them. */
+async function drain(child: ChildProcess): Promise<void> {
+  const streams = [child.stdout, child.stderr].filter((stream): stream is NonNullable<typeof stream> => stream !== null);
+  const ended = streams.map((stream) => new Promise<void>((resolveEnd) => (stream.readableEnded || stream.destroyed ? resolveEnd() : stream.once('close', () => resolveEnd()))));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(ended), new Promise<void>((resolveTimer) => (timer = setTimeout(resolveTimer, DRAIN_MS)))]);
+  clearTimeout(timer);
+  // A child that keeps the pipe open must not keep the run open: what it writes from now on is not read.
+  for (const stream of streams) stream.destroy();
 }
 
 function describeExit(child: ChildProcess, spawnError: Error | undefined, program: string, stderrTail: string[]): Finish {
@@ -205,18 +225,4 @@ function describeExit(child: ChildProcess, spawnError: Error | undefined, progra
   const ending = child.exitCode !== null ? `Exited with code ${child.exitCode}` : `Killed by ${child.signalCode}`;
   const tail = stderrTail.join('\n').slice(-2000);
   return { status: 'failed', exitCode: child.exitCode, errorMessage: tail ? `${ending}: ${tail}` : ending };
-}
-
-/**
- * After a crash the children live on in their own process groups. End a group only if its leader is still
- * the same run: on Linux its environment names the execution (elsewhere nothing is killed).
- */
-export function endOrphan(pid: number, executionId: string): boolean {
-  try {
-    if (!readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`CRON_EXECUTION_ID=${executionId}`)) return false;
-    process.kill(-pid, 'SIGKILL');
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,16 +1,47 @@
-// Fires each enabled cron on its schedule (croner, in the cron's time zone) and tracks pause and next run.
-import { Cron as CronJob } from 'croner';
+// Fires each enabled cron on its schedule (schedule.ts: the same parsed schedule that is shown) and tracks
+// pause and next run. Its own timers, never longer than a minute, re-read the clock: a host clock that
+// jumps (NTP, a suspended VM) never silences a schedule. The clock is injected, so tests drive time.
 import type { CronDefinition } from './config';
 import { errorText, type Logger } from './logger';
+import { Schedule } from './schedule';
 
 export type TickHandler = (cron: CronDefinition, tickAt: Date) => Promise<void>;
 
+export interface Clock {
+  now(): number;
+  setTimer(callback: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer: (callback, ms) => setTimeout(callback, ms),
+  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** The longest sleep between two looks at the clock. */
+export const MAX_SLEEP_MS = 60_000;
+/** A clock set back by more than this is a correction, not a wobble (ISC cron's rule). */
+const CORRECTION_MS = 3 * 3_600_000;
+
+interface Entry {
+  cron: CronDefinition;
+  schedule: Schedule;
+  next: Date | null;
+  /** The last instant fired: never fired twice, even when the clock goes back. */
+  lastTick: number;
+  /** When the clock should read at the next look: reading less means it was set back. */
+  expectedWake: number;
+  timer?: unknown;
+}
+
 export class Scheduler {
-  private readonly jobs = new Map<string, CronJob>();
+  private readonly entries = new Map<string, Entry>();
   private readonly paused: Set<string>;
+  private readonly schedules = new Map<string, Schedule | null>();
   private stopped = false;
-  /** nextRun() with a time zone costs ~0.5 ms (Intl); it only changes once that instant has passed. */
-  private readonly nextRuns = new Map<string, Date | null>();
+  /** Next runs of crons that run elsewhere (pinned), recomputed once passed. */
+  private readonly previews = new Map<string, Date | null>();
 
   constructor(
     private readonly crons: CronDefinition[],
@@ -19,21 +50,75 @@ export class Scheduler {
     private readonly log: Logger,
     /** Crons pinned to other runners are scheduled there, not here. */
     private readonly runsHere: (cron: CronDefinition) => boolean,
+    private readonly clock: Clock = systemClock,
   ) {
     this.paused = new Set(paused);
   }
 
+  private scheduleOf(cron: CronDefinition): Schedule | null {
+    let schedule = this.schedules.get(cron.name);
+    if (schedule === undefined) {
+      const parsed = Schedule.parse(cron.schedule, cron.timezone, new Date(this.clock.now()));
+      schedule = parsed instanceof Schedule ? parsed : null;
+      if (!schedule) this.log.error(`Cron ${cron.name} has a schedule that cannot run: ${(parsed as { message: string }).message}`);
+      this.schedules.set(cron.name, schedule);
+    }
+    return schedule;
+  }
+
   start(): void {
+    this.stopped = false;
     for (const cron of this.crons) {
       if (!cron.enabled || !this.runsHere(cron)) continue;
-      const job = new CronJob(cron.schedule, { timezone: cron.timezone, paused: this.paused.has(cron.name) }, (self: CronJob) => {
-        // currentRun() is the scheduled instant, the same on every instance: the tick's claim key.
-        const tickAt = self.currentRun() ?? new Date();
-        tickAt.setMilliseconds(0);
-        this.onTick(cron, tickAt).catch((error) => this.log.error(`Scheduled run of ${cron.name} failed to start`, { error: errorText(error) }));
-      });
-      this.jobs.set(cron.name, job);
+      const schedule = this.scheduleOf(cron);
+      if (!schedule) continue;
+      const now = this.clock.now();
+      const entry: Entry = { cron, schedule, next: schedule.nextAfter(new Date(now)), lastTick: now, expectedWake: now };
+      this.entries.set(cron.name, entry);
+      this.arm(entry);
     }
+  }
+
+  private arm(entry: Entry): void {
+    if (entry.timer !== undefined) this.clock.clearTimer(entry.timer);
+    entry.timer = undefined;
+    if (this.stopped || !entry.next) return;
+    const now = this.clock.now();
+    const delay = Math.max(0, Math.min(entry.next.getTime() - now, MAX_SLEEP_MS));
+    entry.expectedWake = now + delay;
+    entry.timer = this.clock.setTimer(() => this.wake(entry), delay);
+  }
+
+  private wake(entry: Entry): void {
+    entry.timer = undefined;
+    if (this.stopped) return;
+    const now = this.clock.now();
+    const due = entry.next;
+    if (due && due.getTime() <= now) {
+      // Due (or overdue after a jump forward: fired once, then on from now).
+      entry.lastTick = due.getTime();
+      entry.next = entry.schedule.nextAfter(new Date(Math.max(now, due.getTime())));
+      if (!this.paused.has(entry.cron.name)) this.fire(entry.cron, due);
+    } else if (now < entry.expectedWake - 1000) {
+      // The clock was set back since the next run was computed: an earlier one may be due. As ISC cron does,
+      // a change under 3 hours does not run again what ran; a larger one is a correction: the new time rules.
+      if (entry.expectedWake - now > CORRECTION_MS) entry.lastTick = now;
+      const candidate = entry.schedule.nextAfter(new Date(Math.max(now, entry.lastTick)));
+      if (candidate && (!due || candidate < due)) entry.next = candidate;
+    }
+    this.arm(entry);
+  }
+
+  private fire(cron: CronDefinition, at: Date): void {
+    // The scheduled instant, the same on every instance: the tick's claim key.
+    const tickAt = new Date(Math.floor(at.getTime() / 1000) * 1000);
+    let running: Promise<void>;
+    try {
+      running = this.onTick(cron, tickAt);
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    running.catch((error) => this.log.error(`Scheduled run of ${cron.name} failed to start`, { error: errorText(error) }));
   }
 
   isPaused(cronName: string): boolean {
@@ -41,12 +126,15 @@ export class Scheduler {
   }
 
   setPaused(cronName: string, paused: boolean): void {
-    this.nextRuns.delete(cronName);
     if (paused) this.paused.add(cronName);
     else this.paused.delete(cronName);
-    const job = this.jobs.get(cronName);
-    if (paused) job?.pause();
-    else if (!this.stopped) job?.resume();
+    const entry = this.entries.get(cronName);
+    if (!paused && entry) {
+      // Resumed: from now on, not a tick missed while paused.
+      const now = this.clock.now();
+      entry.next = entry.schedule.nextAfter(new Date(Math.max(now, entry.lastTick)));
+      this.arm(entry);
+    }
   }
 
   /** Applies the paused set the store holds (another instance may have changed it). */
@@ -54,28 +142,18 @@ export class Scheduler {
     for (const cron of this.crons) if (paused.has(cron.name) !== this.paused.has(cron.name)) this.setPaused(cron.name, paused.has(cron.name));
   }
 
-  /** The next time the cron will fire here, or null when it is disabled, paused or pinned elsewhere. */
+  /** The next time the cron will fire, or null when it is disabled or paused. */
   nextRun(cron: CronDefinition): Date | null {
     if (!cron.enabled || this.paused.has(cron.name)) return null;
-    const cached = this.nextRuns.get(cron.name);
-    if (cached !== undefined && (cached === null || cached.getTime() > Date.now())) return cached;
-    const next = this.computeNextRun(cron);
-    this.nextRuns.set(cron.name, next);
+    const entry = this.entries.get(cron.name);
+    if (entry) return entry.next;
+    // Not scheduled here (pinned to another runner, or not started yet): still tell when it will run.
+    const now = this.clock.now();
+    const cached = this.previews.get(cron.name);
+    if (cached !== undefined && (cached === null || cached.getTime() > now)) return cached;
+    const next = this.scheduleOf(cron)?.nextAfter(new Date(now)) ?? null;
+    this.previews.set(cron.name, next);
     return next;
-  }
-
-  private computeNextRun(cron: CronDefinition): Date | null {
-    const job = this.jobs.get(cron.name);
-    if (job) return job.nextRun();
-    // Pinned to another runner: still tell when it will run.
-    try {
-      const preview = new CronJob(cron.schedule, { timezone: cron.timezone, paused: true });
-      const next = preview.nextRun();
-      preview.stop();
-      return next;
-    } catch {
-      return null;
-    }
   }
 
   /** The soonest next run among the crons that will fire. */
@@ -90,6 +168,9 @@ export class Scheduler {
 
   stop(): void {
     this.stopped = true;
-    for (const job of this.jobs.values()) job.stop();
+    for (const entry of this.entries.values()) {
+      if (entry.timer !== undefined) this.clock.clearTimer(entry.timer);
+      entry.timer = undefined;
+    }
   }
 }

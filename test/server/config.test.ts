@@ -46,6 +46,43 @@ describe('config errors', function () {
     await startFails(config, 'crons[0].schedule', /every day at noon/);
   });
 
+  it('a schedule that can never fire: the cron, the field and why', async () => {
+    const config = good();
+    config.crons[1].schedule = '0 0 31 2 *';
+    await startFails(config, 'crons[1].schedule', /never fires: day of month "31" never occurs in February/);
+  });
+
+  it('a schedule croner would run differently from how it reads: the field and a corrected form', async () => {
+    const config = good();
+    config.crons[0].schedule = '*/7 * * * *';
+    await startFails(config, 'crons[0].schedule', /minute "\*\/7" does not run every 7 minutes.*"0,7,14,21,28,35,42,49,56 \* \* \* \*"/);
+    config.crons[0].schedule = '0 9 * * 1L';
+    await startFails(config, 'crons[0].schedule', /"0 9 \* \* 1#L"/);
+  });
+
+  it('an empty program is refused; empty arguments are not', async () => {
+    const config = good();
+    config.crons[0].command = ['', 'x'];
+    await startFails(config, 'crons[0].command[0]', /program must be a non-empty string/);
+  });
+
+  it('env with a reserved or badly typed variable, leftovers other than end or keep', async () => {
+    const reserved = good() as TestConfig & { crons: Array<Record<string, unknown>> };
+    reserved.crons[0].env = { CRON_EXECUTION_ID: 'mine' };
+    await startFails(reserved as TestConfig, 'crons[0].env.CRON_EXECUTION_ID', /set by cron-ops/);
+    const typed = good() as TestConfig & { crons: Array<Record<string, unknown>> };
+    typed.crons[0].env = { BATCH: 5 };
+    await startFails(typed as TestConfig, 'crons[0].env.BATCH', /must be a string/);
+    const leftovers = good() as TestConfig & { crons: Array<Record<string, unknown>> };
+    leftovers.crons[1].leftovers = 'kill';
+    await startFails(leftovers as TestConfig, 'crons[1].leftovers', /"end".*"keep"/);
+  });
+
+  it('log caps: a line cap below 256 bytes, a run cap smaller than two lines', async () => {
+    await startFails({ ...good(), maxLogLineBytes: 10 } as TestConfig, 'maxLogLineBytes', /256/);
+    await startFails({ ...good(), maxLogLineBytes: 16384, maxLogBytesPerExecution: 20000 } as TestConfig, 'maxLogBytesPerExecution', /32768/);
+  });
+
   it('bad name, duplicate name', async () => {
     const config = good();
     config.crons[0].name = 'Bad_Name';

@@ -198,19 +198,24 @@ describe('runner (real processes)', function () {
     assert.equal((await getExecution(server, id)).status, 'failed');
   });
 
-  it('caps the stored lines per execution and records how many were dropped', async () => {
+  it('caps the stored lines per execution: keeps the first lines and the last ones, says what it dropped', async () => {
     const id = await triggerOk(server, 'chatty');
     const done = await waitForStatus(server, id, 'completed');
     const total = MAX_LINES * 3 + 1;
-    assert.equal(done.logLinesDropped, total - MAX_LINES, `dropped count recorded: ${JSON.stringify(done)}`);
     const { lines } = await allLogs(server, id);
-    const stored = lines.filter((line) => /^line \d+$/.test(line.line));
-    assert.deepEqual(
-      stored.map((line) => line.line),
-      Array.from({ length: MAX_LINES }, (_, index) => `line ${index + 1}`),
-      'the first lines are kept, in order',
-    );
-    assert.ok(lines.length <= MAX_LINES + 1, `never more than the cap (plus one notice): ${lines.length}`);
+    const notice = lines.filter((line) => line.line.startsWith('[cron-ops] log cap reached'));
+    assert.equal(notice.length, 1, `one notice of the cap: ${JSON.stringify(lines.slice(45, 55))}`);
+    assert.match(notice[0].line, /maxLogLinesPerExecution \(100 lines\)/);
+    const jobLines = lines.filter((line) => !line.line.startsWith('[cron-ops]'));
+    assert.equal(jobLines.length, MAX_LINES, 'never more than the cap (plus the notice)');
+    assert.equal(done.logLinesDropped, total - MAX_LINES, `dropped count recorded: ${JSON.stringify(done)}`);
+    const head = lines.slice(0, lines.indexOf(notice[0])).map((line) => line.line);
+    assert.deepEqual(head, Array.from({ length: MAX_LINES / 2 }, (_, index) => `line ${index + 1}`), 'the first lines are kept, in order');
+    const tail = lines.slice(lines.indexOf(notice[0]) + 1).map((line) => line.line);
+    assert.ok(tail.includes('the end on stderr'), 'the last line (the error, the result) is kept');
+    assert.ok(tail.includes(`line ${MAX_LINES * 3}`), 'the last stdout line is kept');
+    assert.ok(!tail.includes(`line ${MAX_LINES * 3 - MAX_LINES / 2}`), 'only the last ones');
+    assert.match(notice[0].line, new RegExp(`${total - MAX_LINES} lines`));
     const listed = (await api(server, `${API_PATHS.executions}?cronName=chatty`)).body.executions[0];
     assert.equal(listed.logLinesDropped, total - MAX_LINES);
   });

@@ -1,0 +1,151 @@
+// The scheduler against a fake clock: daylight-saving days in two zones, host clock jumps, pause.
+import { strict as assert } from 'node:assert';
+import type { CronDefinition } from '../../../src/server/config';
+import { createLogger } from '../../../src/server/logger';
+import { MAX_SLEEP_MS, Scheduler, type Clock } from '../../../src/server/scheduler';
+
+/** Timers run on a monotonic time, as Node's do; `now()` is the wall clock, which `jump` moves. */
+class FakeClock implements Clock {
+  private monotonic = 0;
+  private offset: number;
+  private timers: Array<{ at: number; callback: () => void; id: number }> = [];
+  private nextId = 1;
+
+  constructor(start: string) {
+    this.offset = Date.parse(start);
+  }
+
+  now(): number {
+    return this.monotonic + this.offset;
+  }
+
+  setTimer(callback: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.timers.push({ at: this.monotonic + Math.max(0, ms), callback, id });
+    return id;
+  }
+
+  clearTimer(handle: unknown): void {
+    this.timers = this.timers.filter((timer) => timer.id !== handle);
+  }
+
+  /** Lets `ms` pass, running the timers in order. */
+  advance(ms: number): void {
+    const end = this.monotonic + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at || a.id - b.id);
+      const timer = this.timers[0];
+      if (!timer || timer.at > end) break;
+      this.timers.shift();
+      this.monotonic = timer.at;
+      timer.callback();
+    }
+    this.monotonic = end;
+  }
+
+  /** The host's clock is set forward or back; elapsed time is unchanged. */
+  jump(ms: number): void {
+    this.offset += ms;
+  }
+
+  get pendingTimers(): number {
+    return this.timers.length;
+  }
+}
+
+const quiet = createLogger({ write: () => undefined });
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+function cron(schedule: string, timezone = 'UTC', name = 'job'): CronDefinition {
+  return { name, description: '', schedule, scheduleText: '', timezone, command: ['true'], estimatedDurationMs: 0, timeoutMs: 1000, enabled: true, params: {}, runOn: [], env: {}, inheritEnv: false, leftovers: 'end' };
+}
+
+function harness(definition: CronDefinition, start: string) {
+  const clock = new FakeClock(start);
+  const fired: Array<{ tickAt: string; firedAt: string }> = [];
+  const scheduler = new Scheduler([definition], new Set(), async (_cron, tickAt) => void fired.push({ tickAt: tickAt.toISOString(), firedAt: new Date(clock.now()).toISOString() }), quiet, () => true, clock);
+  scheduler.start();
+  return { clock, fired, scheduler };
+}
+
+describe('scheduler (fake clock)', () => {
+  it('America/New_York "30 2 * * *" on spring-forward day runs once, right after the change (3:00 EDT)', () => {
+    const { clock, fired, scheduler } = harness(cron('30 2 * * *', 'America/New_York'), '2026-03-07T12:00:00Z');
+    assert.equal(scheduler.nextRun(cron('30 2 * * *', 'America/New_York'))?.toISOString(), '2026-03-08T07:00:00.000Z', 'shown as it will run');
+    clock.advance(3 * DAY);
+    assert.deepEqual(
+      fired.map((run) => run.tickAt),
+      ['2026-03-08T07:00:00.000Z', '2026-03-09T06:30:00.000Z', '2026-03-10T06:30:00.000Z'],
+    );
+    assert.deepEqual(fired.map((run) => run.firedAt), fired.map((run) => run.tickAt), 'fired at the instant, not late');
+  });
+
+  it('Europe/Berlin "30 2 * * *" on spring-forward day runs once at 3:00 CEST', () => {
+    const { clock, fired } = harness(cron('30 2 * * *', 'Europe/Berlin'), '2026-03-28T12:00:00Z');
+    clock.advance(2 * DAY);
+    assert.deepEqual(fired.map((run) => run.tickAt), ['2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z']);
+  });
+
+  it('on fall-back day the repeated hour runs once (New York "30 1 * * *", Berlin "30 2 * * *")', () => {
+    const newYork = harness(cron('30 1 * * *', 'America/New_York'), '2026-10-31T12:00:00Z');
+    newYork.clock.advance(2 * DAY);
+    assert.deepEqual(newYork.fired.map((run) => run.tickAt), ['2026-11-01T05:30:00.000Z', '2026-11-02T06:30:00.000Z']);
+    const berlin = harness(cron('30 2 * * *', 'Europe/Berlin'), '2026-10-24T12:00:00Z');
+    berlin.clock.advance(2 * DAY);
+    assert.equal(berlin.fired.filter((run) => run.tickAt.startsWith('2026-10-25')).length, 1, JSON.stringify(berlin.fired));
+    assert.equal(berlin.fired.length, 2);
+  });
+
+  it('never sleeps longer than a minute between looks at the clock', () => {
+    const { clock } = harness(cron('0 0 1 1 *'), '2026-03-07T12:00:00Z');
+    assert.equal(clock.pendingTimers, 1);
+    clock.advance(MAX_SLEEP_MS);
+    assert.equal(clock.pendingTimers, 1, 're-armed');
+  });
+
+  it('a host clock set back does not silence an hourly schedule, nor fire a tick twice', () => {
+    const { clock, fired } = harness(cron('0 * * * *'), '2026-05-01T10:30:00Z');
+    clock.advance(HOUR);
+    assert.deepEqual(fired.map((run) => run.tickAt), ['2026-05-01T11:00:00.000Z']);
+    clock.jump(-3 * HOUR); // now 08:30
+    clock.advance(HOUR);
+    assert.deepEqual(fired.map((run) => run.tickAt), ['2026-05-01T11:00:00.000Z'], 'no tick at 09:00: it is before the last one fired');
+    clock.advance(3 * HOUR); // until 12:30
+    assert.deepEqual(fired.map((run) => run.tickAt), ['2026-05-01T11:00:00.000Z', '2026-05-01T12:00:00.000Z']);
+  });
+
+  it('a host clock set back by more than 3 hours is a correction: the schedule follows the new time at once', () => {
+    const { clock, fired } = harness(cron('0 * * * *'), '2026-05-02T10:30:00Z');
+    clock.advance(HOUR); // fired 11:00, now 11:30
+    clock.jump(-DAY); // the clock was a day ahead
+    clock.advance(HOUR); // now 12:30 on the 1st
+    assert.deepEqual(fired.map((run) => run.tickAt), ['2026-05-02T11:00:00.000Z', '2026-05-01T12:00:00.000Z']);
+  });
+
+  it('a host clock set forward fires the missed tick once, within a minute, then goes on', () => {
+    const { clock, fired } = harness(cron('0 * * * *'), '2026-05-01T10:30:00Z');
+    clock.jump(5 * HOUR); // now 15:30: 11:00 to 15:00 were missed
+    clock.advance(MAX_SLEEP_MS);
+    assert.equal(fired.length, 1, JSON.stringify(fired));
+    assert.equal(fired[0].tickAt, '2026-05-01T11:00:00.000Z');
+    clock.advance(HOUR);
+    assert.deepEqual(fired.map((run) => run.tickAt).slice(1), ['2026-05-01T16:00:00.000Z']);
+  });
+
+  it('a paused cron does not fire; resumed, it fires on its next time', () => {
+    const definition = cron('*/10 * * * *');
+    const { clock, fired, scheduler } = harness(definition, '2026-05-01T10:05:00Z');
+    scheduler.setPaused('job', true);
+    assert.equal(scheduler.nextRun(definition), null);
+    clock.advance(HOUR);
+    assert.equal(fired.length, 0);
+    scheduler.setPaused('job', false);
+    assert.equal(scheduler.nextRun(definition)?.toISOString(), '2026-05-01T11:10:00.000Z');
+    clock.advance(10 * 60_000);
+    assert.deepEqual(fired.map((run) => run.tickAt), ['2026-05-01T11:10:00.000Z']);
+    scheduler.stop();
+    clock.advance(HOUR);
+    assert.equal(fired.length, 1);
+  });
+});
