@@ -57,15 +57,22 @@ export class Alerting {
    * Raises the alert a transition calls for, if any rule listens. Never throws and never waits for a
    * delivery: the caller is a run ending, which an alert must not hold up.
    */
-  raise(transition: Transition): void {
-    const message = buildAlert(transition, { id: randomUUID(), runnerId: this.options.runnerId, now: new Date() });
-    if (!message) return;
-    const destinations = destinationsFor(this.options.settings.rules, message.cronName, message.event);
-    if (destinations.length === 0) return;
-    this.options.log.info(`[Alerts] ${message.summary}`, { event: message.event, destinations });
-    void this.queue.enqueue(message, destinations).catch((error) =>
-      this.options.log.error(`[Alerts] Could not queue the ${message.event} alert of ${message.cronName}`, { error: errorText(error) }),
+  raise(transition: Transition, onceKey?: string): void {
+    void this.raiseNow(transition, onceKey).catch((error) =>
+      this.options.log.error(`[Alerts] Could not queue an alert`, { transition: transition.kind, error: errorText(error) }),
     );
+  }
+
+  /** `raise`, awaited: resolves with the queued deliveries (none when no rule listens or `onceKey` was taken). */
+  async raiseNow(transition: Transition, onceKey?: string): Promise<AlertDelivery[]> {
+    const now = new Date();
+    const message = buildAlert(transition, { id: randomUUID(), runnerId: this.options.runnerId, now });
+    if (!message) return [];
+    const destinations = destinationsFor(this.options.settings.rules, message.cronName, message.event);
+    if (destinations.length === 0) return [];
+    if (onceKey !== undefined && !(await this.options.storage.claimAlert(onceKey, now))) return [];
+    this.options.log.info(`[Alerts] ${message.summary}`, { event: message.event, destinations });
+    return this.queue.enqueue(message, destinations);
   }
 
   /** Queues a test alert to one destination or all; resolves once queued (the reply lists the deliveries). */

@@ -5,6 +5,7 @@ import type { AlertDelivery, AlertMessage } from '../../shared/alerts';
 import { errorText, type Logger } from '../logger';
 import type { DeliveryPolicy } from './alertConfig';
 import type { ClaimedDelivery, DeliveryStorage } from './deliveryStorage';
+import { DuePump } from './duePump';
 import { retryDelayMs } from './retryPolicy';
 import { deliveryErrorText, PermanentDeliveryError, type Sender } from './sender';
 
@@ -27,16 +28,20 @@ export function deliveryDelayMs(policy: DeliveryPolicy, attemptsMade: number): n
 }
 
 export class DeliveryQueue {
-  private timer: NodeJS.Timeout | undefined;
-  private pumping: Promise<void> | undefined;
-  private again = false;
-  private started = false;
+  private readonly pump: DuePump;
   private stopped = false;
   private readonly settled = new Set<(delivery: AlertDelivery) => void>();
   private readonly now: () => Date;
 
   constructor(private readonly options: DeliveryQueueOptions) {
     this.now = options.now ?? (() => new Date());
+    this.pump = new DuePump({
+      what: '[Alerts] Sending deliveries',
+      runDue: () => this.sendDue(),
+      nextDueAt: () => options.storage.nextDueAt(),
+      log: options.log,
+      pollMs: options.pollMs ?? 5_000,
+    });
   }
 
   /** Queues one delivery per destination and returns at once; sending happens in the background. */
@@ -49,32 +54,13 @@ export class DeliveryQueue {
     if (known.length === 0) return [];
     const createdAt = this.now();
     const added = await this.options.storage.add(known.map((destination) => ({ id: randomUUID(), destination, message, createdAt })));
-    this.kick();
+    this.pump.kick();
     return added;
   }
 
   /** Starts sending; deliveries left pending by a previous start go out now. */
   start(): void {
-    this.started = true;
-    this.kick();
-  }
-
-  /** Looks for due deliveries now. */
-  kick(): void {
-    if (!this.started || this.stopped) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.pumping = this.pump().finally(() => {
-      this.pumping = undefined;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      } else void this.arm();
-    });
+    this.pump.start();
   }
 
   /** Calls `listener` each time a delivery is sent or given up (tests and the test endpoint wait on it). */
@@ -86,39 +72,16 @@ export class DeliveryQueue {
   /** Stops taking deliveries and waits for the attempts in flight to be recorded. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.pumping;
+    await this.pump.stop();
   }
 
-  private async arm(): Promise<void> {
-    if (this.stopped) return;
-    const pollMs = this.options.pollMs ?? 5_000;
-    let wait = pollMs;
-    try {
-      const due = await this.options.storage.nextDueAt();
-      if (due) wait = Math.min(pollMs, Math.max(0, due.getTime() - this.now().getTime()));
-    } catch (error) {
-      this.options.log.warn('[Alerts] Could not read the delivery queue: trying again', { error: errorText(error) });
-    }
-    if (this.stopped || this.pumping) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.kick(), wait);
-    this.timer.unref();
-  }
-
-  private async pump(): Promise<void> {
-    const { storage, policy, log } = this.options;
+  private async sendDue(): Promise<void> {
+    const { storage, policy } = this.options;
     for (;;) {
       if (this.stopped) return;
       const now = this.now();
-      let claimed: ClaimedDelivery[];
-      try {
-        // The lease outlasts an attempt: a delivery is not taken twice unless this instance died.
-        claimed = await storage.claimDue(now, new Date(now.getTime() + policy.timeoutMs * 2 + 5_000), this.options.batch ?? 8);
-      } catch (error) {
-        log.warn('[Alerts] Could not claim deliveries: trying again', { error: errorText(error) });
-        return;
-      }
+      // The lease outlasts an attempt: a delivery is not taken twice unless this instance died.
+      const claimed = await storage.claimDue(now, new Date(now.getTime() + policy.timeoutMs * 2 + 5_000), this.options.batch ?? 8);
       if (claimed.length === 0) return;
       await Promise.all(claimed.map((item) => this.attempt(item)));
     }

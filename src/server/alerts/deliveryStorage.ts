@@ -36,6 +36,11 @@ export interface DeliveryStorage {
   /** The latest delivery of each destination. */
   latestPerDestination(): Promise<Map<string, AlertDelivery>>;
   get(id: string): Promise<AlertDelivery | undefined>;
+  /**
+   * Records that the alert named `key` was raised; false when it already was (by any instance): a stuck run
+   * or a missed tick that several instances notice is announced once.
+   */
+  claimAlert(key: string, at: Date): Promise<boolean>;
 }
 
 interface Row {
@@ -47,6 +52,7 @@ interface Row {
 /** Deliveries kept in this process: they do not survive a restart (the store's version does). */
 export class MemoryDeliveryStorage implements DeliveryStorage {
   private readonly rows = new Map<string, Row>();
+  private readonly raised = new Set<string>();
   private order = 0;
 
   constructor(private readonly keep = 1000) {}
@@ -122,6 +128,12 @@ export class MemoryDeliveryStorage implements DeliveryStorage {
   async get(id: string): Promise<AlertDelivery | undefined> {
     const row = this.rows.get(id);
     return row ? { ...row.delivery } : undefined;
+  }
+
+  async claimAlert(key: string): Promise<boolean> {
+    if (this.raised.has(key)) return false;
+    this.raised.add(key);
+    return true;
   }
 
   /** Forgets the oldest finished deliveries past `keep`. */
