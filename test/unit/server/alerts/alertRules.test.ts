@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import type { AlertRule } from '../../../../src/server/alerts/alertConfig';
 import { alertEventFor, buildAlert, destinationsFor, previousChainFailed, type Transition } from '../../../../src/server/alerts/alertRules';
 import { missedTicks } from '../../../../src/server/alerts/missedTicks';
-import { aRun } from './builders';
+import { missedWhileDown, stuckToAnnounce } from '../../../../src/server/alerts/watches';
+import { aRun, anExecution } from './builders';
 
 const CONTEXT = { id: 'alert-1', runnerId: 'host-a', now: new Date('2026-11-29T03:00:05.000Z') };
 
@@ -80,5 +81,29 @@ describe('alert rules', () => {
     assert.deepEqual(missed, { first: new Date('2026-11-29T08:15:00Z'), later: 2 });
     assert.equal(missedTicks('0 3 * * *', 'UTC', new Date('2026-11-29T08:00:00Z'), new Date('2026-11-29T09:00:00Z')), undefined);
     assert.deepEqual(missedTicks('* * * * * *', 'UTC', new Date('2026-11-29T08:00:00Z'), new Date('2026-11-30T08:00:00Z'), 50), { first: new Date('2026-11-29T08:00:01Z'), later: 50 });
+  });
+});
+
+describe('alert watches', () => {
+  it('announces as stuck only runs past their timeout that no runner here will end', () => {
+    const external = anExecution({ id: 'ext', status: 'running', errorMessage: null, stuck: true });
+    const local = anExecution({ id: 'local', status: 'running', errorMessage: null, stuck: true });
+    const young = anExecution({ id: 'young', status: 'running', errorMessage: null, stuck: false });
+    assert.deepEqual(stuckToAnnounce([external, local, young], (id) => id === 'local').map((run) => run.id), ['ext']);
+  });
+
+  it('finds the ticks missed while no server ran, skipping paused, disabled and never-run crons', () => {
+    const crons = [
+      { name: 'quarter', schedule: '*/15 * * * *', timezone: 'UTC', enabled: true },
+      { name: 'paused', schedule: '*/15 * * * *', timezone: 'UTC', enabled: true },
+      { name: 'off', schedule: '*/15 * * * *', timezone: 'UTC', enabled: false },
+      { name: 'new', schedule: '*/15 * * * *', timezone: 'UTC', enabled: true },
+      { name: 'daily', schedule: '0 3 * * *', timezone: 'UTC', enabled: true },
+    ];
+    const last = new Date('2026-11-29T08:00:00Z');
+    const lastTicks = new Map([['quarter', last], ['paused', last], ['off', last], ['daily', new Date('2026-11-29T03:00:00Z')]]);
+    assert.deepEqual(missedWhileDown(crons, lastTicks, new Set(['paused']), new Date('2026-11-29T08:50:00Z')), [
+      { cronName: 'quarter', missed: { first: new Date('2026-11-29T08:15:00Z'), later: 2 } },
+    ]);
   });
 });

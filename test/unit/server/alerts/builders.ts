@@ -2,6 +2,7 @@
 import type { AlertMessage } from '../../../../src/shared/alerts';
 import type { AlertExecution } from '../../../../src/server/alerts/alertRules';
 import type { Logger } from '../../../../src/server/logger';
+import type { RetriedExecution } from '../../../../src/server/alerts/runOutcomes';
 
 export function aConfigTop(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -55,4 +56,20 @@ export function aLog(): Logger & { lines: string[] } {
     lines.push(`${level} ${message}${fields ? ' ' + JSON.stringify(fields) : ''}`);
   };
   return { lines, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/** A whole execution as the store returns it, with its retry fields. */
+export function anExecution(overrides: Partial<RetriedExecution> = {}): RetriedExecution {
+  return {
+    ...aRun(),
+    triggerType: 'scheduled',
+    triggeredBy: 'scheduler',
+    params: { batchSize: 10 },
+    completedAt: '2026-11-29T03:00:04.200Z',
+    exitCode: 1,
+    runnerId: 'host-a',
+    stuck: false,
+    logLinesDropped: 0,
+    ...overrides,
+  };
 }

@@ -5,27 +5,12 @@ import { Alerting } from '../../../../src/server/alerts/alerting';
 import type { PastRun } from '../../../../src/server/alerts/alertRules';
 import { MemoryDeliveryStorage } from '../../../../src/server/alerts/deliveryStorage';
 import { MemoryRetryStorage, RetryScheduler, type ScheduledRetry } from '../../../../src/server/alerts/retryScheduler';
-import { RunOutcomes, type RetriedExecution } from '../../../../src/server/alerts/runOutcomes';
+import { RunOutcomes } from '../../../../src/server/alerts/runOutcomes';
 import type { Sender } from '../../../../src/server/alerts/sender';
 import { waitFor } from '../../../support/waitFor';
-import { aLog, aRun } from './builders';
+import { aLog, aRun, anExecution } from './builders';
 
 const POLICY: RetryPolicy = { count: 2, delayMs: 20, backoff: 2, maxDelayMs: 1000, on: ['failed', 'timeout'] };
-
-function anExecution(overrides: Partial<RetriedExecution> = {}): RetriedExecution {
-  return {
-    ...aRun(),
-    triggerType: 'scheduled',
-    triggeredBy: 'scheduler',
-    params: { batchSize: 10 },
-    completedAt: '2026-11-29T03:00:04.200Z',
-    exitCode: 1,
-    runnerId: 'host-a',
-    stuck: false,
-    logLinesDropped: 0,
-    ...overrides,
-  } as RetriedExecution;
-}
 
 /** RunOutcomes with in-memory storage, a sender that records messages, and a start that records retries. */
 function setup(history: PastRun[] = []) {
