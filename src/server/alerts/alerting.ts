@@ -37,6 +37,8 @@ export function senderFor(destination: Destination, timeoutMs: number): Sender {
 export class Alerting {
   readonly queue: DeliveryQueue;
   private readonly senders: Map<string, Sender>;
+  /** Alerts being written to the queue: stop() waits for them, so none is lost at shutdown. */
+  private readonly queuing = new Set<Promise<void>>();
 
   constructor(private readonly options: AlertingOptions) {
     const { settings } = options;
@@ -49,6 +51,7 @@ export class Alerting {
   }
 
   async stop(): Promise<void> {
+    while (this.queuing.size > 0) await Promise.all([...this.queuing]);
     await this.queue.stop();
     for (const sender of this.senders.values()) if (sender instanceof EmailSender) sender.close();
   }
@@ -58,9 +61,12 @@ export class Alerting {
    * delivery: the caller is a run ending, which an alert must not hold up.
    */
   raise(transition: Transition, onceKey?: string): void {
-    void this.raiseNow(transition, onceKey).catch((error) =>
-      this.options.log.error(`[Alerts] Could not queue an alert`, { transition: transition.kind, error: errorText(error) }),
+    const work = this.raiseNow(transition, onceKey).then(
+      () => undefined,
+      (error) => this.options.log.error(`[Alerts] Could not queue an alert`, { transition: transition.kind, error: errorText(error) }),
     );
+    this.queuing.add(work);
+    void work.finally(() => this.queuing.delete(work));
   }
 
   /** `raise`, awaited: resolves with the queued deliveries (none when no rule listens or `onceKey` was taken). */

@@ -24,10 +24,24 @@ export interface RunOutcomesOptions {
 const HISTORY_LOOKBACK = 50;
 
 export class RunOutcomes {
+  private readonly inFlight = new Set<Promise<void>>();
+
   constructor(private readonly options: RunOutcomesOptions) {}
 
+  /** Resolves once the transitions reported so far are planned (before the store closes). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
   /** A run reached its terminal status; `byOperator` when a person cancelled it or marked it failed. */
-  async ended(execution: RetriedExecution, byOperator = false): Promise<void> {
+  ended(execution: RetriedExecution, byOperator = false): Promise<void> {
+    const work = this.plan(execution, byOperator);
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+    return work;
+  }
+
+  private async plan(execution: RetriedExecution, byOperator: boolean): Promise<void> {
     const { log } = this.options;
     try {
       const cause = endCauseOf({ status: execution.status, errorMessage: execution.errorMessage, byOperator });
