@@ -82,8 +82,10 @@ export interface DestinationStatus {
   type: DestinationType;
   /** Where it goes, without secrets: host of the URL, or the e-mail recipients. */
   target: string;
+  /** Of the latest delivery to it (null when it has had none). */
   lastStatus: DeliveryStatus | null;
   lastAttemptAt: string | null;
+  /** When the latest delivery was accepted; null unless it was. */
   lastSentAt: string | null;
   lastError: string | null;
 }
