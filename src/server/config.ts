@@ -5,6 +5,7 @@ import { Cron as CronJob } from 'croner';
 import cronstrue from 'cronstrue';
 import { CRON_NAME_PATTERN, type Cron, type ParamSpec, type ParamValue } from '../shared/api';
 import { paramValueProblem } from '../shared/params';
+import { ALERT_CRON_KEYS, ALERT_TOP_KEYS, parseAlertConfig, type AlertConfig } from './alerts/alertConfig';
 
 /** A cron as configured; `command` has its relative paths resolved from the config file's folder. */
 export type CronDefinition = Pick<
@@ -24,6 +25,8 @@ export interface ServerConfig {
   host: string;
   maxLogLinesPerExecution: number;
   killGraceMs: number;
+  /** Retries per cron and alert rules and destinations (src/server/alerts/alertConfig.ts). */
+  alerting: AlertConfig;
 }
 
 export class ConfigError extends Error {
@@ -120,8 +123,8 @@ export function describeSchedule(schedule: string): string {
   }
 }
 
-const CRON_KEYS = ['name', 'description', 'schedule', 'timezone', 'command', 'estimatedDurationMs', 'timeoutMs', 'enabled', 'params', 'runOn'];
-const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'killGraceMs'];
+const CRON_KEYS = ['name', 'description', 'schedule', 'timezone', 'command', 'estimatedDurationMs', 'timeoutMs', 'enabled', 'params', 'runOn', ...ALERT_CRON_KEYS];
+const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'killGraceMs', ...ALERT_TOP_KEYS];
 const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
 function checkParams(check: Checker, value: Json, field: string): Record<string, ParamSpec> {
@@ -242,6 +245,7 @@ export function parseConfig(text: string, path: string): ServerConfig {
     host: check.string(top.host, 'host', false) ?? '127.0.0.1',
     maxLogLinesPerExecution: check.integer(top.maxLogLinesPerExecution, 'maxLogLinesPerExecution', 10_000, 1),
     killGraceMs: check.integer(top.killGraceMs, 'killGraceMs', 5_000, 0),
+    alerting: parseAlertConfig(top, process.env, (field, message) => check.fail(field, message)),
   };
   if (check.problems.length > 0) throw new ConfigError(check.problems);
   return config;

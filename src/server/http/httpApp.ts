@@ -1,5 +1,6 @@
 // The HTTP API of DESIGN.md on Fastify: routes declare their schemas (validation and types from one
 // TypeBox definition) and the permission they need; one hook authenticates and audits refusals.
+import compress from '@fastify/compress';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -24,6 +25,8 @@ import type { ExecutionStore } from '../store/executionStore';
 import type { LogStore } from '../store/logStore';
 import { errorReply, HttpError, installErrorHandling } from './errors';
 import type { SseHub } from './sseHub';
+import { registerAlertRoutes } from '../alerts/alertRoutes';
+import type { AlertsRuntime } from '../alerts/alertsRuntime';
 
 export interface HttpDeps {
   service: CronService;
@@ -34,9 +37,11 @@ export interface HttpDeps {
   sse: SseHub;
   log: Logger;
   version: string;
-  storeKind: 'pglite' | 'postgres';
+  storeKind: HealthReply['store'];
   retentionDays: number;
   startedAt: number;
+  /** Retries and alerts (src/server/alerts): its routes are registered with the others. */
+  alerts: AlertsRuntime;
 }
 
 declare module 'fastify' {
@@ -79,6 +84,8 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
     return check;
   });
   installErrorHandling(app, log);
+  // JSON replies (the timeline, the crons list) compressed when the client accepts it; the event stream is not.
+  await app.register(compress, { threshold: 1024 });
 
   const record = (request: FastifyRequest, action: string, target: string | null, details: Record<string, unknown> = {}) =>
     audit
@@ -125,6 +132,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   });
 
   app.get('/api/admin/crons', { config: { permission: 'read' } }, async () => ({ crons: await service.crons() }));
+  registerAlertRoutes(app, { alerts: deps.alerts, audit: record });
 
   app.get(
     '/api/admin/cron-executions',
@@ -153,12 +161,18 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
       schema: {
         querystring: Type.Object({
           days: Type.Integer({ minimum: 1, maximum: 31, default: 7 }),
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          to: Type.Optional(Type.String({ format: 'date-time' })),
           cronName: Type.Optional(Type.Union([CronName, Type.Literal('')])),
           status: Type.Optional(Type.Union([Status, Type.Literal('')])),
         }),
       },
     },
-    async (request) => executions.timeline(request.query.days, request.query.cronName || undefined, request.query.status || undefined),
+    async (request) => {
+      const { days, from, to, cronName, status } = request.query;
+      if (from && to && Date.parse(from) >= Date.parse(to)) throw new HttpError(400, `"from" (${from}) must be before "to" (${to}).`);
+      return executions.timeline({ days, from, to, cronName: cronName || undefined, status: status || undefined });
+    },
   );
 
   const executionOr404 = async (id: string) => {

@@ -1,6 +1,7 @@
 // Queries on audit_log: who did what, to what, from where; refusals included.
 import type { AuditEntry, Role } from '../../shared/api';
 import type { Db } from './db';
+import { isoOf } from './dialect';
 
 export interface AuditRecord {
   actor: string;
@@ -15,27 +16,32 @@ export class AuditStore {
   constructor(private readonly db: Db) {}
 
   async record(entry: AuditRecord): Promise<void> {
-    await this.db.query(
-      'INSERT INTO audit_log (actor, role, action, target, details, client_address) VALUES ($1, $2, $3, $4, $5, $6)',
-      [entry.actor, entry.role, entry.action, entry.target ?? null, JSON.stringify(entry.details ?? {}), entry.clientAddress ?? null],
-    );
+    await this.db.q
+      .insertInto('audit_log')
+      .values({
+        actor: entry.actor,
+        role: entry.role,
+        action: entry.action,
+        target: entry.target ?? null,
+        details: JSON.stringify(entry.details ?? {}),
+        client_address: entry.clientAddress ?? null,
+      })
+      .execute();
   }
 
   async list(limit: number, filter: { action?: string; actor?: string } = {}): Promise<AuditEntry[]> {
-    const rows = await this.db.query<{ id: string | number; at: Date | string; actor: string; role: AuditEntry['role']; action: string; target: string | null; details: Record<string, unknown> | string; client_address: string | null }>(
-      `SELECT id, at, actor, role, action, target, details, client_address FROM audit_log
-       WHERE ($1::text IS NULL OR action = $1) AND ($2::text IS NULL OR actor = $2)
-       ORDER BY id DESC LIMIT $3`,
-      [filter.action ?? null, filter.actor ?? null, limit],
-    );
+    let query = this.db.q.selectFrom('audit_log').select(['id', 'at', 'actor', 'role', 'action', 'target', 'details', 'client_address']);
+    if (filter.action) query = query.where('action', '=', filter.action);
+    if (filter.actor) query = query.where('actor', '=', filter.actor);
+    const rows = await query.orderBy('id', 'desc').limit(limit).execute();
     return rows.map((row) => ({
       id: Number(row.id),
-      at: new Date(row.at).toISOString(),
+      at: isoOf(row.at),
       actor: row.actor,
-      role: row.role,
+      role: row.role as AuditEntry['role'],
       action: row.action,
       target: row.target,
-      details: typeof row.details === 'string' ? JSON.parse(row.details) : row.details,
+      details: (typeof row.details === 'string' ? JSON.parse(row.details) : row.details) as Record<string, unknown>,
       clientAddress: row.client_address,
     }));
   }

@@ -66,7 +66,7 @@ describe('alert rules', () => {
     assert.equal(failed.summary, 'backup failed after 3 attempts: Exited with code 1: disk full');
     assert.deepEqual([failed.event, failed.executionId, failed.attempt, failed.retryOf, failed.runnerId, failed.test], ['failed', aRun().id, 3, 'first', 'host-a', false]);
     const recovered = buildAlert(ended({ execution: aRun({ status: 'completed', errorMessage: null, durationMs: 4200 }), cause: 'completed', previousChainFailed: true }), CONTEXT)!;
-    assert.equal(recovered.summary, 'backup recovered: completed in 4.2 s after failing before');
+    assert.equal(recovered.summary, 'backup recovered: completed in 4.2 sec after failing before');
     const missed = buildAlert({ kind: 'missed', cronName: 'report', tickAt: new Date('2026-11-29T08:00:00Z'), reason: 'serverDown', laterTicks: 2 }, CONTEXT)!;
     assert.equal(missed.summary, 'report did not run at 2026-11-29T08:00:00.000Z (nor at 2 later ticks): no server was running to start it');
     assert.equal(missed.tickAt, '2026-11-29T08:00:00.000Z');

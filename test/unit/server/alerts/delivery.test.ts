@@ -137,9 +137,9 @@ describe('alert deliveries', function () {
     alerting.raise({ kind: 'ended', execution: aRun({ status: 'completed', errorMessage: null, attempt: 2, retryOf: 'first' }), cause: 'completed', retryPending: false, previousChainFailed: true });
     assert.equal((await done)[0].status, 'sent');
     const body = JSON.parse(slack.received[0].body);
-    assert.equal(body.text, ':large_green_circle: backup recovered: completed in 4.2 s on attempt 2 after failing before');
+    assert.equal(body.text, ':large_green_circle: backup recovered: completed in 4.2 sec on attempt 2 after failing before');
     assert.equal(body.blocks[0].type, 'section');
-    assert.match(body.blocks.at(-1).elements[0].text, /execution `11111111-1111-4111-8111-111111111111` · attempt 2 · duration 4\.2 s/);
+    assert.match(body.blocks.at(-1).elements[0].text, /execution `11111111-1111-4111-8111-111111111111` · attempt 2 · duration 4\.2 sec/);
     assert.equal(slack.received[0].headers['x-cron-ops-signature'], undefined, 'Slack hooks are not signed: the URL is the secret');
   });
 
