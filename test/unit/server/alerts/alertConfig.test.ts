@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig } from '../../../../src/server/config';
 import { parseAlertConfig, parseRetries, destinationTarget, type AlertConfig } from '../../../../src/server/alerts/alertConfig';
 import { aConfigTop } from './builders';
 
@@ -130,5 +133,24 @@ describe('alert config', () => {
   it('shows where a destination sends without its secrets', () => {
     const { config } = parse(aConfigTop({ alerts: { destinations: DESTINATIONS } }));
     assert.deepEqual(config.alerts.destinations.map(destinationTarget), ['https://ops.example/hooks/cron', 'hooks.slack.example', 'oncall@example.org']);
+  });
+});
+
+describe('the README example of alerts and retries', () => {
+  it('is a config the server accepts, once the variables it names are set', () => {
+    const readme = readFileSync(join(__dirname, '../../../../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Alerts and retries'));
+    const example = /```json\n([\s\S]*?)```/.exec(section);
+    assert.ok(example, 'README has a JSON example under "Alerts and retries"');
+    const env = { ALERT_HOOK_SECRET: 'x', SLACK_WEBHOOK_URL: 'https://hooks.slack.example/services/T/B/X', SMTP_USER: 'u', SMTP_PASSWORD: 'p' };
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const config = parseConfig(example[1], '/srv/cron-ops/crons.json');
+      assert.deepEqual(config.alerting.alerts.destinations.map((destination) => destination.name), ['ops-hook', 'team-chat', 'oncall']);
+      assert.equal(config.alerting.retries.get('nightly-backup')?.count, 2);
+    } finally {
+      for (const name of Object.keys(env)) if (!(name in saved)) delete process.env[name];
+    }
   });
 });
