@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import { join } from 'node:path';
 import { parseConfig } from '../../../../src/server/config';
 import { parseAlertConfig, parseRetries, destinationTarget, type AlertConfig } from '../../../../src/server/alerts/alertConfig';
@@ -149,6 +151,14 @@ describe('the README example of alerts and retries', () => {
       const config = parseConfig(example[1], '/srv/cron-ops/crons.json');
       assert.deepEqual(config.alerting.alerts.destinations.map((destination) => destination.name), ['ops-hook', 'team-chat', 'oncall']);
       assert.equal(config.alerting.retries.get('nightly-backup')?.count, 2);
+      // Editors check the same file against media/crons.schema.json.
+      const schema = JSON.parse(readFileSync(join(__dirname, '../../../../../media/crons.schema.json'), 'utf8'));
+      const ajv = new Ajv({ allErrors: true, strict: true, strictTuples: false, allowUnionTypes: true });
+      addFormats(ajv);
+      ajv.addVocabulary(['markdownDescription', 'patternErrorMessage', 'errorMessage', 'defaultSnippets', 'enumDescriptions', 'markdownEnumDescriptions']);
+      const validate = ajv.compile(schema);
+      assert.ok(validate(JSON.parse(example[1])), JSON.stringify(validate.errors));
+      assert.equal(validate({ crons: [], alerts: { destinations: { ops: { type: 'webhook', url: 'https://x.example', secret: 'inline' } } } }), false, 'an inline secret is refused');
     } finally {
       for (const name of Object.keys(env)) if (!(name in saved)) delete process.env[name];
     }
