@@ -69,9 +69,13 @@ export class RunOutcomes {
     this.options.alerting?.raise({ kind: 'stuck', execution, timeoutMs }, `stuck:${execution.id}`);
   }
 
-  /** A tick that did not run; announced once per tick across instances. */
+  /**
+   * A tick that did not run; announced once across instances. Ticks skipped behind one long run are one
+   * alert (its first tick), so a per-second cron stuck behind a slow run does not send one a second.
+   */
   missed(cronName: string, tickAt: Date, reason: MissedReason, details: { runningExecutionId?: string; laterTicks?: number } = {}): void {
-    this.options.alerting?.raise({ kind: 'missed', cronName, tickAt, reason, ...details }, `missed:${cronName}:${tickAt.toISOString()}`);
+    const key = details.runningExecutionId ? `missed:${cronName}:behind:${details.runningExecutionId}` : `missed:${cronName}:${tickAt.toISOString()}`;
+    this.options.alerting?.raise({ kind: 'missed', cronName, tickAt, reason, ...details }, key);
   }
 
   /** A manual run started: it replaces the retries the cron was waiting for. */
