@@ -6,6 +6,8 @@ import { version } from '../../package.json';
 import { Authenticator } from './auth';
 import type { ServerConfig } from './config';
 import { startChangeFeed } from './changeFeed';
+import { createAlertsRuntime } from './alerts/alertsRuntime';
+import type { RetriedExecution } from './alerts/runOutcomes';
 import { CronService } from './cronService';
 import { EventBus } from './eventBus';
 import { buildHttp } from './http/httpApp';
@@ -65,7 +67,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const cronSecret = options.cronSecret || randomBytes(24).toString('base64url');
   let serverUrl = '';
 
-  for (const { execution, pid } of await executions.failInterrupted(runnerId)) {
+  const interrupted = await executions.failInterrupted(runnerId);
+  for (const { execution, pid } of interrupted) {
     const ended = pid !== null && endOrphan(pid, execution.id);
     log.warn(`Execution ${execution.id} of ${execution.cronName} was left running by a previous start: marked failed${ended ? `, its process group ${pid} ended` : ''}`);
   }
@@ -86,6 +89,20 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const scheduler = new Scheduler(config.crons, await schedules.pausedCrons(), (cron, tickAt) => service!.runScheduled(cron, tickAt), log, (cron) => service!.runsHere(cron));
   const runners = new RunnerStore(db);
   service = new CronService(config, executions, schedules, runner, scheduler, events, log, runnerId, runners);
+  const alerts = createAlertsRuntime({
+    db,
+    config: config.alerting,
+    crons: config.crons,
+    runnerId,
+    log,
+    running: async () => (await executions.running()) as RetriedExecution[],
+    isLocalRun: (id) => runner.isLive(id),
+    startRetry: (retry) => service!.startRetry(retry),
+    paused: () => schedules.pausedCrons(),
+  });
+  service.setOutcomes(alerts.outcomes);
+  // Runs a previous start left running were marked failed above: they get their retry and alert now.
+  for (const { execution } of interrupted) void alerts.outcomes.ended(execution as RetriedExecution);
   await runners.heartbeat(runnerId, hostname(), version, true);
   const heartbeat = setInterval(() => runners.heartbeat(runnerId, hostname(), version).catch((error) => log.debug('Heartbeat not stored', { error: errorText(error) })), 10_000);
   heartbeat.unref();
@@ -116,6 +133,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     storeKind: db.kind,
     retentionDays: config.retentionDays,
     startedAt: Date.now(),
+    alerts,
   });
 
   const retention = new Scheduler(
@@ -141,6 +159,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       const address = http.server.address();
       const actualPort = typeof address === 'object' && address ? address.port : port;
       serverUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+      await alerts.start();
       scheduler.start();
       retention.start();
       void service!.publishStats();
@@ -154,6 +173,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       sse.close();
       await http.close().catch((error) => log.warn('HTTP close', { error: errorText(error) }));
       await runner.shutdown({ status: 'failed', errorMessage: 'Interrupted: server stopped while the run was in progress' });
+      // After the runs ended: their retries and alerts are in the store for the next start.
+      await alerts.stop();
       await db.close();
     },
   };

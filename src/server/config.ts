@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { CRON_NAME_PATTERN, type Cron, type ParamSpec, type ParamValue } from '../shared/api';
 import { paramValueProblem } from '../shared/params';
+import { ALERT_CRON_KEYS, ALERT_TOP_KEYS, parseAlertConfig, type AlertConfig } from './alerts/alertConfig';
 import { RESERVED_ENV, userProblem } from './jobEnvironment';
 import { describe as describeInWords, Schedule } from './schedule';
 
@@ -34,6 +35,8 @@ export interface ServerConfig {
   maxLogLineBytes: number;
   maxLogBytesPerExecution: number;
   killGraceMs: number;
+  /** Retries per cron and alert rules and destinations (src/server/alerts/alertConfig.ts). */
+  alerting: AlertConfig;
 }
 
 export class ConfigError extends Error {
@@ -119,8 +122,8 @@ export function describeSchedule(schedule: string): string {
   return describeInWords(schedule);
 }
 
-const CRON_KEYS = ['name', 'description', 'schedule', 'timezone', 'command', 'estimatedDurationMs', 'timeoutMs', 'enabled', 'params', 'runOn', 'env', 'inheritEnv', 'user', 'leftovers'];
-const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'maxLogLineBytes', 'maxLogBytesPerExecution', 'killGraceMs'];
+const CRON_KEYS = ['name', 'description', 'schedule', 'timezone', 'command', 'estimatedDurationMs', 'timeoutMs', 'enabled', 'params', 'runOn', 'env', 'inheritEnv', 'user', 'leftovers', ...ALERT_CRON_KEYS];
+const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'maxLogLineBytes', 'maxLogBytesPerExecution', 'killGraceMs', ...ALERT_TOP_KEYS];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function checkEnv(check: Checker, value: Json, field: string): Record<string, string> {
@@ -273,6 +276,7 @@ export function parseConfig(text: string, path: string): ServerConfig {
     maxLogLineBytes: check.integer(top.maxLogLineBytes, 'maxLogLineBytes', 16_384, 256, 1024 * 1024),
     maxLogBytesPerExecution: check.integer(top.maxLogBytesPerExecution, 'maxLogBytesPerExecution', 10 * 1024 * 1024, 4096),
     killGraceMs: check.integer(top.killGraceMs, 'killGraceMs', 5_000, 0),
+    alerting: parseAlertConfig(top, process.env, (field, message) => check.fail(field, message)),
   };
   if (config.maxLogBytesPerExecution < 2 * config.maxLogLineBytes) {
     check.fail('maxLogBytesPerExecution', `must hold at least two lines of maxLogLineBytes (${2 * config.maxLogLineBytes} bytes), got ${config.maxLogBytesPerExecution}`);

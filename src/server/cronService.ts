@@ -13,6 +13,8 @@ import type { Scheduler } from './scheduler';
 import type { ExecutionStore, Finish, StartOutcome } from './store/executionStore';
 import type { RunnerStore } from './store/runnerStore';
 import type { ScheduleStore } from './store/scheduleStore';
+import type { RetryStart, ScheduledRetry } from './alerts/retryScheduler';
+import type { RetriedExecution, RunOutcomes } from './alerts/runOutcomes';
 
 export class BadRequestError extends Error {}
 
@@ -28,6 +30,8 @@ export class CronService {
   private lastStats = '';
   /** Executions this instance inserted to run itself: the store's notification of them is not a hand-over. */
   private readonly ownIds = new Set<string>();
+  /** Retries and alerts after each transition (src/server/alerts), once app.ts has built them. */
+  private outcomes: RunOutcomes | undefined;
 
   constructor(
     private readonly config: ServerConfig,
@@ -41,6 +45,10 @@ export class CronService {
     private readonly runners: RunnerStore,
   ) {
     this.byName = new Map(config.crons.map((cron) => [cron.name, cron]));
+  }
+
+  setOutcomes(outcomes: RunOutcomes): void {
+    this.outcomes = outcomes;
   }
 
   get rateLimits(): ServerConfig['rateLimits'] {
@@ -85,6 +93,8 @@ export class CronService {
     const id = this.claimId(runnerId);
     const outcome = await this.executions.startManual({ id, cronName: cron.name, triggerType: 'manual', triggeredBy: actor, params, runnerId }, this.config.rateLimits);
     this.settle(id, outcome, cron);
+    // The manual run is the new attempt: a retry waiting for its time is not needed any more.
+    if (outcome.kind === 'started') await this.outcomes?.manualRunStarted(cron.name, id);
     return outcome;
   }
 
@@ -129,9 +139,36 @@ export class CronService {
     this.settle(id, outcome, cron);
     if (outcome.kind === 'running') {
       this.log.warn(`[Scheduler] Skipped ${cron.name} at ${tickAt.toISOString()}: the previous run ${outcome.runningExecutionId} is still running`);
+      this.outcomes?.missed(cron.name, tickAt, 'stillRunning', { runningExecutionId: outcome.runningExecutionId });
       return;
     }
     if (outcome.kind === 'started') this.log.info(`[Scheduler] Cron ${cron.name} started`, { executionId: outcome.execution.id });
+  }
+
+  /** A retry came due (claimed once across instances): run it here, or on a live runner the cron is pinned to. */
+  async startRetry(retry: ScheduledRetry): Promise<RetryStart> {
+    const cron = this.cron(retry.cronName);
+    if (!cron) return { started: false, reason: 'the cron is no longer in the config' };
+    if (this.scheduler.isPaused(cron.name)) return { started: false, reason: 'its schedule is paused' };
+    let runnerId = this.runnerId;
+    if (!this.runsHere(cron)) {
+      const alive = await this.runners.alive(cron.runOn);
+      if (alive.length === 0) return { started: false, reason: `no live runner among ${cron.runOn.join(', ')}` };
+      runnerId = alive[Math.floor(Math.random() * alive.length)];
+    }
+    const id = this.claimId(runnerId);
+    const outcome = await this.executions.startUnguarded({
+      id,
+      cronName: cron.name,
+      triggerType: 'scheduled',
+      triggeredBy: 'retry',
+      params: retry.params,
+      runnerId,
+      retry: { attempt: retry.attempt, retryOf: retry.retryOf },
+    });
+    this.settle(id, outcome, cron);
+    if (outcome.kind === 'started') return { started: true, executionId: id };
+    return { started: false, reason: outcome.kind === 'running' ? `the cron is running (${outcome.runningExecutionId}): that run takes the retry's place` : outcome.kind };
   }
 
   /** An external script reports that it started (it runs elsewhere: the server never ends it). */
@@ -149,12 +186,14 @@ export class CronService {
   }
 
   /** Writes a terminal status if the run is still running (the first outcome wins) and announces it. */
-  async finish(id: string, finish: Finish, droppedLines = 0): Promise<Execution | undefined> {
+  async finish(id: string, finish: Finish, droppedLines = 0, byOperator = false): Promise<Execution | undefined> {
     if (droppedLines > 0) await this.executions.recordDroppedLines(id, droppedLines);
     const execution = await this.executions.finish(id, finish);
     if (execution) {
       if (droppedLines > 0) execution.logLinesDropped = droppedLines;
       this.log.info(`Cron ${execution.cronName} ${execution.status}`, { executionId: id, durationMs: execution.durationMs, error: execution.errorMessage ?? undefined });
+      // This instance wrote the terminal status, so it alone plans the retry and the alert.
+      void this.outcomes?.ended(execution as RetriedExecution, byOperator);
     }
     return execution;
   }
@@ -173,7 +212,7 @@ export class CronService {
     const current = await this.executions.get(id);
     if (!current) return { kind: 'notFound' };
     if (current.status !== 'running') return { kind: 'notRunning', execution: current };
-    const ended = await this.finish(id, finish);
+    const ended = await this.finish(id, finish, 0, true);
     if (!ended) return { kind: 'notRunning', execution: (await this.executions.get(id))! };
     this.runner.kill(id);
     return { kind: 'ended', execution: ended };

@@ -42,6 +42,10 @@ export interface Execution {
   stuck: boolean;
   /** Lines dropped because the per-execution log cap was reached (0 when none). */
   logLinesDropped: number;
+  /** Retries (see ExecutionRetryFields in alerts.ts): 1 for a first run; always set by the server. */
+  attempt?: number;
+  /** The first attempt's id when this run is a retry; null otherwise. */
+  retryOf?: string | null;
 }
 
 /** A cron with what an operator needs to see about it. */

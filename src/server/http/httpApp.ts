@@ -25,6 +25,8 @@ import type { ExecutionStore } from '../store/executionStore';
 import type { LogStore } from '../store/logStore';
 import { errorReply, HttpError, installErrorHandling } from './errors';
 import type { SseHub } from './sseHub';
+import { registerAlertRoutes } from '../alerts/alertRoutes';
+import type { AlertsRuntime } from '../alerts/alertsRuntime';
 
 export interface HttpDeps {
   service: CronService;
@@ -38,6 +40,8 @@ export interface HttpDeps {
   storeKind: HealthReply['store'];
   retentionDays: number;
   startedAt: number;
+  /** Retries and alerts (src/server/alerts): its routes are registered with the others. */
+  alerts: AlertsRuntime;
 }
 
 declare module 'fastify' {
@@ -128,6 +132,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   });
 
   app.get('/api/admin/crons', { config: { permission: 'read' } }, async () => ({ crons: await service.crons() }));
+  registerAlertRoutes(app, { alerts: deps.alerts, audit: record });
 
   app.get(
     '/api/admin/cron-executions',

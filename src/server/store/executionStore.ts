@@ -22,6 +22,8 @@ const COLUMNS = [
   'error_message',
   'runner_id',
   'log_lines_dropped',
+  'attempt',
+  'retry_of',
 ] as const;
 
 export type ExecutionRow = Pick<Selectable<CronExecutionsTable>, (typeof COLUMNS)[number]>;
@@ -36,6 +38,8 @@ export interface NewExecution {
   triggeredBy: string | null;
   params: Record<string, ParamValue>;
   runnerId: string | null;
+  /** A retry: its attempt number and the first attempt of its chain. */
+  retry?: { attempt: number; retryOf: string };
 }
 
 export type StartOutcome =
@@ -109,6 +113,9 @@ export class ExecutionStore {
       runnerId: row.runner_id,
       stuck: row.status === 'running' && timeout !== undefined && Date.now() - Date.parse(startedAt) > timeout,
       logLinesDropped: row.log_lines_dropped,
+      // The change feed's row may predate the retry columns (a payload built by an older trigger).
+      attempt: row.attempt ?? 1,
+      retryOf: row.retry_of ?? null,
     };
   }
 
@@ -124,6 +131,7 @@ export class ExecutionStore {
         params: JSON.stringify(input.params),
         runner_id: input.runnerId,
         started_at: now(this.db),
+        ...(input.retry ? { attempt: input.retry.attempt, retry_of: input.retry.retryOf } : {}),
       })
       .returning(COLUMNS)
       .executeTakeFirstOrThrow();

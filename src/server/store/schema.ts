@@ -24,6 +24,9 @@ export interface CronExecutionsTable {
   runner_id: string | null;
   pid: number | null;
   log_lines_dropped: Generated<number>;
+  /** Retries (src/server/alerts): 1 for a first run; later attempts point at the first with retry_of. */
+  attempt: Generated<number>;
+  retry_of: string | null;
 }
 
 export interface CronExecutionLogsTable {

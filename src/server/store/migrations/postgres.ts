@@ -2,6 +2,7 @@
 // versions change what they need. The guide's SQL runs unchanged on the resulting schema.
 import { durationClassSql, durationClassValues, ROLLUP_LEVELS } from '../rollups';
 import type { Migration } from './migration';
+import { ALERTS_POSTGRES_SQL } from '../../alerts/alertMigrations';
 
 const PG_UNITS: Record<(typeof ROLLUP_LEVELS)[number], string> = { 60: 'minute', 3600: 'hour', 86400: 'day' };
 const LEVELS_VALUES = ROLLUP_LEVELS.map((seconds) => `(${seconds}, '${PG_UNITS[seconds]}')`).join(', ');
@@ -266,4 +267,6 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
     `,
   },
   POSTGRES_ROLLUPS,
+  // row_to_json in the change feed's trigger carries the new columns by itself.
+  { version: 4, name: 'alerts and retries', sql: ALERTS_POSTGRES_SQL },
 ];

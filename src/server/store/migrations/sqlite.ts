@@ -4,6 +4,7 @@
 // roll-ups, and record every change in cron_changes, which the server reads (there is no NOTIFY).
 import { durationClassSql, durationClassValues } from '../rollups';
 import type { Migration } from './migration';
+import { ALERTS_SQLITE_SQL } from '../../alerts/alertMigrations';
 
 const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
 
@@ -26,10 +27,36 @@ function rollupDelta(r: 'NEW' | 'OLD', sign: 1 | -1): string {
     ${sign < 0 ? 'DELETE FROM cron_execution_rollups WHERE runs = 0;' : ''}`;
 }
 
-/** The row as PostgreSQL's row_to_json gives it, for the change feed. */
-function rowJson(r: string): string {
-  const columns = ['id', 'cron_name', 'status', 'trigger_type', 'triggered_by', 'started_at', 'completed_at', 'duration_ms', 'exit_code', 'error_message', 'runner_id', 'log_lines_dropped'];
+/** The row as PostgreSQL's row_to_json gives it, for the change feed (`extra`: columns added since version 1). */
+function rowJson(r: string, extra: string[] = []): string {
+  const columns = ['id', 'cron_name', 'status', 'trigger_type', 'triggered_by', 'started_at', 'completed_at', 'duration_ms', 'exit_code', 'error_message', 'runner_id', 'log_lines_dropped', ...extra];
   return `json_object(${columns.map((column) => `'${column}', ${r}.${column}`).join(', ')}, 'params', json(${r}.params))`;
+}
+
+/** The triggers that tell the change feed about starts and ends, with the row's columns as of `extra`. */
+function executionChangeTriggers(extra: string[] = []): string {
+  return `
+      CREATE TRIGGER cron_executions_changes_insert AFTER INSERT ON cron_executions BEGIN
+        INSERT INTO cron_changes (channel, payload) VALUES ('cron_ops_executions', json_object('op', 'INSERT', 'row', ${rowJson('NEW', extra)}));
+      END;
+      -- A status change that comes complete (the server's own, or a full UPDATE by hand).
+      CREATE TRIGGER cron_executions_changes_update AFTER UPDATE OF status ON cron_executions
+        WHEN OLD.status IS NOT NEW.status AND (NEW.status = 'running' OR (NEW.completed_at IS NOT NULL AND NEW.duration_ms IS NOT NULL))
+      BEGIN
+        INSERT INTO cron_changes (channel, payload) VALUES ('cron_ops_executions', json_object('op', 'UPDATE', 'row', ${rowJson('NEW', extra)}));
+      END;
+      -- A run ended by hand (the guide's UPDATE ... SET status = 'failed') still gets its end and duration,
+      -- then is announced complete.
+      CREATE TRIGGER cron_executions_fill_end AFTER UPDATE OF status ON cron_executions
+        WHEN OLD.status = 'running' AND NEW.status <> 'running' AND (NEW.completed_at IS NULL OR NEW.duration_ms IS NULL)
+      BEGIN
+        UPDATE cron_executions SET
+          completed_at = COALESCE(completed_at, ${NOW}),
+          duration_ms = COALESCE(duration_ms, max(0, CAST(round((julianday(COALESCE(completed_at, 'now')) - julianday(started_at)) * 86400000) AS integer)))
+        WHERE id = NEW.id;
+        INSERT INTO cron_changes (channel, payload)
+          SELECT 'cron_ops_executions', json_object('op', 'UPDATE', 'row', ${rowJson('e', extra)}) FROM cron_executions e WHERE e.id = NEW.id;
+      END;`;
 }
 
 export const SQLITE_MIGRATIONS: Migration[] = [
@@ -151,27 +178,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
         ${rollupDelta('NEW', 1)}
       END;
 
-      CREATE TRIGGER cron_executions_changes_insert AFTER INSERT ON cron_executions BEGIN
-        INSERT INTO cron_changes (channel, payload) VALUES ('cron_ops_executions', json_object('op', 'INSERT', 'row', ${rowJson('NEW')}));
-      END;
-      -- A status change that comes complete (the server's own, or a full UPDATE by hand).
-      CREATE TRIGGER cron_executions_changes_update AFTER UPDATE OF status ON cron_executions
-        WHEN OLD.status IS NOT NEW.status AND (NEW.status = 'running' OR (NEW.completed_at IS NOT NULL AND NEW.duration_ms IS NOT NULL))
-      BEGIN
-        INSERT INTO cron_changes (channel, payload) VALUES ('cron_ops_executions', json_object('op', 'UPDATE', 'row', ${rowJson('NEW')}));
-      END;
-      -- A run ended by hand (the guide's UPDATE ... SET status = 'failed') still gets its end and duration,
-      -- then is announced complete.
-      CREATE TRIGGER cron_executions_fill_end AFTER UPDATE OF status ON cron_executions
-        WHEN OLD.status = 'running' AND NEW.status <> 'running' AND (NEW.completed_at IS NULL OR NEW.duration_ms IS NULL)
-      BEGIN
-        UPDATE cron_executions SET
-          completed_at = COALESCE(completed_at, ${NOW}),
-          duration_ms = COALESCE(duration_ms, max(0, CAST(round((julianday(COALESCE(completed_at, 'now')) - julianday(started_at)) * 86400000) AS integer)))
-        WHERE id = NEW.id;
-        INSERT INTO cron_changes (channel, payload)
-          SELECT 'cron_ops_executions', json_object('op', 'UPDATE', 'row', ${rowJson('e')}) FROM cron_executions e WHERE e.id = NEW.id;
-      END;
+      ${executionChangeTriggers()}
 
       CREATE TRIGGER cron_state_changes_insert AFTER INSERT ON cron_state BEGIN
         INSERT INTO cron_changes (channel, payload) VALUES ('cron_ops_crons', json_object('cronNames', json_array(NEW.cron_name)));
@@ -180,5 +187,15 @@ export const SQLITE_MIGRATIONS: Migration[] = [
         INSERT INTO cron_changes (channel, payload) VALUES ('cron_ops_crons', json_object('cronNames', json_array(NEW.cron_name)));
       END;
     `,
+  },
+  {
+    version: 2,
+    name: 'alerts and retries',
+    // The change feed's rows carry the retry columns: its triggers are made anew with them.
+    sql: `${ALERTS_SQLITE_SQL}
+      DROP TRIGGER cron_executions_changes_insert;
+      DROP TRIGGER cron_executions_changes_update;
+      DROP TRIGGER cron_executions_fill_end;
+      ${executionChangeTriggers(['attempt', 'retry_of'])}`,
   },
 ];

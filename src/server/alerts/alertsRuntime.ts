@@ -1,0 +1,82 @@
+// Alerting and retries wired to the store and the running server: what app.ts starts and stops.
+import type { CronDefinition } from '../config';
+import { errorText, type Logger } from '../logger';
+import type { Db } from '../store/db';
+import type { AlertConfig } from './alertConfig';
+import { Alerting } from './alerting';
+import { endedRunsBefore, lastClaimedTicks, StoreDeliveryStorage, StoreRetryStorage } from './alertStore';
+import { RetryScheduler, type RetryStart, type ScheduledRetry } from './retryScheduler';
+import { RunOutcomes, type RetriedExecution } from './runOutcomes';
+import { missedWhileDown, stuckToAnnounce } from './watches';
+
+export interface AlertsRuntimeDeps {
+  db: Db;
+  config: AlertConfig;
+  crons: CronDefinition[];
+  runnerId: string;
+  log: Logger;
+  /** The running executions (for stuck runs). */
+  running(): Promise<RetriedExecution[]>;
+  /** A run this process owns and will end at its timeout. */
+  isLocalRun(id: string): boolean;
+  /** Starts a retry's run (CronService.startRetry). */
+  startRetry(retry: ScheduledRetry): Promise<RetryStart>;
+  paused(): Promise<Set<string>>;
+  pollMs?: number;
+  stuckCheckMs?: number;
+}
+
+export interface AlertsRuntime {
+  outcomes: RunOutcomes;
+  /** Absent when the config declares no destinations. */
+  alerting: Alerting | undefined;
+  retries: RetryScheduler;
+  /** Starts sending, retrying and watching; announces the ticks missed while no server ran. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createAlertsRuntime(deps: AlertsRuntimeDeps): AlertsRuntime {
+  const { db, config, log } = deps;
+  const alerting = config.alerts.destinations.length > 0
+    ? new Alerting({ settings: config.alerts, storage: new StoreDeliveryStorage(db), runnerId: deps.runnerId, log, pollMs: deps.pollMs })
+    : undefined;
+  const retries = new RetryScheduler({ storage: new StoreRetryStorage(db), start: (retry) => deps.startRetry(retry), log, pollMs: deps.pollMs });
+  const outcomes = new RunOutcomes({ retries: config.retries, scheduler: retries, alerting, history: (cronName, before, limit) => endedRunsBefore(db, cronName, before, limit), log });
+  const timeoutOf = new Map(deps.crons.map((cron) => [cron.name, cron.timeoutMs]));
+  let stuckTimer: NodeJS.Timeout | undefined;
+
+  const checkStuck = async () => {
+    try {
+      for (const execution of stuckToAnnounce(await deps.running(), deps.isLocalRun)) {
+        outcomes.stuck(execution, timeoutOf.get(execution.cronName) ?? 0);
+      }
+    } catch (error) {
+      log.warn('[Alerts] Could not look for stuck runs', { error: errorText(error) });
+    }
+  };
+
+  return {
+    outcomes,
+    alerting,
+    retries,
+    async start() {
+      retries.start();
+      if (!alerting) return;
+      alerting.start();
+      try {
+        const missed = missedWhileDown(deps.crons, await lastClaimedTicks(db), await deps.paused(), new Date());
+        for (const { cronName, missed: ticks } of missed) outcomes.missed(cronName, ticks.first, 'serverDown', { laterTicks: ticks.later });
+      } catch (error) {
+        log.warn('[Alerts] Could not look for ticks missed while the server was down', { error: errorText(error) });
+      }
+      stuckTimer = setInterval(() => void checkStuck(), deps.stuckCheckMs ?? 15_000);
+      stuckTimer.unref();
+    },
+    async stop() {
+      if (stuckTimer) clearInterval(stuckTimer);
+      await outcomes.idle();
+      await Promise.all([retries.stop(), alerting?.stop()]);
+    },
+  };
+}

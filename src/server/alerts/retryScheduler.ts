@@ -1,0 +1,134 @@
+// Retries waiting for their time, kept in storage so they survive a restart and are started once across
+// instances; a manual trigger of the cron during the wait cancels them (the manual run is the new attempt).
+import type { ParamValue } from '../../shared/api';
+import type { PendingRetry } from '../../shared/alerts';
+import type { Logger } from '../logger';
+import { DuePump } from './duePump';
+
+export interface ScheduledRetry {
+  cronName: string;
+  /** The first attempt of the chain. */
+  retryOf: string;
+  attempt: number;
+  params: Record<string, ParamValue>;
+  dueAt: Date;
+}
+
+export interface RetryStorage {
+  /** Adds a retry; adding the same (retryOf, attempt) again changes nothing. */
+  add(retry: ScheduledRetry): Promise<boolean>;
+  /**
+   * Takes the due retries and moves them to `leaseUntil`, at once, so no other instance takes them; `done`
+   * removes one once its run started. An instance that dies in between leaves it to come due again.
+   */
+  claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ScheduledRetry[]>;
+  done(retryOf: string, attempt: number): Promise<void>;
+  /** Removes the cron's waiting retries and returns them. */
+  cancel(cronName: string): Promise<ScheduledRetry[]>;
+  pending(): Promise<ScheduledRetry[]>;
+  nextDueAt(): Promise<Date | undefined>;
+}
+
+/** What starting a retry came to: started, or not (the cron is running again, unknown now, ...). */
+export type RetryStart = { started: true; executionId: string } | { started: false; reason: string };
+
+export interface RetrySchedulerOptions {
+  storage: RetryStorage;
+  /** Starts the retry's run (attempt and retryOf set). */
+  start(retry: ScheduledRetry): Promise<RetryStart>;
+  log: Logger;
+  pollMs?: number;
+  /** How long a claimed retry is held before another instance may take it (default 60 s). */
+  leaseMs?: number;
+}
+
+export class RetryScheduler {
+  private readonly pump: DuePump;
+
+  constructor(private readonly options: RetrySchedulerOptions) {
+    this.pump = new DuePump({ what: '[Retry] Starting due retries', runDue: () => this.startDue(), nextDueAt: () => options.storage.nextDueAt(), log: options.log, pollMs: options.pollMs ?? 5_000 });
+  }
+
+  start(): void {
+    this.pump.start();
+  }
+
+  stop(): Promise<void> {
+    return this.pump.stop();
+  }
+
+  async schedule(retry: ScheduledRetry): Promise<void> {
+    if (await this.options.storage.add(retry)) {
+      this.options.log.info(`[Retry] ${retry.cronName}: attempt ${retry.attempt} at ${retry.dueAt.toISOString()}`, { retryOf: retry.retryOf });
+    }
+    this.pump.kick();
+  }
+
+  /** A manual trigger ran the cron now: its waiting retries are not needed. */
+  async cancel(cronName: string, why: string): Promise<ScheduledRetry[]> {
+    const cancelled = await this.options.storage.cancel(cronName);
+    for (const retry of cancelled) this.options.log.info(`[Retry] ${cronName}: attempt ${retry.attempt} cancelled: ${why}`, { retryOf: retry.retryOf });
+    return cancelled;
+  }
+
+  async pending(): Promise<PendingRetry[]> {
+    return (await this.options.storage.pending()).map((retry) => ({ cronName: retry.cronName, retryOf: retry.retryOf, attempt: retry.attempt, dueAt: retry.dueAt.toISOString() }));
+  }
+
+  private async startDue(): Promise<void> {
+    const { storage, log } = this.options;
+    for (;;) {
+      const now = new Date();
+      const due = await storage.claimDue(now, new Date(now.getTime() + (this.options.leaseMs ?? 60_000)), 8);
+      if (due.length === 0) return;
+      for (const retry of due) {
+        const outcome = await this.options.start(retry);
+        if (outcome.started) log.info(`[Retry] ${retry.cronName}: attempt ${retry.attempt} started`, { executionId: outcome.executionId, retryOf: retry.retryOf });
+        else log.warn(`[Retry] ${retry.cronName}: attempt ${retry.attempt} not started: ${outcome.reason}`, { retryOf: retry.retryOf });
+        await storage.done(retry.retryOf, retry.attempt);
+      }
+    }
+  }
+}
+
+/** Retries kept in this process (one instance, and tests); the store's version survives a restart. */
+export class MemoryRetryStorage implements RetryStorage {
+  private readonly retries = new Map<string, ScheduledRetry>();
+
+  private static key(retryOf: string, attempt: number): string {
+    return `${retryOf}#${attempt}`;
+  }
+
+  async add(retry: ScheduledRetry): Promise<boolean> {
+    const key = MemoryRetryStorage.key(retry.retryOf, retry.attempt);
+    if (this.retries.has(key)) return false;
+    this.retries.set(key, { ...retry });
+    return true;
+  }
+
+  async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ScheduledRetry[]> {
+    const due = [...this.retries.values()].filter((retry) => retry.dueAt <= now).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime()).slice(0, limit);
+    for (const retry of due) retry.dueAt = leaseUntil;
+    return due.map((retry) => ({ ...retry }));
+  }
+
+  async done(retryOf: string, attempt: number): Promise<void> {
+    this.retries.delete(MemoryRetryStorage.key(retryOf, attempt));
+  }
+
+  async cancel(cronName: string): Promise<ScheduledRetry[]> {
+    const cancelled = [...this.retries.entries()].filter(([, retry]) => retry.cronName === cronName);
+    for (const [key] of cancelled) this.retries.delete(key);
+    return cancelled.map(([, retry]) => retry);
+  }
+
+  async pending(): Promise<ScheduledRetry[]> {
+    return [...this.retries.values()].map((retry) => ({ ...retry }));
+  }
+
+  async nextDueAt(): Promise<Date | undefined> {
+    let soonest: Date | undefined;
+    for (const retry of this.retries.values()) if (!soonest || retry.dueAt < soonest) soonest = retry.dueAt;
+    return soonest;
+  }
+}
