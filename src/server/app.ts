@@ -70,26 +70,42 @@ export async function buildApp(options: AppOptions): Promise<App> {
     log.warn(`Execution ${execution.id} of ${execution.cronName} was left running by a previous start: marked failed${ended ? `, its process group ${pid} ended` : ''}`);
   }
 
-  let service: CronService | undefined;
-  const runner = new Runner({
-    configPath: config.path,
-    maxLogLines: config.maxLogLinesPerExecution,
-    killGraceMs: config.killGraceMs,
-    baseEnv: () => ({ CRON_SECRET: cronSecret, CRON_TRIGGER_SERVER_URL: serverUrl }),
-    logs,
+  const runners = new RunnerStore(db);
+  const auth = new Authenticator(tokens, options.adminToken, cronSecret);
+  const pausedAtStart = await schedules.pausedCrons();
+  const service = new CronService(
+    config,
+    executions,
+    schedules,
+    {
+      runner: (hooks) =>
+        new Runner({
+          configPath: config.path,
+          maxLogLines: config.maxLogLinesPerExecution,
+          killGraceMs: config.killGraceMs,
+          baseEnv: () => ({ CRON_SECRET: cronSecret, CRON_TRIGGER_SERVER_URL: serverUrl }),
+          logs,
+          events,
+          log,
+          recordPid: (id, pid) => executions.recordPid(id, pid),
+          ...hooks,
+        }),
+      scheduler: (hooks) => new Scheduler(config.crons, pausedAtStart, hooks.onTick, log, hooks.runsHere),
+    },
     events,
     log,
-    recordPid: (id, pid) => executions.recordPid(id, pid),
-    finish: (id, finish) => service!.finish(id, finish),
-    runEnded: (id, finish, dropped) => service!.runEnded(id, finish, dropped),
-  });
-  const scheduler = new Scheduler(config.crons, await schedules.pausedCrons(), (cron, tickAt) => service!.runScheduled(cron, tickAt), log, (cron) => service!.runsHere(cron));
-  const runners = new RunnerStore(db);
-  service = new CronService(config, executions, schedules, runner, scheduler, events, log, runnerId, runners);
+    runnerId,
+    runners,
+  );
+  const { runner, scheduler } = service;
   await runners.heartbeat(runnerId, hostname(), version, true);
   const heartbeat = setInterval(() => runners.heartbeat(runnerId, hostname(), version).catch((error) => log.debug('Heartbeat not stored', { error: errorText(error) })), 10_000);
   heartbeat.unref();
-  const sse = new SseHub(events, logs);
+  const sse = new SseHub(events, logs, {
+    maxStreamsPerOwner: config.maxStreamsPerToken,
+    stillAuthorized: async (authorization) => (await auth.identify(authorization, undefined)).ok,
+    log,
+  });
   await startChangeFeed({
     db,
     executions,
@@ -100,23 +116,36 @@ export async function buildApp(options: AppOptions): Promise<App> {
     isLocalRun: (id) => runner.isLive(id),
     isFollowed: (id) => sse.isFollowed(id),
     endedElsewhere: (execution) => runner.kill(execution.id),
-    started: (execution) => void service!.adopt(execution).catch((error) => log.warn(`Could not take over ${execution.id}`, { error: errorText(error) })),
+    started: (execution) => void service.adopt(execution).catch((error) => log.warn(`Could not take over ${execution.id}`, { error: errorText(error) })),
     pausedChanged: (paused) => scheduler.syncPaused(paused),
-    statsMayHaveChanged: () => void service!.publishStats(),
+    statsMayHaveChanged: () => void service.publishStats(),
   });
-  const http = await buildHttp({
-    service,
-    executions,
-    logs,
-    audit,
-    auth: new Authenticator(tokens, options.adminToken, cronSecret),
-    sse,
-    log,
-    version,
-    storeKind: db.kind,
-    retentionDays: config.retentionDays,
-    startedAt: Date.now(),
-  });
+  let bindHost = config.host;
+  const startedAt = Date.now();
+  const http = await buildHttp(
+    {
+      service,
+      executions,
+      logs,
+      audit,
+      tokens,
+      auth,
+      sse,
+      log,
+      version,
+      storeKind: db.kind,
+      retentionDays: config.retentionDays,
+      allowedHosts: config.allowedHosts,
+      bindHost: () => bindHost,
+      health: () =>
+        executions.counts24h().then(
+          () => ({ ok: true as const }),
+          (error) => ({ ok: false as const, reason: `The store does not answer: ${errorText(error)}` }),
+        ),
+      startedAt,
+    },
+    { maxStreamsPerToken: config.maxStreamsPerToken },
+  );
 
   const retention = new Scheduler(
     [{ name: 'retention', description: '', schedule: DAILY_RETENTION, scheduleText: '', timezone: 'UTC', command: [], estimatedDurationMs: 0, timeoutMs: 0, enabled: true, params: {}, runOn: [] }],
@@ -128,22 +157,23 @@ export async function buildApp(options: AppOptions): Promise<App> {
     log,
     () => true,
   );
-  const statsTimer = setInterval(() => void service!.publishStats(), 60_000);
+  const statsTimer = setInterval(() => void service.publishStats(), 60_000);
   statsTimer.unref();
 
   return {
-    http,
+    http: http.app,
     service,
     tokens,
     runnerId,
     async listen(port, host) {
-      await http.listen({ port, host });
-      const address = http.server.address();
+      bindHost = host;
+      await http.app.listen({ port, host });
+      const address = http.app.server.address();
       const actualPort = typeof address === 'object' && address ? address.port : port;
       serverUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
       scheduler.start();
       retention.start();
-      void service!.publishStats();
+      void service.publishStats();
       return serverUrl;
     },
     async close() {
@@ -152,7 +182,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       clearInterval(statsTimer);
       clearInterval(heartbeat);
       sse.close();
-      await http.close().catch((error) => log.warn('HTTP close', { error: errorText(error) }));
+      await http.app.close().catch((error) => log.warn('HTTP close', { error: errorText(error) }));
+      await http.close().catch((error) => log.warn('Audit of refusals at stop', { error: errorText(error) }));
       await runner.shutdown({ status: 'failed', errorMessage: 'Interrupted: server stopped while the run was in progress' });
       await db.close();
     },

@@ -24,6 +24,11 @@ export interface ServerConfig {
   host: string;
   maxLogLinesPerExecution: number;
   killGraceMs: number;
+  /** Open event streams one token may hold (429 beyond). */
+  maxStreamsPerToken: number;
+  /** Host names, besides the loopback ones, that a server bound to loopback answers (DNS rebinding guard). */
+  allowedHosts: string[];
+  auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -121,7 +126,7 @@ export function describeSchedule(schedule: string): string {
 }
 
 const CRON_KEYS = ['name', 'description', 'schedule', 'timezone', 'command', 'estimatedDurationMs', 'timeoutMs', 'enabled', 'params', 'runOn'];
-const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'killGraceMs'];
+const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'killGraceMs', 'maxStreamsPerToken', 'allowedHosts', 'auditRetentionDays'];
 const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
 function checkParams(check: Checker, value: Json, field: string): Record<string, ParamSpec> {
@@ -242,7 +247,15 @@ export function parseConfig(text: string, path: string): ServerConfig {
     host: check.string(top.host, 'host', false) ?? '127.0.0.1',
     maxLogLinesPerExecution: check.integer(top.maxLogLinesPerExecution, 'maxLogLinesPerExecution', 10_000, 1),
     killGraceMs: check.integer(top.killGraceMs, 'killGraceMs', 5_000, 0),
+    maxStreamsPerToken: check.integer(top.maxStreamsPerToken, 'maxStreamsPerToken', 10, 1, 1000),
+    allowedHosts: [],
+    auditRetentionDays: check.integer(top.auditRetentionDays, 'auditRetentionDays', 90, 1),
   };
+  if (top.allowedHosts !== undefined) {
+    if (!Array.isArray(top.allowedHosts) || !top.allowedHosts.every((host: Json) => typeof host === 'string' && /^[A-Za-z0-9.:\[\]-]{1,253}$/.test(host))) {
+      check.fail('allowedHosts', 'must be an array of host names (e.g. ["ops.example.internal"])');
+    } else config.allowedHosts = (top.allowedHosts as string[]).map((host) => host.toLowerCase());
+  }
   if (check.problems.length > 0) throw new ConfigError(check.problems);
   return config;
 }
