@@ -2,7 +2,7 @@
 // guard, authentication and its audit) here; the routes in one plugin per resource under routes/, each
 // declaring its request and reply schemas (schemas.ts) and the permission it needs.
 import { createServer, type Server } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -54,7 +54,8 @@ export async function buildHttp(deps: HttpDeps, limits: HttpLimits): Promise<Htt
   const requestTimeout = limits.requestTimeoutMs ?? 30_000;
   const app: Api = Fastify({
     loggerInstance: log.pino as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One line per act or error is logged by the onResponse hook below, not two per request.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
     return503OnClosing: true,
