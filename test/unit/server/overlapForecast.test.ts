@@ -1,0 +1,82 @@
+import { strict as assert } from 'node:assert';
+import { forecastOverlap, formatSpan, percentile95 } from '../../../src/server/overlapForecast';
+
+const FROM = new Date('2026-03-02T00:00:30.000Z');
+const MINUTE = 60_000;
+
+/** 20 recent runs: 19 quick ones and the slow tail that sets the p95. */
+function durations(typicalMs: number, slowMs: number, slow = 2): number[] {
+  return [...Array.from({ length: 20 - slow }, (_, index) => typicalMs + index), ...Array.from({ length: slow }, () => slowMs)];
+}
+
+describe('overlapForecast', () => {
+  it('takes the 95th percentile by nearest rank, ignoring values that are not durations', () => {
+    assert.equal(percentile95(Array.from({ length: 20 }, (_, index) => (index + 1) * 1000)), 19_000);
+    assert.equal(percentile95(Array.from({ length: 100 }, (_, index) => index + 1)), 95);
+    assert.equal(percentile95([42]), 42);
+    assert.equal(percentile95([5, Number.NaN, -1, Number.POSITIVE_INFINITY, 7]), 7);
+    assert.equal(percentile95([]), null);
+  });
+
+  it('writes spans in their two largest units', () => {
+    assert.equal(formatSpan(850), '850 ms');
+    assert.equal(formatSpan(12_000), '12 s');
+    assert.equal(formatSpan(5 * MINUTE), '5 min');
+    assert.equal(formatSpan(6 * MINUTE + 12_000), '6 min 12 s');
+    assert.equal(formatSpan(90 * MINUTE + 59_000), '1 h 30 min');
+    assert.equal(formatSpan(3_600_000), '1 h');
+    assert.equal(formatSpan(27 * 3_600_000), '1 d 3 h');
+  });
+
+  it('warns when the p95 outlasts a regular interval, and counts the ticks that would be skipped', () => {
+    const forecast = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'Africa/Tunis', durationsMs: durations(2 * MINUTE, 6 * MINUTE + 11_400), from: FROM });
+    assert.equal(forecast.status, 'overlap');
+    assert.equal(forecast.message, 'p95 6 min 12 s > every 5 min');
+    assert.deepEqual([forecast.p95Ms, forecast.samples, forecast.shortestIntervalMs, forecast.regular], [6 * MINUTE + 11_400, 20, 5 * MINUTE, true]);
+    // Each run covers the next tick: one tick in two is skipped.
+    assert.deepEqual([forecast.ticksConsidered, forecast.ticksSkipped], [100, 50]);
+    assert.equal(forecast.shortestIntervalAt, '2026-03-02T00:05:00.000Z');
+  });
+
+  it('counts more skipped ticks as the p95 covers more of them', () => {
+    const forecast = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'UTC', durationsMs: durations(4 * MINUTE, 12 * MINUTE), from: FROM, ticks: 30 });
+    assert.equal(forecast.message, 'p95 12 min > every 5 min');
+    assert.deepEqual([forecast.ticksConsidered, forecast.ticksSkipped], [30, 20]);
+  });
+
+  it('is quiet when the runs fit, even a p95 equal to the interval (the run ends as the next tick fires)', () => {
+    for (const p95 of [45_000, 5 * MINUTE]) {
+      const forecast = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'Africa/Tunis', durationsMs: durations(30_000, p95), from: FROM });
+      assert.deepEqual([forecast.status, forecast.message, forecast.ticksSkipped], ['ok', null, 0]);
+    }
+  });
+
+  it('names the two ticks of the shortest gap, in the cron time zone, when the gaps differ', () => {
+    const forecast = forecastOverlap({ schedule: '0 8,9 * * *', timezone: 'Africa/Tunis', durationsMs: durations(20 * MINUTE, 70 * MINUTE), from: FROM });
+    assert.equal(forecast.status, 'overlap');
+    assert.equal(forecast.regular, false);
+    assert.equal(forecast.message, 'p95 1 h 10 min > 1 h between 08:00 and 09:00');
+    assert.equal(forecast.shortestIntervalAt, '2026-03-02T07:00:00.000Z', '08:00 in Tunis is 07:00 UTC');
+  });
+
+  it('reads 6-field schedules, seconds first', () => {
+    const forecast = forecastOverlap({ schedule: '*/10 * * * * *', timezone: 'UTC', durationsMs: [9000, 11_000, 12_000, 11_500], from: FROM });
+    assert.equal(forecast.message, 'p95 12 s > every 10 s');
+  });
+
+  it('gives no forecast from too few runs, but still the shortest interval', () => {
+    const forecast = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'UTC', durationsMs: [20 * MINUTE, 20 * MINUTE], from: FROM });
+    assert.deepEqual([forecast.status, forecast.message, forecast.samples, forecast.shortestIntervalMs], ['unknown', null, 2, 5 * MINUTE]);
+  });
+
+  it('gives no forecast for a schedule croner rejects', () => {
+    const forecast = forecastOverlap({ schedule: '61 * * * *', timezone: 'UTC', durationsMs: durations(1000, 1000), from: FROM });
+    assert.deepEqual([forecast.status, forecast.shortestIntervalMs, forecast.message], ['unknown', null, null]);
+  });
+
+  it('looks at the ticks from the time it is given, not the clock', () => {
+    const a = forecastOverlap({ schedule: '0 2 * * 1', timezone: 'UTC', durationsMs: durations(1000, 1000), from: new Date('2026-01-01T00:00:00Z'), ticks: 3 });
+    assert.equal(a.shortestIntervalAt, '2026-01-05T02:00:00.000Z');
+    assert.deepEqual([a.status, a.shortestIntervalMs, a.regular], ['ok', 7 * 86_400_000, true]);
+  });
+});
