@@ -120,6 +120,22 @@ export async function buildApp(options: AppOptions): Promise<App> {
     pausedChanged: (paused) => scheduler.syncPaused(paused),
     statsMayHaveChanged: () => void service.publishStats(),
   });
+  // Health is honest about writes: a store that answers reads but refuses writes (disk full, read-only)
+  // is degraded. The probe is the runner's heartbeat (one row), at most once a second however often
+  // /health is asked.
+  let lastProbe: { at: number; result: Promise<{ ok: true } | { ok: false; reason: string }> } | undefined;
+  const writeProbe = () => {
+    if (!lastProbe || Date.now() - lastProbe.at > 1_000) {
+      lastProbe = {
+        at: Date.now(),
+        result: runners.heartbeat(runnerId, hostname(), version).then(
+          () => ({ ok: true as const }),
+          (error) => ({ ok: false as const, reason: `The store refuses writes: ${errorText(error)}` }),
+        ),
+      };
+    }
+    return lastProbe.result;
+  };
   let bindHost = config.host;
   const startedAt = Date.now();
   const http = await buildHttp(
@@ -137,11 +153,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       retentionDays: config.retentionDays,
       allowedHosts: config.allowedHosts,
       bindHost: () => bindHost,
-      health: () =>
-        executions.counts24h().then(
-          () => ({ ok: true as const }),
-          (error) => ({ ok: false as const, reason: `The store does not answer: ${errorText(error)}` }),
-        ),
+      health: () => writeProbe(),
       startedAt,
     },
     { maxStreamsPerToken: config.maxStreamsPerToken },
