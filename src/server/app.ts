@@ -151,6 +151,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       version,
       storeKind: db.kind,
       retentionDays: config.retentionDays,
+      auditRetentionDays: config.auditRetentionDays,
       allowedHosts: config.allowedHosts,
       bindHost: () => bindHost,
       health: () => writeProbe(),
@@ -164,7 +165,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     new Set(),
     async () => {
       const deleted = await executions.applyRetention(config.retentionDays);
-      log.info(`[Retention] Deleted ${deleted} executions older than ${config.retentionDays} days`);
+      const auditDeleted = await audit.prune(config.auditRetentionDays);
+      log.info(`[Retention] Deleted ${deleted} executions older than ${config.retentionDays} days and ${auditDeleted} audit entries older than ${config.auditRetentionDays} days`);
     },
     log,
     () => true,

@@ -14,6 +14,8 @@ import { TEST_ADMIN_TOKEN, TEST_CRON_SECRET, type TestConfig } from './serverPro
 
 export interface InProcessApp {
   app: App;
+  /** The store, for setting up rows the API cannot make (old ones). */
+  db: Db;
   /** Every line the server logged so far (pino's JSON lines). */
   logLines: string[];
   /** Injects a request; a token (default the test super-admin) unless `secret` or `token: null`. */
@@ -35,10 +37,12 @@ export async function startInProcess(config: TestConfig & { allowedHosts?: strin
   writeFileSync(path, JSON.stringify(config));
   const logLines: string[] = [];
   const log = createLogger({ json: true, level: 'debug', write: (line) => logLines.push(line) });
-  const app = await buildApp({ config: parseConfig(JSON.stringify(config), path), db: await openStore(), log, adminToken: TEST_ADMIN_TOKEN, cronSecret: TEST_CRON_SECRET, runnerId: `inject-${process.pid}` });
+  const db = await openStore();
+  const app = await buildApp({ config: parseConfig(JSON.stringify(config), path), db, log, adminToken: TEST_ADMIN_TOKEN, cronSecret: TEST_CRON_SECRET, runnerId: `inject-${process.pid}` });
   await app.http.ready();
   return {
     app,
+    db,
     logLines,
     request({ token, secret, headers, ...options }) {
       const auth: Record<string, string> = {};

@@ -26,6 +26,8 @@ export interface HttpDeps {
   version: string;
   storeKind: 'pglite' | 'postgres';
   retentionDays: number;
+  /** Audit entries older than this go with the retention. */
+  auditRetentionDays: number;
   /** Host names a loopback-bound server also answers. */
   allowedHosts: readonly string[];
   /** The address the server is bound to (known once it listens). */

@@ -21,6 +21,15 @@ export class AuditStore {
     );
   }
 
+  /** Deletes entries older than `days` days (the daily retention); returns how many went. */
+  async prune(days: number): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM audit_log WHERE at < now() - make_interval(days => $1) RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+      [days],
+    );
+    return rows[0].n;
+  }
+
   async list(limit: number, filter: { action?: string; actor?: string } = {}): Promise<AuditEntry[]> {
     const rows = await this.db.query<{ id: string | number; at: Date | string; actor: string; role: AuditEntry['role']; action: string; target: string | null; details: Record<string, unknown> | string; client_address: string | null }>(
       `SELECT id, at, actor, role, action, target, details, client_address FROM audit_log

@@ -168,6 +168,19 @@ describe('in-process: access', function () {
     });
   });
 
+  describe('audit retention', () => {
+    it('removes entries older than auditRetentionDays (default 90) with the retention, keeps the rest', async () => {
+      await server.db.query(`INSERT INTO audit_log (at, actor, action, target) VALUES (now() - interval '91 days', 'old-actor', 'trigger', 'quick'), (now() - interval '89 days', 'kept-actor', 'trigger', 'quick')`);
+      const reply = await server.request({ method: 'POST', url: '/api/cron/retention', secret: TEST_CRON_SECRET, payload: {} });
+      assert.equal(reply.statusCode, 200, reply.body);
+      assert.equal(json(reply).auditDeleted, 1);
+      const entries = json<{ entries: AuditEntry[] }>(await server.request({ url: `${API_PATHS.audit}?limit=1000` })).entries;
+      assert.ok(!entries.some((entry) => entry.actor === 'old-actor'), 'the 91-day-old entry is gone');
+      assert.ok(entries.some((entry) => entry.actor === 'kept-actor'), 'the 89-day-old entry stays');
+      assert.ok(entries.some((entry) => entry.action === 'retention' && entry.details.auditDeleted === 1), 'the retention is audited');
+    });
+  });
+
   describe('manualTriggerAvailableAt', () => {
     it('says when the rate limits will next accept a manual trigger, null when now', async () => {
       const limited = await startInProcess({

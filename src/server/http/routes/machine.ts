@@ -56,9 +56,10 @@ export function machineRoutes(app: Api, deps: HttpDeps): void {
     async (request) => {
       const days = request.body?.days ?? deps.retentionDays;
       const deleted = await deps.executions.applyRetention(days);
-      await record(request, 'retention', null, { days, deleted });
-      deps.log.info(`[Retention] Deleted ${deleted} executions older than ${days} days`);
-      return { success: true as const, deleted, days };
+      const auditDeleted = await deps.audit.prune(deps.auditRetentionDays);
+      await record(request, 'retention', null, { days, deleted, auditDeleted });
+      deps.log.info(`[Retention] Deleted ${deleted} executions older than ${days} days and ${auditDeleted} audit entries older than ${deps.auditRetentionDays} days`);
+      return { success: true as const, deleted, days, auditDeleted };
     },
   );
 }
