@@ -18,7 +18,7 @@ import type { Db } from './store/db';
 import { ExecutionStore } from './store/executionStore';
 import { LogStore } from './store/logStore';
 import { migrate } from './store/migrations';
-import { RunnerStore } from './store/runnerStore';
+import { RUNNER_ALIVE_SECONDS, RunnerStore } from './store/runnerStore';
 import { ScheduleStore } from './store/scheduleStore';
 import { TokenStore } from './store/tokenStore';
 
@@ -65,12 +65,21 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const cronSecret = options.cronSecret || randomBytes(24).toString('base64url');
   let serverUrl = '';
 
+  // A runner id is a lease: held while its instance heartbeats. One held by a live instance on another
+  // host is refused (on this host the lock in main.ts already refused it), so only the runs of an expired
+  // lease are reconciled below.
+  const runners = new RunnerStore(db);
+  const holder = await runners.holder(runnerId);
+  if (holder && holder.host !== hostname() && holder.seenSecondsAgo < RUNNER_ALIVE_SECONDS) {
+    throw new Error(
+      `Runner id "${runnerId}" is held by a live instance on ${holder.host} (seen ${Math.round(holder.seenSecondsAgo)} s ago): give this instance another id (--runner-id or CRON_OPS_RUNNER_ID), or stop that one.`,
+    );
+  }
   for (const { execution, pid } of await executions.failInterrupted(runnerId)) {
     const ended = pid !== null && endOrphan(pid, execution.id);
     log.warn(`Execution ${execution.id} of ${execution.cronName} was left running by a previous start: marked failed${ended ? `, its process group ${pid} ended` : ''}`);
   }
 
-  const runners = new RunnerStore(db);
   const auth = new Authenticator(tokens, options.adminToken, cronSecret);
   const pausedAtStart = await schedules.pausedCrons();
   const service = new CronService(

@@ -48,9 +48,9 @@ declare module 'fastify' {
 
 export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
-export type Record_ = (request: FastifyRequest, action: string, target: string | null, details?: Record<string, unknown>) => Promise<void>;
+export type AuditRecorder = (request: FastifyRequest, action: string, target: string | null, details?: Record<string, unknown>) => Promise<void>;
 
-export function auditor(deps: Pick<HttpDeps, 'audit' | 'log'>): Record_ {
+export function auditor(deps: Pick<HttpDeps, 'audit' | 'log'>): AuditRecorder {
   return (request, action, target, details = {}) =>
     deps.audit
       .record({ actor: request.caller?.actor ?? 'anonymous', role: request.caller?.role ?? null, action, target, details, clientAddress: request.ip })

@@ -5,7 +5,7 @@ import { ALREADY_RUNNING_ERROR, MANUAL_TRIGGER_MESSAGE, MANUAL_TRIGGER_NOTE, typ
 import type { CronDefinition } from '../config';
 import type { EndOutcome, TriggerOutcome } from '../cronService';
 import { truncatedJson } from '../logger';
-import type { HttpDeps, Record_ } from './context';
+import type { HttpDeps, AuditRecorder } from './context';
 import { Refusal } from './errors';
 
 /** The started execution, or the Refusal that explains why nothing started. */
@@ -31,7 +31,7 @@ export function startedOrRefusal(deps: Pick<HttpDeps, 'service' | 'log'>, cron: 
   }
 }
 
-export async function answerTrigger(deps: Pick<HttpDeps, 'service' | 'log'>, record: Record_, request: FastifyRequest, reply: FastifyReply, cron: CronDefinition, outcome: TriggerOutcome): Promise<TriggerReply> {
+export async function answerTrigger(deps: Pick<HttpDeps, 'service' | 'log'>, record: AuditRecorder, request: FastifyRequest, reply: FastifyReply, cron: CronDefinition, outcome: TriggerOutcome): Promise<TriggerReply> {
   const execution = startedOrRefusal(deps, cron, outcome, 'trigger');
   await record(request, 'trigger', cron.name, { executionId: execution.id, params: execution.params });
   const env = Object.fromEntries(Object.entries(execution.params).map(([name, value]) => [`CRON_PARAM_${name.toUpperCase()}`, String(value)]));
@@ -50,7 +50,7 @@ export async function answerTrigger(deps: Pick<HttpDeps, 'service' | 'log'>, rec
 }
 
 /** The ended execution, audited; or the Refusal (404, 409) that says why nothing changed. */
-export async function endedOrRefusal(record: Record_, request: FastifyRequest, id: string, outcome: EndOutcome, action: string): Promise<Execution> {
+export async function endedOrRefusal(record: AuditRecorder, request: FastifyRequest, id: string, outcome: EndOutcome, action: string): Promise<Execution> {
   switch (outcome.kind) {
     case 'notFound':
       throw new Refusal(404, action, id, `No execution with id "${id.slice(0, 100)}": GET /api/admin/cron-executions lists them.`);

@@ -16,6 +16,15 @@ export class RunnerStore {
     );
   }
 
+  /** Who last held a runner id: its host and how long ago it was seen. */
+  async holder(runnerId: string): Promise<{ host: string; seenSecondsAgo: number } | undefined> {
+    const rows = await this.db.query<{ host: string; seen_s: number }>(
+      `SELECT host, EXTRACT(EPOCH FROM (now() - last_seen_at))::float8 AS seen_s FROM runners WHERE runner_id = $1`,
+      [runnerId],
+    );
+    return rows[0] ? { host: rows[0].host, seenSecondsAgo: rows[0].seen_s } : undefined;
+  }
+
   /** Of `candidates`, the runners alive now. */
   async alive(candidates: string[]): Promise<string[]> {
     const rows = await this.db.query<{ runner_id: string }>(
