@@ -7,8 +7,6 @@ const production = process.argv.includes('--production');
 const withTests = process.argv.includes('--tests');
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', target: 'node20' };
 
-// PGlite locates its wasm and data through import.meta.url, so the server is ESM and these files sit beside it.
-const pgliteAssets = ['pglite.wasm', 'pglite.data', 'initdb.wasm'];
 // CJS dependencies bundled into ESM still call require() for Node built-ins.
 const esmRequireBanner = [
   "import { createRequire as __createRequire } from 'node:module';",
@@ -30,7 +28,6 @@ function filesUnder(dir, suffix) {
 }
 
 mkdirSync('dist', { recursive: true });
-for (const asset of pgliteAssets) cpSync(join('node_modules/@electric-sql/pglite/dist', asset), join('dist', asset));
 cpSync('src/server/demo', 'dist/demo', { recursive: true });
 
 const builds = [
@@ -40,6 +37,8 @@ const builds = [
     outfile: 'dist/server.mjs',
     platform: 'node',
     format: 'esm',
+    // A native module: it loads its compiled addon from node_modules, so it stays out of the bundle.
+    external: ['better-sqlite3'],
     banner: { js: '#!/usr/bin/env node\n' + esmRequireBanner },
   }),
   esbuild.build({

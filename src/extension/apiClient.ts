@@ -11,12 +11,18 @@ import {
   type HealthReply,
   type LogsReply,
   type ParamValue,
+  type SessionReply,
+  type CreateTokenReply,
+  type Role,
+  type TokenInfo,
+  type TokensReply,
   type Stats,
   type TimelineReply,
   type TriggerReply,
 } from '../shared/api';
 import { asErrorReply, failureMessage, type ApiAction, type ApiFailure, type FailureKind } from './errorMessages';
 import { english, type Translate } from './format';
+import { redactUrl } from './serverOrigin';
 
 export class ApiError extends Error {
   /** HTTP status; undefined when no reply came (server down, timeout). */
@@ -25,8 +31,8 @@ export class ApiError extends Error {
   readonly kind: FailureKind;
   readonly action: ApiAction;
 
-  constructor(failure: ApiFailure, translate: Translate = english) {
-    super(failureMessage(failure, translate));
+  constructor(failure: ApiFailure, translate: Translate = english, locale = 'en') {
+    super(failureMessage(failure, translate, locale));
     this.name = 'ApiError';
     this.status = failure.kind === 'http' || failure.kind === 'malformed' ? failure.status : undefined;
     this.reply = failure.reply;
@@ -55,7 +61,7 @@ export interface ExecutionsQuery {
 }
 
 interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'DELETE';
   query?: Record<string, string | number | null | undefined>;
   body?: unknown;
   action?: ApiAction;
@@ -84,10 +90,16 @@ export class ApiClient {
     private readonly getToken: () => Promise<string | undefined>,
     private readonly translate: Translate = english,
     private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init),
+    private readonly locale: () => string = () => 'en',
   ) {}
 
   get baseUrl(): string {
     return this.getBaseUrl().replace(/\/+$/, '');
+  }
+
+  /** The server URL as messages and logs show it: credentials written into it are redacted. */
+  get displayUrl(): string {
+    return redactUrl(this.baseUrl);
   }
 
   health(): Promise<HealthReply> {
@@ -135,12 +147,41 @@ export class ApiClient {
     return this.request<Cron>(API_PATHS.resume(cronName), { method: 'POST', body: {}, action: 'resume', target: cronName });
   }
 
+  /** Who the server takes the token for; undefined when the server has no session route (it predates roles in the UI). */
+  async session(): Promise<SessionReply | undefined> {
+    try {
+      return await this.request<SessionReply>(API_PATHS.session, { expect: (body) => typeof body.role === 'string' });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Every API token (super-admin). */
+  async tokens(): Promise<TokenInfo[]> {
+    return (await this.request<TokensReply>(API_PATHS.tokens, { action: 'tokens', expect: (body) => Array.isArray(body.tokens) })).tokens;
+  }
+
+  /** Creates a token; the reply holds it, shown once (super-admin). */
+  createToken(name: string, role: Role): Promise<CreateTokenReply> {
+    return this.request<CreateTokenReply>(API_PATHS.tokens, { method: 'POST', body: { name, role }, action: 'tokens', target: name, expect: (body) => typeof body.token === 'string' });
+  }
+
+  /** Revokes a token: the server refuses it from then on (super-admin). */
+  async revokeToken(name: string): Promise<void> {
+    await this.request<unknown>(API_PATHS.token(name), { method: 'DELETE', action: 'tokens', target: name });
+  }
+
   stats(): Promise<Stats> {
     return this.request<Stats>(API_PATHS.stats, { expect: (body) => typeof body.running === 'number' });
   }
 
-  timeline(query: { days?: number; cronName?: string | null; status?: ExecutionStatus | null }): Promise<TimelineReply> {
-    return this.request<TimelineReply>(API_PATHS.timeline, { query: { days: query.days, cronName: query.cronName ?? undefined, status: query.status ?? undefined } });
+  /** Runs for the chart: the last `days`, or the range `from`–`to` (ISO) when zoomed. */
+  timeline(query: { days?: number; from?: string; to?: string; cronName?: string | null; status?: ExecutionStatus | null }): Promise<TimelineReply> {
+    return this.request<TimelineReply>(API_PATHS.timeline, {
+      query: { days: query.days, from: query.from, to: query.to, cronName: query.cronName ?? undefined, status: query.status ?? undefined },
+      expect: (body) => Array.isArray(body.executions),
+    });
   }
 
   /** The SSE endpoint's URL (the event stream connects to it). */
@@ -151,7 +192,7 @@ export class ApiClient {
   }
 
   private fail(failure: Omit<ApiFailure, 'baseUrl'>): ApiError {
-    return new ApiError({ ...failure, baseUrl: this.baseUrl }, this.translate);
+    return new ApiError({ ...failure, baseUrl: this.displayUrl }, this.translate, this.locale());
   }
 
   private async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
@@ -193,6 +234,7 @@ export class ApiClient {
       if (response.ok) throw this.fail({ kind: 'malformed', action, target, status: response.status, cause: this.translate('not JSON: {0}', text.slice(0, 80)) });
       throw this.fail({ kind: 'http', action, target, status: response.status });
     }
+    if (response.status === 204) return undefined as T;
     if (response.ok || options.accept?.includes(response.status)) {
       if (typeof body !== 'object' || body === null) throw this.fail({ kind: 'malformed', action, target, status: response.status, cause: this.translate('empty reply') });
       if (options.expect && !options.expect(body as Record<string, unknown>)) {

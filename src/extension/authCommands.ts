@@ -2,12 +2,11 @@
 import * as vscode from 'vscode';
 import { ApiError, type ApiClient } from './apiClient';
 import { showFailure } from './errorNotifications';
-import type { Translate } from './format';
+import { t } from './l10n';
 import type { Logger } from './logger';
 import type { CronOpsState } from './state';
+import { redactUrl } from './serverOrigin';
 import type { TokenStore } from './tokenStore';
-
-const t: Translate = (message, ...args) => vscode.l10n.t(message, ...args);
 
 /** What Check Connection found; the command returns it (tests read it) and shows `message`. */
 export interface ConnectionReport {
@@ -22,12 +21,15 @@ export function registerAuthCommands(context: vscode.ExtensionContext, deps: { c
   const log = deps.log.child('Auth');
 
   const signIn = async (given?: unknown): Promise<boolean> => {
+    // The token belongs to the server it is checked with, even if the URL changes meanwhile.
+    const origin = tokens.origin;
+    const shown = redactUrl(origin);
     const token =
       typeof given === 'string'
         ? given.trim()
         : (
             await vscode.window.showInputBox({
-              title: t('Cron Ops: Sign In to {0}', client.baseUrl),
+              title: t('Cron Ops: Sign In to {0}', shown),
               prompt: t('Paste an API token. Create one on the server with: cron-ops-server token create --name NAME --role admin'),
               password: true,
               ignoreFocusOut: true,
@@ -36,11 +38,11 @@ export function registerAuthCommands(context: vscode.ExtensionContext, deps: { c
           )?.trim();
     if (!token) return false;
     try {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Checking the token with {0}…', client.baseUrl) }, () => client.crons({ token }));
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Checking the token with {0}…', shown) }, () => client.crons({ token }));
     } catch (error) {
       if (error instanceof ApiError && error.isUnreachable) {
         // Keep it: the server may just be stopped; the view says so and recovers when it is back.
-        await tokens.set(token);
+        await tokens.set(token, origin);
         await state.restart();
         log.warn('Token stored without a check: the server did not answer', error);
         showFailure(error, log, 'Sign in check');
@@ -49,22 +51,22 @@ export function registerAuthCommands(context: vscode.ExtensionContext, deps: { c
       showFailure(error, log, 'Sign in');
       return false;
     }
-    await tokens.set(token);
-    log.info(`Signed in to ${client.baseUrl}`);
+    await tokens.set(token, origin);
+    log.info(`Signed in to ${shown}`);
     await state.restart();
-    void vscode.window.showInformationMessage(t('Signed in to Cron Ops at {0}.', client.baseUrl));
+    void vscode.window.showInformationMessage(t('Signed in to Cron Ops at {0}.', shown));
     return true;
   };
 
   const signOut = async (): Promise<void> => {
     await tokens.clear();
-    log.info('Signed out: token removed from SecretStorage');
+    log.info(`Signed out of ${redactUrl(tokens.origin)}: its token removed from SecretStorage`);
     await state.restart();
     void vscode.window.showInformationMessage(t('Signed out of Cron Ops: the token was removed from this machine.'));
   };
 
   const check = async (): Promise<ConnectionReport> => {
-    const url = client.baseUrl;
+    const url = client.displayUrl;
     try {
       const health = await client.health();
       if (health.status !== 'ok') return { ok: false, problem: 'degraded', message: t('The server at {0} is up but its store is unavailable: check its log and its database, then retry.', url) };
@@ -83,7 +85,7 @@ export function registerAuthCommands(context: vscode.ExtensionContext, deps: { c
   };
 
   const checkConnection = async (): Promise<ConnectionReport> => {
-    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Checking the connection to {0}…', client.baseUrl) }, check);
+    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Checking the connection to {0}…', client.displayUrl) }, check);
     log.info(`Check connection: ${report.message}`);
     if (report.ok) void vscode.window.showInformationMessage(report.message);
     else {

@@ -1,9 +1,9 @@
 // Turns a failed API call into one sentence an operator can act on: what went wrong and the next step.
 import { ALREADY_RUNNING_ERROR, type ErrorReply } from '../shared/api';
-import { english, type Translate } from './format';
+import { english, formatTimeLeft, type Translate } from './format';
 
 /** What the extension was doing, so a 403 or a 409 can say it in words. */
-export type ApiAction = 'read' | 'trigger' | 'cancel' | 'markFailed' | 'pause' | 'resume' | 'health';
+export type ApiAction = 'read' | 'trigger' | 'cancel' | 'markFailed' | 'pause' | 'resume' | 'health' | 'tokens';
 
 export type FailureKind = 'unreachable' | 'timeout' | 'malformed' | 'http';
 
@@ -43,6 +43,8 @@ function forbiddenText(action: ApiAction, t: Translate): string {
     case 'pause':
     case 'resume':
       return t("Your token's role cannot pause or resume schedules.");
+    case 'tokens':
+      return t("Your token's role cannot manage tokens: only a super-admin can.");
     case 'read':
     case 'health':
       return t("Your token's role cannot read this.");
@@ -50,7 +52,7 @@ function forbiddenText(action: ApiAction, t: Translate): string {
 }
 
 /** The user-facing sentence for a failure. */
-export function failureMessage(failure: ApiFailure, t: Translate = english): string {
+export function failureMessage(failure: ApiFailure, t: Translate = english, locale = 'en'): string {
   const { baseUrl, reply } = failure;
   const serverSaid = reply?.error ? ` ${t('The server says: {0}', withPeriod(reply.error))}` : '';
   switch (failure.kind) {
@@ -61,7 +63,7 @@ export function failureMessage(failure: ApiFailure, t: Translate = english): str
         failure.cause ?? t('no reply'),
       );
     case 'timeout':
-      return t('The Cron Ops server at {0} did not answer within {1} s. Check that it is running and not overloaded, then retry.', baseUrl, Math.round((failure.timeoutMs ?? 0) / 1000));
+      return t('The Cron Ops server at {0} did not answer within {1}. Check that it is running and not overloaded, then retry.', baseUrl, formatTimeLeft(failure.timeoutMs ?? 0, locale));
     case 'malformed':
       return t('The server at {0} sent a reply that is not Cron Ops JSON ({1}). Check that cronOps.serverUrl points to a Cron Ops server.', baseUrl, failure.cause ?? t('unreadable body'));
     case 'http':
@@ -80,7 +82,7 @@ export function failureMessage(failure: ApiFailure, t: Translate = english): str
   if (status === 429) {
     const seconds = reply?.retryAfterS;
     return seconds !== undefined
-      ? t('Too many manual runs: {0} can be triggered again in {1} s.', reply?.cronName ?? failure.target ?? '', seconds)
+      ? t('{0} can be triggered again in {1} (limit on manual runs).', reply?.cronName ?? failure.target ?? '', formatTimeLeft(seconds * 1000, locale))
       : t('Too many manual runs: wait a little, then retry.') + serverSaid;
   }
   if (status >= 500) return t('The Cron Ops server failed (HTTP {0}). Check its log, then retry.', status) + serverSaid;

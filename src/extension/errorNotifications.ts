@@ -1,6 +1,7 @@
 // Shows a failure as a notification with the buttons that lead to the fix (Sign In, Check Connection…).
 import * as vscode from 'vscode';
 import { ApiError } from './apiClient';
+import { t } from './l10n';
 import type { Logger } from './logger';
 
 /** Logs the failure and shows it; resolves once shown (not when dismissed), so commands never hang on it. */
@@ -9,14 +10,14 @@ export function showFailure(error: unknown, log: Logger, doing: string): void {
   log.error(`${doing} failed`, message);
   const actions: Array<{ title: string; run: () => unknown }> = [];
   if (error instanceof ApiError && error.isAuthFailure) {
-    actions.push({ title: vscode.l10n.t('Sign In'), run: () => vscode.commands.executeCommand('cronOps.signIn') });
+    actions.push({ title: t('Sign In'), run: () => vscode.commands.executeCommand('cronOps.signIn') });
   } else if (error instanceof ApiError && error.isUnreachable) {
     actions.push(
-      { title: vscode.l10n.t('Check Connection'), run: () => vscode.commands.executeCommand('cronOps.checkConnection') },
-      { title: vscode.l10n.t('Open Settings'), run: () => vscode.commands.executeCommand('workbench.action.openSettings', 'cronOps.serverUrl') },
+      { title: t('Check Connection'), run: () => vscode.commands.executeCommand('cronOps.checkConnection') },
+      { title: t('Open Settings'), run: () => vscode.commands.executeCommand('workbench.action.openSettings', 'cronOps.serverUrl') },
     );
   } else {
-    actions.push({ title: vscode.l10n.t('Show Extension Log'), run: () => vscode.commands.executeCommand('cronOps.showExtensionLog') });
+    actions.push({ title: t('Show Extension Log'), run: () => vscode.commands.executeCommand('cronOps.showExtensionLog') });
   }
   const show = error instanceof ApiError && (error.status === 409 || error.status === 429) ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
   void show(message, ...actions.map((action) => action.title)).then((picked) => actions.find((action) => action.title === picked)?.run());

@@ -6,6 +6,7 @@ import { EVENT_NAMES, HEARTBEAT_INTERVAL_S, type EventName, type EventPayloads }
 import { Emitter } from './emitter';
 import { asErrorReply } from './errorMessages';
 import type { LogSink } from './logger';
+import { redactUrl, redactUrls } from './serverOrigin';
 
 export type StreamStatus =
   | { state: 'stopped' }
@@ -115,7 +116,7 @@ export class EventStream {
       if (generation !== this.generation) return;
       this.attempt = 0;
       this.lastActivity = Date.now();
-      this.options.log.info(`[Events] Connected to ${url}`);
+      this.options.log.info(`[Events] Connected to ${redactUrl(url)}`);
       this.setStatus({ state: 'open' });
       this.startWatchdog(generation);
     });
@@ -147,7 +148,7 @@ export class EventStream {
     const delay = this.options.delay ?? reconnectDelayMs;
     // A refused token will not start working by itself: retry slowly until the user signs in again.
     const retryInMs = httpStatus === 401 || httpStatus === 403 ? delay(10) : delay(this.attempt);
-    this.options.log.warn(`[Events] ${httpStatus ? `HTTP ${httpStatus}: ` : ''}${error}; reconnecting in ${Math.round(retryInMs / 100) / 10} s`);
+    this.options.log.warn(`[Events] ${httpStatus ? `HTTP ${httpStatus}: ` : ''}${redactUrls(error)}; reconnecting in ${Math.round(retryInMs / 100) / 10} s`);
     this.setStatus({ state: 'waiting', attempt: this.attempt, retryInMs, error, httpStatus });
     this.retryTimer = setTimeout(() => {
       if (generation === this.generation) void this.connect();

@@ -4,27 +4,32 @@ import * as vscode from 'vscode';
 import { MANUAL_FAILURE_REASON, type Execution } from '../shared/api';
 import type { ApiClient } from './apiClient';
 import { showFailure } from './errorNotifications';
-import { executionDuration, formatDuration, type Translate } from './format';
+import { runDurationMs } from '../shared/timing';
+import type { Clock } from './clock';
+import { formatDuration } from './format';
+import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import { resolveExecution } from './pickers';
 import type { Settings } from './settings';
 import type { CronOpsState } from './state';
 import { isStuck } from './stateReducer';
 
-const t: Translate = (message, ...args) => vscode.l10n.t(message, ...args);
-
 async function runningExecutions(client: ApiClient): Promise<Execution[]> {
   return (await client.executions({ status: 'running', limit: 1000 })).executions;
 }
 
-export function registerExecutionCommands(context: vscode.ExtensionContext, deps: { client: ApiClient; state: CronOpsState; settings: Settings; log: Logger }): void {
-  const { client, state, settings } = deps;
+export function registerExecutionCommands(context: vscode.ExtensionContext, deps: { client: ApiClient; state: CronOpsState; settings: Settings; log: Logger; clock: Clock }): void {
+  const { client, state, settings, clock } = deps;
   const log = deps.log.child('Executions');
 
+  // The buttons say what they do: the action, and "Keep Running" as the way out (no ambiguous "Cancel").
   const confirm = async (question: string, detail: string, action: string): Promise<boolean> => {
     if (!settings.confirmBeforeTrigger) return true;
-    return (await vscode.window.showWarningMessage(question, { modal: true, detail }, action)) === action;
+    const act: vscode.MessageItem = { title: action };
+    const keep: vscode.MessageItem = { title: t('Keep Running'), isCloseAffordance: true };
+    return (await vscode.window.showWarningMessage(question, { modal: true, detail }, act, keep)) === act;
   };
+  const elapsedOf = (execution: Execution) => formatDuration(runDurationMs(execution, clock.now()) ?? 0, displayLanguage());
 
   const cancel = async (arg?: unknown): Promise<Execution | undefined> => {
     try {
@@ -39,8 +44,8 @@ export function registerExecutionCommands(context: vscode.ExtensionContext, deps
         void vscode.window.showInformationMessage(t('{0} is no longer running (status {1}): nothing to cancel.', execution.cronName, execution.status));
         return undefined;
       }
-      const elapsed = formatDuration(executionDuration(execution, Date.now()) ?? 0);
-      const action = t('Cancel Execution');
+      const elapsed = elapsedOf(execution);
+      const action = t('Stop Run');
       if (!(await confirm(t('Cancel {0} (running for {1})?', execution.cronName, elapsed), t('Its process gets SIGTERM, then SIGKILL after a grace period; the run is recorded as cancelled.'), action))) return undefined;
       const ended = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Cancelling {0}…', execution.cronName) }, () => client.cancel(execution.id));
       state.applyExecution(ended);
@@ -55,7 +60,7 @@ export function registerExecutionCommands(context: vscode.ExtensionContext, deps
 
   const markFailed = async (arg?: unknown): Promise<Execution | undefined> => {
     try {
-      const now = Date.now();
+      const now = clock.now();
       const stuckOf = (execution: Execution) => isStuck(execution, state.cron(execution.cronName)?.timeoutMs ?? Number.POSITIVE_INFINITY, now);
       const execution = await resolveExecution(arg, state, client, {
         candidates: async () => (await runningExecutions(client)).filter(stuckOf),
@@ -76,7 +81,7 @@ export function registerExecutionCommands(context: vscode.ExtensionContext, deps
         return undefined;
       }
       const action = t('Mark as Failed');
-      const elapsed = formatDuration(executionDuration(execution, now) ?? 0);
+      const elapsed = elapsedOf(execution);
       if (!(await confirm(t('Mark {0} as failed (running for {1})?', execution.cronName, elapsed), t('The run is recorded as failed with "{0}"; its process, if still alive, is ended.', MANUAL_FAILURE_REASON), action))) return undefined;
       const ended = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Marking {0} as failed…', execution.cronName) }, () => client.markFailed(execution.id));
       state.applyExecution(ended);

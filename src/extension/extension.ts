@@ -1,54 +1,63 @@
-// Activation reads like a table of contents: logger, settings, API client, event stream and state, then
+// Activation reads like a table of contents: logger, settings, clock, API client, event stream and state, then
 // one register…() per feature. The returned object is the extension's API (the VS Code test suite uses it).
 import * as vscode from 'vscode';
 import { ApiClient } from './apiClient';
 import { registerAuthCommands } from './authCommands';
+import { Clock } from './clock';
+import { ContextKeys } from './contextKeys';
 import { registerCronTree, type CronTree } from './cronTree';
-import { registerDashboard } from './dashboard/dashboardPanel';
+import { registerDashboard, type Dashboard } from './dashboard/dashboardPanel';
 import { EventStream } from './eventStream';
 import { registerExecutionCommands } from './executionCommands';
+import { displayLanguage, t } from './l10n';
 import { Logger } from './logger';
 import { registerLogTails, type LogTails } from './logTail';
 import { registerScheduleCommands } from './scheduleCommands';
 import { Settings } from './settings';
 import { CronOpsState } from './state';
 import { CronOpsStatusBar, registerStatusBar } from './statusBar';
+import { registerTokenCommands } from './tokenCommands';
 import { TokenStore } from './tokenStore';
 import { registerTriggerCommands, type TriggerCommands } from './triggerCommand';
 
 export interface CronOpsApi {
   client: ApiClient;
   state: CronOpsState;
+  clock: Clock;
+  contextKeys: ContextKeys;
   tree: CronTree;
   statusBar: CronOpsStatusBar;
   logTails: LogTails;
   triggers: TriggerCommands;
+  dashboard: Dashboard;
 }
 
 export function activate(context: vscode.ExtensionContext): CronOpsApi {
   const channel = vscode.window.createOutputChannel('Cron Ops', { log: true });
   const log = Logger.forChannel(channel);
   const settings = new Settings();
-  const tokens = new TokenStore(context.secrets);
-  const translate = (message: string, ...args: Array<string | number | boolean>) => vscode.l10n.t(message, ...args);
-  const client = new ApiClient(() => settings.serverUrl, () => tokens.get(), translate);
+  const clock = new Clock();
+  const contextKeys = new ContextKeys();
+  const tokens = new TokenStore(context.secrets, () => settings.serverUrl);
+  const client = new ApiClient(() => settings.serverUrl, () => tokens.get(), t, undefined, displayLanguage);
   const stream = new EventStream({ url: () => client.eventsUrl(), token: () => tokens.get(), log });
-  const state = new CronOpsState(client, stream, tokens, settings, log);
-  context.subscriptions.push(channel, settings, tokens, stream, state);
+  const state = new CronOpsState(client, stream, tokens, settings, log, clock);
+  context.subscriptions.push(channel, settings, clock, tokens, stream, state);
   context.subscriptions.push(vscode.commands.registerCommand('cronOps.showExtensionLog', () => channel.show()));
 
-  const tree = registerCronTree(context, state);
+  const tree = registerCronTree(context, state, clock, contextKeys);
   const logTails = registerLogTails(context, { client, state, log });
-  const triggers = registerTriggerCommands(context, { client, state, settings, tails: logTails, log });
-  registerExecutionCommands(context, { client, state, settings, log });
+  const triggers = registerTriggerCommands(context, { client, state, settings, tails: logTails, log, clock });
+  registerExecutionCommands(context, { client, state, settings, log, clock });
   registerScheduleCommands(context, { client, state, log });
   registerAuthCommands(context, { client, state, tokens, log });
-  const statusBar = registerStatusBar(context, state);
-  registerDashboard(context, { client, state, log: channel });
+  registerTokenCommands(context, { client, clock, log });
+  const statusBar = registerStatusBar(context, state, clock);
+  const dashboard = registerDashboard(context, { state, settings, clock, log: channel });
 
-  log.info(`[Activation] Cron Ops ${context.extension.packageJSON.version ?? ''} using ${settings.serverUrl}`);
+  log.info(`[Activation] Cron Ops ${context.extension.packageJSON.version ?? ''} using ${client.displayUrl}`);
   void state.restart();
-  return { client, state, tree, statusBar, logTails, triggers };
+  return { client, state, clock, contextKeys, tree, statusBar, logTails, triggers, dashboard };
 }
 
 export function deactivate(): void {}

@@ -1,29 +1,21 @@
 // How crons, executions and the KPIs read in the tree, the tooltips and the status bar. No vscode import:
-// strings go through a Translate function (vscode.l10n.t in the extension, `english` in unit tests).
+// strings go through a Translate function (vscode.l10n.t in the extension, `english` in unit tests), numbers,
+// durations and times through Intl in the display language (`locale`).
 import type { Cron, Execution, ExecutionStatus, Stats } from '../shared/api';
-import { formatCountdown, formatDuration } from '../shared/format';
+import { formatDuration, formatRelative, formatTimeLeft } from '../shared/format';
+import { nextScheduledRun as nextRunOf, runDurationMs } from '../shared/timing';
 
-export { formatCountdown, formatDuration };
+export { formatDuration, formatTimeLeft };
 
 /** vscode.l10n.t's positional form: "{0} ago" with args. */
 export type Translate = (message: string, ...args: Array<string | number | boolean>) => string;
 
 export const english: Translate = (message, ...args) => message.replace(/\{(\d+)\}/g, (whole, index: string) => (Number(index) < args.length ? String(args[Number(index)]) : whole));
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-/** "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago". */
-export function timeSince(iso: string, now: number, t: Translate = english): string {
-  const elapsed = now - Date.parse(iso);
-  if (!Number.isFinite(elapsed)) return '';
-  if (elapsed < 10 * SECOND) return t('just now');
-  if (elapsed < MINUTE) return t('{0} s ago', Math.floor(elapsed / SECOND));
-  if (elapsed < HOUR) return t('{0} min ago', Math.floor(elapsed / MINUTE));
-  if (elapsed < DAY) return t('{0} h ago', Math.floor(elapsed / HOUR));
-  return t('{0} d ago', Math.floor(elapsed / DAY));
+/** "now", "42 sec. ago", "5 min. ago", "3 hr. ago", "2 days ago" (Intl, in the display language). */
+export function timeSince(iso: string, now: number, locale = 'en'): string {
+  const at = Date.parse(iso);
+  return Number.isFinite(at) ? formatRelative(Math.min(at, now), now, locale) : '';
 }
 
 /** A status as the operator reads it (the guide's four words, translated). */
@@ -40,88 +32,42 @@ export function statusLabel(status: ExecutionStatus, t: Translate = english): st
   }
 }
 
-/** A codicon id and a theme colour id; the tree turns them into ThemeIcon + ThemeColor. */
-export interface IconChoice {
-  id: string;
-  color: string | undefined;
-}
-
-export function executionIcon(execution: Pick<Execution, 'status' | 'stuck'>): IconChoice {
-  switch (execution.status) {
-    case 'running':
-      return execution.stuck ? { id: 'watch', color: 'list.warningForeground' } : { id: 'sync~spin', color: 'charts.blue' };
-    case 'completed':
-      return { id: 'pass', color: 'testing.iconPassed' };
-    case 'failed':
-      return { id: 'error', color: 'testing.iconFailed' };
-    case 'cancelled':
-      return { id: 'circle-slash', color: 'disabledForeground' };
-  }
-}
-
-/** The running run first, else the last run's outcome; a paused cron that never ran shows the pause. */
-export function cronIcon(cron: Pick<Cron, 'paused' | 'lastExecution' | 'runningExecution'>): IconChoice {
-  const execution = cron.runningExecution ?? cron.lastExecution;
-  if (execution) return executionIcon(execution);
-  return cron.paused ? { id: 'debug-pause', color: 'descriptionForeground' } : { id: 'circle-outline', color: 'descriptionForeground' };
-}
-
-/** Elapsed time of a running execution, or its recorded duration. */
-export function executionDuration(execution: Pick<Execution, 'status' | 'startedAt' | 'durationMs'>, now: number): number | undefined {
-  if (execution.status === 'running') return Math.max(0, now - Date.parse(execution.startedAt));
-  return execution.durationMs ?? undefined;
-}
-
-/** The tree's description of a cron: "completed · 1.6 s · 5 min ago", "running · 12 s", "never run". */
-export function cronDescription(cron: Cron, now: number, t: Translate = english): string {
+/** The tree's description of a cron, the schedule's state first: "paused · completed · 1.6 sec · 5 min. ago", "running · 12 sec". */
+export function cronDescription(cron: Cron, now: number, t: Translate = english, locale = 'en'): string {
   const parts: string[] = [];
+  if (cron.paused) parts.push(t('paused'));
+  else if (!cron.enabled) parts.push(t('disabled'));
   const execution = cron.runningExecution ?? cron.lastExecution;
   if (!execution) parts.push(t('never run'));
   else {
-    parts.push(execution.stuck ? t('stuck') : statusLabel(execution.status, t));
-    const duration = executionDuration(execution, now);
-    if (duration !== undefined) parts.push(formatDuration(duration));
-    if (execution.status !== 'running') parts.push(timeSince(execution.completedAt ?? execution.startedAt, now, t));
+    parts.push(execution.stuck && execution.status === 'running' ? t('stuck') : statusLabel(execution.status, t));
+    const duration = runDurationMs(execution, now);
+    if (duration !== undefined) parts.push(formatDuration(duration, locale));
+    if (execution.status !== 'running') parts.push(timeSince(execution.completedAt ?? execution.startedAt, now, locale));
   }
-  if (cron.paused) parts.push(t('paused'));
-  else if (!cron.enabled) parts.push(t('disabled'));
   return parts.join(' · ');
 }
 
-/** An execution row under its cron: "failed · 2.0 s · manual (token:alice)". */
-export function executionDescription(execution: Execution, now: number, t: Translate = english): string {
-  const parts = [execution.stuck ? t('stuck') : statusLabel(execution.status, t)];
-  const duration = executionDuration(execution, now);
-  if (duration !== undefined) parts.push(formatDuration(duration));
+/** An execution row under its cron: "failed · 2.0 sec · manual (token:alice)". */
+export function executionDescription(execution: Execution, now: number, t: Translate = english, locale = 'en'): string {
+  const parts = [execution.stuck && execution.status === 'running' ? t('stuck') : statusLabel(execution.status, t)];
+  const duration = runDurationMs(execution, now);
+  if (duration !== undefined) parts.push(formatDuration(duration, locale));
   parts.push(execution.triggeredBy ? `${execution.triggerType} (${execution.triggeredBy})` : execution.triggerType);
   return parts.join(' · ');
 }
 
-/** "14:03:07" today, "Mar 3 14:03" otherwise, in the local time zone. */
-export function formatStartTime(iso: string, now: number, locale?: string): string {
-  const date = new Date(iso);
-  const sameDay = new Date(now).toDateString() === date.toDateString();
-  return sameDay
-    ? date.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })
-    : date.toLocaleString(locale, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false });
-}
-
-/** The next scheduled run among crons whose schedule is active (paused and disabled ones are skipped). */
-export function nextScheduledRun(crons: readonly Cron[], stats: Stats | undefined): { cronName: string; at: number } | undefined {
-  let best: { cronName: string; at: number } | undefined;
-  for (const cron of crons) {
-    if (cron.paused || !cron.enabled || !cron.nextRunAt) continue;
-    const at = Date.parse(cron.nextRunAt);
-    if (Number.isFinite(at) && (!best || at < best.at)) best = { cronName: cron.name, at };
-  }
-  if (best || crons.length > 0 || !stats?.nextExecution) return best;
+/** The next scheduled run (shared definition), or the server's KPI when no cron is loaded. */
+export function nextScheduledRun(crons: readonly Cron[], stats: Stats | undefined, now: number): { cronName: string; at: number } | undefined {
+  const next = nextRunOf(crons, now);
+  if (next || crons.length > 0 || !stats?.nextExecution) return next;
   return { cronName: stats.nextExecution.cronName, at: Date.parse(stats.nextExecution.at) };
 }
 
 export type Connection = 'connected' | 'connecting' | 'disconnected' | 'signedOut';
 
-/** The status bar's text: "$(pulse) 1 running · 0 failed · next 3:12", or the connection's trouble. */
-export function statusBarText(connection: Connection, stats: Stats | undefined, crons: readonly Cron[], now: number, t: Translate = english): string {
+/** The status bar's text: "$(pulse) 1 running · 0 failed · next in 3 min 12 sec", or the connection's trouble. */
+export function statusBarText(connection: Connection, stats: Stats | undefined, crons: readonly Cron[], now: number, t: Translate = english, locale = 'en'): string {
   switch (connection) {
     case 'signedOut':
       return t('$(account) Cron Ops: sign in');
@@ -130,19 +76,20 @@ export function statusBarText(connection: Connection, stats: Stats | undefined, 
     case 'connecting':
       if (!stats) return t('$(sync~spin) Cron Ops: connecting…');
   }
-  const running = stats?.running ?? crons.filter((cron) => cron.runningExecution).length;
+  const running = crons.length ? crons.filter((cron) => cron.runningExecution).length : (stats?.running ?? 0);
   const failed = stats?.failures24h ?? 0;
   const icon = failed > 0 ? '$(warning)' : '$(pulse)';
   const parts = [`${icon} ${t('{0} running', running)}`, t('{0} failed', failed)];
-  const next = nextScheduledRun(crons, stats);
-  if (next) parts.push(next.at <= now ? t('next now') : t('next {0}', formatCountdown(next.at - now)));
+  const next = nextScheduledRun(crons, stats, now);
+  if (next) parts.push(t('next in {0}', formatTimeLeft(next.at - now, locale)));
   return parts.join(' · ');
 }
 
-/** How a finished run compares with its estimate: "completed in 1.6 s (estimated 5.0 s)". */
-export function finishedSummary(execution: Execution, estimatedMs: number | undefined, t: Translate = english): string {
-  const duration = execution.durationMs !== null ? formatDuration(execution.durationMs) : '–';
-  const estimate = estimatedMs !== undefined ? formatDuration(estimatedMs) : undefined;
+/** How a finished run compares with its estimate: "completed in 1.6 sec (estimated 5.0 sec)". */
+export function finishedSummary(execution: Execution, estimatedMs: number | undefined, t: Translate = english, locale = 'en'): string {
+  const ms = runDurationMs(execution, Date.now());
+  const duration = ms !== undefined ? formatDuration(ms, locale) : '–';
+  const estimate = estimatedMs !== undefined ? formatDuration(estimatedMs, locale) : undefined;
   const base = estimate
     ? t('{0} {1} in {2} (estimated {3})', execution.cronName, statusLabel(execution.status, t), duration, estimate)
     : t('{0} {1} in {2}', execution.cronName, statusLabel(execution.status, t), duration);

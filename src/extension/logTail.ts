@@ -5,12 +5,13 @@ import * as vscode from 'vscode';
 import type { Execution, LogLine } from '../shared/api';
 import { ApiError, type ApiClient } from './apiClient';
 import { showFailure } from './errorNotifications';
-import { formatDuration, formatLogLine, statusLabel, type Translate } from './format';
+import { formatDateTime, formatTime } from '../shared/format';
+import { runDurationMs } from '../shared/timing';
+import { formatDuration, formatLogLine, statusLabel } from './format';
+import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import { resolveExecution } from './pickers';
 import type { CronOpsState } from './state';
-
-const t: Translate = (message, ...args) => vscode.l10n.t(message, ...args);
 
 const PAGE = 1000;
 const FIRST_DELAY_MS = 300;
@@ -20,28 +21,38 @@ const MAX_OUTAGE_DELAY_MS = 10_000;
 const MAX_CHANNELS = 5;
 
 export class LogTail implements vscode.Disposable {
-  readonly lines: LogLine[] = [];
-  private text = '';
+  private readonly appended = new vscode.EventEmitter<string>();
+  /** Every line written to the channel (header, log lines, how the run ended). */
+  readonly onDidAppend = this.appended.event;
+  private readonly received = new vscode.EventEmitter<LogLine>();
+  /** Every log line received from the server, in order. */
+  readonly onDidReceive = this.received.event;
   private stopped = false;
   private wake: (() => void) | undefined;
   private ended: Execution | undefined;
-  /** Resolves with the execution once it has ended and every line has been written. */
-  readonly finished: Promise<Execution | undefined>;
+  private run: Promise<Execution | undefined> | undefined;
 
   constructor(
     readonly executionId: string,
     private readonly channel: vscode.OutputChannel,
     private readonly client: ApiClient,
     private readonly log: Logger,
-    header: Execution,
-  ) {
-    this.append(t('── {0} · execution {1} · started {2} · {3}{4} ──', header.cronName, header.id, new Date(header.startedAt).toLocaleString(vscode.env.language), header.triggerType, header.triggeredBy ? ` (${header.triggeredBy})` : ''));
-    this.finished = this.run();
+    private readonly header: Execution,
+  ) {}
+
+  /** Writes the header and tails the lines until the run ends (once; later calls share it). */
+  start(): Promise<Execution | undefined> {
+    if (!this.run) {
+      const { header } = this;
+      this.append(t('── {0} · execution {1} · started {2} · {3}{4} ──', header.cronName, header.id, formatDateTime(Date.parse(header.startedAt), displayLanguage()), header.triggerType, header.triggeredBy ? ` (${header.triggeredBy})` : ''));
+      this.run = this.tail();
+    }
+    return this.run;
   }
 
-  /** Everything written to the channel so far (tests compare it with the server's lines). */
-  get content(): string {
-    return this.text;
+  /** Resolves with the execution once it has ended and every line has been written. */
+  get finished(): Promise<Execution | undefined> {
+    return this.start();
   }
 
   get isLive(): boolean {
@@ -58,8 +69,8 @@ export class LogTail implements vscode.Disposable {
   }
 
   private append(line: string): void {
-    this.text += line + '\n';
     this.channel.appendLine(line);
+    this.appended.fire(line);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -73,7 +84,7 @@ export class LogTail implements vscode.Disposable {
     });
   }
 
-  private async run(): Promise<Execution | undefined> {
+  private async tail(): Promise<Execution | undefined> {
     let after = 0;
     let delay = FIRST_DELAY_MS;
     let outage = false;
@@ -83,7 +94,7 @@ export class LogTail implements vscode.Disposable {
         if (outage) this.append(t('… connection back, resuming.'));
         outage = false;
         for (const line of reply.lines) {
-          this.lines.push(line);
+          this.received.fire(line);
           this.append(formatLogLine(line));
         }
         if (reply.lines.length) after = reply.lines[reply.lines.length - 1].seq;
@@ -109,7 +120,8 @@ export class LogTail implements vscode.Disposable {
       const execution = await this.client.execution(this.executionId);
       this.ended = execution;
       if (execution.logLinesDropped > 0) this.append(t('… {0} lines were dropped: the per-execution log cap was reached.', execution.logLinesDropped));
-      const duration = execution.durationMs !== null ? formatDuration(execution.durationMs) : '–';
+      const ms = runDurationMs(execution, Date.now());
+      const duration = ms !== undefined ? formatDuration(ms, displayLanguage()) : '–';
       const exit = execution.exitCode !== null ? t(', exit code {0}', execution.exitCode) : '';
       const why = execution.errorMessage ? `: ${execution.errorMessage}` : '';
       this.append(t('── {0} {1} in {2}{3}{4} ──', execution.cronName, statusLabel(execution.status, t), duration, exit, why));
@@ -124,12 +136,17 @@ export class LogTail implements vscode.Disposable {
     this.stopped = true;
     this.wake?.();
     this.channel.dispose();
+    this.appended.dispose();
+    this.received.dispose();
   }
 }
 
 export class LogTails implements vscode.Disposable {
   private readonly tails = new Map<string, LogTail>();
   private readonly subscription: vscode.Disposable;
+  private readonly opened = new vscode.EventEmitter<LogTail>();
+  /** A tail was opened, before it writes anything. */
+  readonly onDidOpen = this.opened.event;
 
   constructor(
     private readonly client: ApiClient,
@@ -154,10 +171,12 @@ export class LogTails implements vscode.Disposable {
     existing?.dispose();
     this.tails.delete(executionId);
     const execution = this.state.knownExecution(executionId) ?? (await this.client.execution(executionId));
-    const name = t('Cron Ops: {0} {1}', execution.cronName, new Date(execution.startedAt).toLocaleTimeString(vscode.env.language, { hour12: false }));
+    const name = t('Cron Ops: {0} {1}', execution.cronName, formatTime(Date.parse(execution.startedAt), displayLanguage()));
     const channel = vscode.window.createOutputChannel(name, 'log');
     const tail = new LogTail(executionId, channel, this.client, this.log, execution);
     this.tails.set(executionId, tail);
+    this.opened.fire(tail);
+    void tail.start();
     channel.show(preserveFocus);
     this.prune();
     return tail;
@@ -174,6 +193,7 @@ export class LogTails implements vscode.Disposable {
 
   dispose(): void {
     this.subscription.dispose();
+    this.opened.dispose();
     for (const tail of this.tails.values()) tail.dispose();
     this.tails.clear();
   }

@@ -3,17 +3,11 @@ import * as vscode from 'vscode';
 import type { Cron, Execution } from '../shared/api';
 import type { ApiClient } from './apiClient';
 import { CronTreeItem, ExecutionTreeItem } from './cronTree';
-import { cronDescription, executionDescription, formatStartTime, type Translate } from './format';
+import { formatStartTime } from '../shared/format';
+import { cronDescription, executionDescription } from './format';
+import { displayLanguage, t } from './l10n';
+import { codicon, cronIcon, executionIcon } from './statusIcons';
 import type { CronOpsState } from './state';
-
-const t: Translate = (message, ...args) => vscode.l10n.t(message, ...args);
-
-function codicon(cron: Cron): string {
-  const execution = cron.runningExecution ?? cron.lastExecution;
-  if (!execution) return cron.paused ? '$(debug-pause)' : '$(circle-outline)';
-  if (execution.status === 'running') return execution.stuck ? '$(watch)' : '$(sync~spin)';
-  return { completed: '$(pass)', failed: '$(error)', cancelled: '$(circle-slash)' }[execution.status];
-}
 
 /** The cron a command is about; asks with a quick pick when the argument does not say. */
 export async function resolveCron(arg: unknown, state: CronOpsState, placeHolder: string, filter: (cron: Cron) => boolean = () => true): Promise<string | undefined> {
@@ -28,7 +22,7 @@ export async function resolveCron(arg: unknown, state: CronOpsState, placeHolder
   }
   const now = Date.now();
   const picked = await vscode.window.showQuickPick(
-    crons.map((cron) => ({ label: `${codicon(cron)} ${cron.name}`, description: cronDescription(cron, now, t), detail: cron.description, name: cron.name })),
+    crons.map((cron) => ({ label: `${codicon(cronIcon(cron))} ${cron.name}`, description: cronDescription(cron, now, t, displayLanguage()), detail: cron.description, name: cron.name })),
     { placeHolder, matchOnDescription: true, matchOnDetail: true },
   );
   return picked?.name;
@@ -62,8 +56,8 @@ export async function resolveExecution(arg: unknown, state: CronOpsState, client
   const now = Date.now();
   const picked = await vscode.window.showQuickPick(
     candidates.map((execution) => ({
-      label: `${execution.status === 'running' ? (execution.stuck ? '$(watch)' : '$(sync~spin)') : execution.status === 'completed' ? '$(pass)' : execution.status === 'failed' ? '$(error)' : '$(circle-slash)'} ${execution.cronName}`,
-      description: `${formatStartTime(execution.startedAt, now, vscode.env.language)} · ${executionDescription(execution, now, t)}`,
+      label: `${codicon(executionIcon(execution))} ${execution.cronName}`,
+      description: `${formatStartTime(Date.parse(execution.startedAt), now, displayLanguage())} · ${executionDescription(execution, now, t, displayLanguage())}`,
       detail: execution.errorMessage ?? undefined,
       execution,
     })),

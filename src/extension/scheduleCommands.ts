@@ -1,13 +1,14 @@
 // Pause Schedule / Resume Schedule (manual triggers stay allowed) and Open Script.
 import * as vscode from 'vscode';
+import { describeSchedule } from '../shared/schedule';
 import type { ApiClient } from './apiClient';
 import { showFailure } from './errorNotifications';
-import { scriptPath, type Translate } from './format';
+import { scriptPath } from './format';
+import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import { resolveCron } from './pickers';
+import { BUILD_FOLDERS, locateScript } from './scriptLocation';
 import type { CronOpsState } from './state';
-
-const t: Translate = (message, ...args) => vscode.l10n.t(message, ...args);
 
 export function registerScheduleCommands(context: vscode.ExtensionContext, deps: { client: ApiClient; state: CronOpsState; log: Logger }): void {
   const { client, state } = deps;
@@ -23,7 +24,7 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
       state.applyCron(cron);
       log.info(`${name} ${paused ? 'paused' : 'resumed'}`);
       void vscode.window.showInformationMessage(
-        paused ? t('Schedule of {0} paused: it runs only when triggered by hand.', name) : t('Schedule of {0} resumed: {1}.', name, cron.scheduleText),
+        paused ? t('Schedule of {0} paused: it runs only when triggered by hand.', name) : t('Schedule of {0} resumed: {1}.', name, describeSchedule(cron.schedule, cron.timezone, displayLanguage())),
       );
       return cron;
     } catch (error) {
@@ -41,6 +42,13 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
       void vscode.window.showInformationMessage(t('{0} runs {1}: no script file to open.', name, cron?.command.join(' ') ?? '?'));
       return undefined;
     }
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath);
+    const exclude = `**/{${BUILD_FOLDERS.join(',')}}/**`;
+    const found = await locateScript(path, folders, async (suffix) => (await vscode.workspace.findFiles(`**/${suffix}`, exclude, 10)).map((uri) => uri.fsPath));
+    if (found) {
+      log.info(`Opening ${found} for ${name}${found !== path ? ` (the server runs ${path})` : ''}`);
+      return vscode.window.showTextDocument(vscode.Uri.file(found), { preview: true });
+    }
     const uri = vscode.Uri.file(path);
     try {
       await vscode.workspace.fs.stat(uri);
@@ -48,7 +56,14 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
       void vscode.window.showWarningMessage(t('{0} is not on this machine: the server that runs {1} reads it on its own host.', path, name));
       return undefined;
     }
-    return vscode.window.showTextDocument(uri, { preview: true });
+    // A file outside the workspace is opened only when the operator says so.
+    const open = t('Open');
+    const picked = await vscode.window.showWarningMessage(
+      t('The script of {0} is outside this workspace: {1}. Open it anyway?', name, path),
+      { modal: true, detail: t('Only files of the workspace open without asking: a server configuration can name any file of this machine.') },
+      open,
+    );
+    return picked === open ? vscode.window.showTextDocument(uri, { preview: true }) : undefined;
   };
 
   context.subscriptions.push(

@@ -1,20 +1,22 @@
 // The single store the views render from: crons, KPIs, recent executions and the connection, fed by the
 // API (on start, on reconnect, every refreshIntervalSeconds) and by the event stream in between.
 import * as vscode from 'vscode';
-import type { Cron, Execution, Stats } from '../shared/api';
+import type { Cron, Execution, Role, Stats } from '../shared/api';
 import { coalesce } from '../shared/coalesce';
 import type { ExecutionLogEvent } from '../shared/events';
 import { ApiError, type ApiClient } from './apiClient';
+import type { Clock } from './clock';
 import type { EventStream, StreamEvent, StreamStatus } from './eventStream';
-import type { Connection } from './format';
+import { formatTimeLeft, type Connection } from './format';
+import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
+import { redactUrls } from './serverOrigin';
 import type { Settings } from './settings';
 import { applyExecution, diffCrons, endedBetween, markStuck, replaceCron, upsertHistory } from './stateReducer';
+import { TimelineSlice } from './timelineSlice';
 import type { TokenStore } from './tokenStore';
 
 type ApiProblem = { kind: 'auth' | 'unreachable' | 'other'; message: string };
-
-const TICK_MS = 5000;
 
 export class CronOpsState implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -31,6 +33,8 @@ export class CronOpsState implements vscode.Disposable {
   private readonly logLines = new vscode.EventEmitter<ExecutionLogEvent>();
   readonly onExecutionLog = this.logLines.event;
 
+  /** The dashboard's timeline, a slice of this state. */
+  readonly timeline: TimelineSlice;
   private cronList: readonly Cron[] = [];
   private currentStats: Stats | undefined;
   private hasToken = false;
@@ -40,7 +44,9 @@ export class CronOpsState implements vscode.Disposable {
   private readonly histories = new Map<string, Execution[]>();
   private readonly historyLoads = new Map<string, Promise<Execution[]>>();
   private refreshTimer: NodeJS.Timeout | undefined;
-  private readonly ticker: NodeJS.Timeout;
+  private sessionRole: Role | undefined;
+  /** Runs seen running before a reload failed: reconciled (and announced) once the server answers again. */
+  private readonly unconfirmed = new Map<string, Execution>();
   private readonly disposables: vscode.Disposable[] = [];
   private lastConnection: Connection | undefined;
 
@@ -50,6 +56,7 @@ export class CronOpsState implements vscode.Disposable {
     private readonly tokens: TokenStore,
     private readonly settings: Settings,
     private readonly log: Logger,
+    private readonly clock: Clock,
   ) {
     this.disposables.push(
       stream.onEvent((event) => this.onStreamEvent(event)),
@@ -64,7 +71,18 @@ export class CronOpsState implements vscode.Disposable {
         }
       }),
     );
-    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.timeline = new TimelineSlice(client, settings, log);
+    this.disposables.push(this.timeline, clock.onTick((now) => this.tick(now)));
+  }
+
+  /** The caller's role as the server reports it; undefined until known, or when the server predates the session route. */
+  get role(): Role | undefined {
+    return this.sessionRole;
+  }
+
+  /** Whether to offer trigger, cancel, mark-failed and pause: every role but viewer (and an unknown role, the server decides). */
+  get canAct(): boolean {
+    return this.sessionRole !== 'viewer';
   }
 
   get crons(): readonly Cron[] {
@@ -104,8 +122,8 @@ export class CronOpsState implements vscode.Disposable {
   get lastError(): string | undefined {
     if (this.apiProblem) return this.apiProblem.message;
     if (this.streamStatus.state === 'waiting') {
-      if (this.streamStatus.httpStatus === 401) return vscode.l10n.t('The server refused your token. Run "Cron Ops: Sign In" with a valid token.');
-      return vscode.l10n.t('Live updates from {0} are interrupted ({1}); reconnecting in {2} s.', this.client.baseUrl, this.streamStatus.error, Math.round(this.streamStatus.retryInMs / 1000));
+      if (this.streamStatus.httpStatus === 401) return t('The server refused your token. Run "Cron Ops: Sign In" with a valid token.');
+      return t('Live updates from {0} are interrupted ({1}); reconnecting in {2}.', this.client.displayUrl, redactUrls(this.streamStatus.error), formatTimeLeft(this.streamStatus.retryInMs, displayLanguage()));
     }
     return undefined;
   }
@@ -155,6 +173,7 @@ export class CronOpsState implements vscode.Disposable {
     this.loaded = false;
     this.apiProblem = undefined;
     this.histories.clear();
+    this.sessionRole = undefined;
     this.hasToken = (await this.tokens.get()) !== undefined;
     this.stream.start({ resetLastEventId: true });
     this.scheduleRefresh();
@@ -181,21 +200,34 @@ export class CronOpsState implements vscode.Disposable {
     this.hasToken = token !== undefined;
     if (!token) {
       this.apiProblem = undefined;
+      this.sessionRole = undefined;
+      this.unconfirmed.clear();
       this.setCrons([]);
       this.currentStats = undefined;
+      this.histories.clear();
       this.emit(undefined);
       return;
     }
     try {
-      const [crons, stats] = await Promise.all([this.client.crons(), this.client.stats()]);
+      const [crons, stats, session] = await Promise.all([
+        this.client.crons(),
+        this.client.stats(),
+        // A failing session read keeps the role known so far; the crons' reply says what is wrong.
+        this.client.session().then(
+          (reply) => ({ role: reply?.role }),
+          () => ({ role: this.sessionRole }),
+        ),
+      ]);
+      this.sessionRole = session.role;
       const wasProblem = this.apiProblem;
       this.apiProblem = undefined;
       this.loaded = true;
       this.currentStats = stats;
       const before = this.cronList;
-      this.setCrons(markStuck(crons.crons, Date.now()).crons);
+      this.setCrons(markStuck(crons.crons, this.clock.now()).crons);
       for (const execution of endedBetween(before, this.cronList)) this.announceFinished(execution);
-      if (wasProblem) this.log.info(`[State] Connected to ${this.client.baseUrl} again`);
+      await this.reconcileUnconfirmed();
+      if (wasProblem) this.log.info(`[State] Connected to ${this.client.displayUrl} again`);
       // The API answers while the stream waits on a refused token or a dead server: try the stream now.
       if (this.streamStatus.state === 'waiting' || this.streamStatus.state === 'stopped') this.stream.start();
     } catch (error) {
@@ -204,6 +236,7 @@ export class CronOpsState implements vscode.Disposable {
       this.apiProblem = problem;
       if (problem.kind !== 'other') {
         // Stale rows would pass for live ones: the welcome view says what is wrong and what to do instead.
+        for (const cron of this.cronList) if (cron.runningExecution) this.unconfirmed.set(cron.runningExecution.id, cron.runningExecution);
         this.setCrons([]);
         this.currentStats = undefined;
         this.histories.clear();
@@ -220,12 +253,14 @@ export class CronOpsState implements vscode.Disposable {
   }
 
   private emit(cronNames: readonly string[] | undefined): void {
+    this.clock.need('state', this.cronList.some((cron) => cron.runningExecution));
     if (cronNames !== undefined && cronNames.length) this.cronsChanged.fire(cronNames);
     const connection = this.connection;
     if (connection !== this.lastConnection) {
       this.log.info(`[State] Connection: ${connection}${this.lastError ? ` (${this.lastError})` : ''}`);
       this.lastConnection = connection;
     }
+    this.timeline.stateChanged(connection, this.cronList, this.currentStats);
     this.changed.fire();
   }
 
@@ -278,8 +313,10 @@ export class CronOpsState implements vscode.Disposable {
   private onStreamStatus(status: StreamStatus): void {
     const wasOpen = this.streamStatus.state === 'open';
     this.streamStatus = status;
-    // A (re)connection may have missed events beyond what Last-Event-ID replays: reload to be sure.
-    if (status.state === 'open' && !wasOpen) void this.refresh();
+    // A (re)connection may have missed events beyond what Last-Event-ID replays: reload to be sure. A dropped
+    // stream is checked at once too, so that a stopped server shows as such rather than as runs still ticking.
+    const dropped = status.state === 'waiting' && status.httpStatus !== 401 && (wasOpen || this.apiProblem?.kind !== 'unreachable');
+    if ((status.state === 'open' && !wasOpen) || dropped) void this.refresh();
     else this.emit(undefined);
   }
 
@@ -288,19 +325,37 @@ export class CronOpsState implements vscode.Disposable {
     this.refreshTimer = setInterval(() => void this.refresh(), this.settings.refreshIntervalSeconds * 1000);
   }
 
-  /** Flags runs that outlived their timeout and redraws running rows (their elapsed time). */
-  private tick(): void {
-    const stuck = markStuck(this.cronList, Date.now());
+  /** Runs that were running when the server stopped answering: once it answers, each one's end is applied and announced. */
+  private async reconcileUnconfirmed(): Promise<void> {
+    for (const [id, before] of [...this.unconfirmed]) {
+      const cron = this.cron(before.cronName);
+      if (cron?.runningExecution?.id === id) {
+        this.unconfirmed.delete(id);
+        continue;
+      }
+      try {
+        const ended = cron?.lastExecution?.id === id ? cron.lastExecution : await this.client.execution(id);
+        this.unconfirmed.delete(id);
+        if (ended.status === 'running') continue;
+        this.log.info(`[State] ${ended.cronName} ${id} ended while the server was away: ${ended.status}${ended.errorMessage ? ` (${ended.errorMessage})` : ''}`);
+        this.onExecution(ended);
+        this.announceFinished(ended);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) this.unconfirmed.delete(id);
+      }
+    }
+  }
+
+  /** Flags runs that outlived their timeout; the clock ticks while something runs. */
+  private tick(now: number): void {
+    const stuck = markStuck(this.cronList, now);
     this.cronList = stuck.crons;
-    const running = this.cronList.filter((cron) => cron.runningExecution).map((cron) => cron.name);
-    if (running.length) this.cronsChanged.fire(running);
-    if (stuck.changed.length) this.changed.fire();
+    if (stuck.changed.length) this.emit(stuck.changed);
     if (this.knownFinished.size > 1000) this.knownFinished.clear();
   }
 
   dispose(): void {
     clearInterval(this.refreshTimer);
-    clearInterval(this.ticker);
     for (const disposable of this.disposables) disposable.dispose();
     for (const emitter of [this.changed, this.cronsChanged, this.started, this.finished, this.logLines]) emitter.dispose();
   }

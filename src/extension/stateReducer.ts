@@ -1,6 +1,6 @@
 // How the store's crons and histories change with each event or reply. Pure: the state store applies these
 // and fires its change events; unit tests check them without VS Code.
-import type { Cron, Execution } from '../shared/api';
+import type { Cron, Execution, Stats } from '../shared/api';
 
 function startedAt(execution: Execution): number {
   return Date.parse(execution.startedAt);
@@ -79,4 +79,14 @@ export function diffCrons(before: readonly Cron[], after: readonly Cron[]): { ch
   if (structural) return { changed: after.map((cron) => cron.name), structural };
   const changed = after.filter((cron, index) => JSON.stringify(cron) !== JSON.stringify(before[index])).map((cron) => cron.name);
   return { changed, structural };
+}
+
+/**
+ * What the timeline depends on in the extension's state: runs started or ended, and the KPI counts. The
+ * timeline is fetched again when this changes (not on every state change: it can hold 100,000 runs).
+ */
+export function runsSignature(crons: readonly Cron[], stats: Stats | undefined | null): string {
+  const parts = crons.map((cron) => `${cron.name}:${cron.runningExecution?.id ?? ''}:${cron.lastExecution?.id ?? ''}:${cron.lastExecution?.status ?? ''}`);
+  if (stats) parts.push(`${stats.executions24h}/${stats.running}/${stats.failures24h}`);
+  return parts.join('|');
 }

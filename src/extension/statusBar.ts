@@ -1,81 +1,86 @@
 // One status bar item: running count, failures in 24 h and a ticking countdown to the next scheduled run,
 // or the connection's trouble; a click opens the dashboard.
 import * as vscode from 'vscode';
-import { formatCountdown, nextScheduledRun, statusBarText, type Translate } from './format';
+import { formatDateTime, formatNumber } from '../shared/format';
+import type { Clock } from './clock';
+import { formatTimeLeft, nextScheduledRun, statusBarText } from './format';
+import { displayLanguage, t } from './l10n';
+import { escapeMarkdown } from './markdown';
 import type { CronOpsState } from './state';
-
-const t: Translate = (message, ...args) => vscode.l10n.t(message, ...args);
 
 export class CronOpsStatusBar implements vscode.Disposable {
   readonly item: vscode.StatusBarItem;
-  private readonly timer: NodeJS.Timeout;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
 
-  constructor(private readonly state: CronOpsState) {
+  constructor(
+    private readonly state: CronOpsState,
+    private readonly clock: Clock,
+  ) {
     this.item = vscode.window.createStatusBarItem('cronOps.status', vscode.StatusBarAlignment.Left, 10);
     this.item.name = t('Cron Ops');
     this.item.command = 'cronOps.openDashboard';
-    this.subscription = state.onDidChange(() => this.update());
-    // The countdown ticks every second; update() is cheap and only touches the item.
-    this.timer = setInterval(() => this.update(), 1000);
+    this.subscriptions = [state.onDidChange(() => this.update()), clock.onTick(() => this.update())];
     this.update();
   }
 
-  /** The text shown now (tests read it). */
+  /** The text shown now. */
   get text(): string {
     return this.item.text;
   }
 
   update(): void {
     const { state } = this;
-    const now = Date.now();
+    const now = this.clock.now();
+    const locale = displayLanguage();
     const connection = state.connection;
-    this.item.text = statusBarText(connection, state.stats, state.crons, now, t);
+    this.item.text = statusBarText(connection, state.stats, state.crons, now, t, locale);
+    // The countdown moves every second while the server answers; a disconnected or signed-out item stays still.
+    this.clock.need('statusBar', connection === 'connected' || (connection === 'connecting' && state.stats !== undefined));
     this.item.backgroundColor = connection === 'disconnected' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.command = connection === 'signedOut' ? 'cronOps.signIn' : connection === 'disconnected' ? 'cronOps.checkConnection' : 'cronOps.openDashboard';
-    this.item.tooltip = this.tooltip(now);
+    this.item.tooltip = this.tooltip(now, locale);
     this.item.accessibilityInformation = { label: this.item.text.replace(/\$\([^)]+\)\s*/g, '') };
     this.item.show();
   }
 
-  private tooltip(now: number): vscode.MarkdownString {
+  private tooltip(now: number, locale: string): vscode.MarkdownString {
     const { state } = this;
     const md = new vscode.MarkdownString('', true);
-    md.appendMarkdown(`**${t('Cron Ops')}**\n\n`);
+    const line = (icon: string, label: string, value: string) => md.appendMarkdown(`$(${icon}) ${escapeMarkdown(label)}: ${escapeMarkdown(value)}  \n`);
+    md.appendMarkdown(`**${escapeMarkdown(t('Cron Ops'))}**\n\n`);
     const stats = state.stats;
     if (stats) {
-      md.appendMarkdown(`$(history) ${t('Executions (24 h)')}: ${stats.executions24h}  \n`);
-      md.appendMarkdown(`$(sync) ${t('Running')}: ${stats.running}  \n`);
-      md.appendMarkdown(`$(error) ${t('Failures (24 h)')}: ${stats.failures24h}  \n`);
+      line('history', t('Executions (24 h)'), formatNumber(stats.executions24h, locale));
+      line('sync', t('Running'), formatNumber(state.crons.length ? state.crons.filter((cron) => cron.runningExecution).length : stats.running, locale));
+      line('error', t('Failures (24 h)'), formatNumber(stats.failures24h, locale));
     }
-    const next = nextScheduledRun(state.crons, stats);
-    if (next) md.appendMarkdown(`$(clock) ${t('Next run')}: `).appendText(`${next.cronName} ${t('in {0}', formatCountdown(next.at - now))}`).appendMarkdown('  \n');
+    const next = nextScheduledRun(state.crons, stats, now);
+    if (next) line('clock', t('Next run'), `${next.cronName} ${t('in {0}', formatTimeLeft(next.at - now, locale))} (${formatDateTime(next.at, locale)})`);
     const paused = state.crons.filter((cron) => cron.paused).map((cron) => cron.name);
-    if (paused.length) md.appendMarkdown(`$(debug-pause) ${t('Paused')}: `).appendText(paused.join(', ')).appendMarkdown('  \n');
-    if (state.lastError) md.appendMarkdown('\n$(warning) ').appendText(state.lastError);
+    if (paused.length) line('debug-pause', t('Paused'), paused.join(', '));
+    if (state.lastError) md.appendMarkdown('\n$(warning) ' + escapeMarkdown(state.lastError));
     md.appendMarkdown('\n\n');
     switch (state.connection) {
       case 'signedOut':
-        md.appendMarkdown(t('Click to sign in.'));
+        md.appendMarkdown(escapeMarkdown(t('Click to sign in.')));
         break;
       case 'disconnected':
-        md.appendMarkdown(t('Click to check the connection.'));
+        md.appendMarkdown(escapeMarkdown(t('Click to check the connection.')));
         break;
       default:
-        md.appendMarkdown(t('Click to open the dashboard.'));
+        md.appendMarkdown(escapeMarkdown(t('Click to open the dashboard.')));
     }
     return md;
   }
 
   dispose(): void {
-    clearInterval(this.timer);
-    this.subscription.dispose();
+    for (const subscription of this.subscriptions) subscription.dispose();
     this.item.dispose();
   }
 }
 
-export function registerStatusBar(context: vscode.ExtensionContext, state: CronOpsState): CronOpsStatusBar {
-  const statusBar = new CronOpsStatusBar(state);
+export function registerStatusBar(context: vscode.ExtensionContext, state: CronOpsState, clock: Clock): CronOpsStatusBar {
+  const statusBar = new CronOpsStatusBar(state, clock);
   context.subscriptions.push(statusBar);
   return statusBar;
 }

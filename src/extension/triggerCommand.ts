@@ -4,15 +4,16 @@ import * as vscode from 'vscode';
 import type { Cron, Execution, ParamValue, TriggerReply } from '../shared/api';
 import { ApiError, type ApiClient } from './apiClient';
 import { showFailure } from './errorNotifications';
-import { finishedSummary, formatDuration, timeSince, type Translate } from './format';
+import { manualTriggerBlockedUntil } from '../shared/timing';
+import type { Clock } from './clock';
+import { finishedSummary, formatDuration, formatTimeLeft, timeSince } from './format';
+import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import type { LogTails } from './logTail';
 import { parseParamInput, paramPrompt } from './paramValidation';
 import { resolveCron } from './pickers';
 import type { Settings } from './settings';
 import type { CronOpsState } from './state';
-
-const t: Translate = (message, ...args) => vscode.l10n.t(message, ...args);
 
 /** Options a caller may pass as the second argument (tests, the dashboard). */
 export interface TriggerOptions {
@@ -25,7 +26,8 @@ export interface TriggerOptions {
 export type TriggerOutcome =
   | { kind: 'started'; reply: TriggerReply }
   | { kind: 'alreadyRunning'; runningExecutionId: string }
-  | { kind: 'refused'; status: number | undefined; message: string; retryAfterS?: number; runningExecutionId?: string }
+  /** Refused by the server, or up front (`upFront`) when the state already knows the server would refuse. */
+  | { kind: 'refused'; status: number | undefined; message: string; retryAfterS?: number; runningExecutionId?: string; upFront?: boolean }
   | { kind: 'cancelled' };
 
 export class TriggerCommands implements vscode.Disposable {
@@ -35,8 +37,6 @@ export class TriggerCommands implements vscode.Disposable {
   private readonly announced = new vscode.EventEmitter<{ execution: Execution; summary: string }>();
   /** Fires with the notification's text when a run started from this window ends. */
   readonly onDidAnnounceFinished = this.announced.event;
-  /** The last few of those announcements, newest last (tests read them). */
-  readonly recentAnnouncements: Array<{ execution: Execution; summary: string }> = [];
 
   constructor(
     private readonly client: ApiClient,
@@ -44,14 +44,13 @@ export class TriggerCommands implements vscode.Disposable {
     private readonly settings: Settings,
     private readonly tails: LogTails,
     private readonly log: Logger,
+    private readonly clock: Clock,
   ) {
     this.subscription = state.onExecutionFinished((execution) => {
       if (!this.mine.delete(execution.id)) return;
       const cron = state.cron(execution.cronName);
-      const summary = finishedSummary(execution, cron?.estimatedDurationMs, t);
+      const summary = finishedSummary(execution, cron?.estimatedDurationMs, t, displayLanguage());
       this.log.info(`${execution.status === 'completed' ? '✅' : '❌'} ${summary}`);
-      this.recentAnnouncements.push({ execution, summary });
-      if (this.recentAnnouncements.length > 20) this.recentAnnouncements.shift();
       this.announced.fire({ execution, summary });
       const show = execution.status === 'completed' ? vscode.window.showInformationMessage : execution.status === 'failed' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
       const showLogs = t('Show Logs');
@@ -63,15 +62,32 @@ export class TriggerCommands implements vscode.Disposable {
     const name = await resolveCron(arg, this.state, follow ? t('Trigger which cron and follow its logs?') : t('Trigger which cron?'));
     if (!name) return { kind: 'cancelled' };
     const cron = this.state.cron(name);
+    const locale = displayLanguage();
+    const now = this.clock.now();
 
+    // Refusals the state already knows come before any question.
+    if (!this.state.canAct) {
+      const message = t('Your token\'s role ({0}) can see runs but not trigger them. Ask for an admin token, then run "Cron Ops: Sign In".', this.state.role ?? '');
+      this.log.warn(`${name} not triggered: role ${this.state.role}`);
+      void vscode.window.showWarningMessage(message);
+      return { kind: 'refused', status: 403, message, upFront: true };
+    }
     const running = cron?.runningExecution;
     if (running && !options.skipRunningCheck) {
       this.log.warn(`Cron ${name} is already running (${running.id}): not triggered`);
       const showLogs = t('Show Logs');
       void vscode.window
-        .showWarningMessage(t('{0} is already running (started {1}, estimated {2}). Wait for it to end, or cancel it.', name, timeSince(running.startedAt, Date.now(), t), formatDuration(cron.estimatedDurationMs)), showLogs)
+        .showWarningMessage(t('{0} is already running (started {1}, estimated {2}). Wait for it to end, or cancel it.', name, timeSince(running.startedAt, now, locale), formatDuration(cron.estimatedDurationMs, locale)), showLogs)
         .then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', running.id));
       return { kind: 'alreadyRunning', runningExecutionId: running.id };
+    }
+    const blockedUntil = cron ? manualTriggerBlockedUntil(cron, now) : undefined;
+    if (blockedUntil !== undefined && !options.skipRunningCheck) {
+      const retryAfterS = Math.ceil((blockedUntil - now) / 1000);
+      const message = t('{0} can be triggered again in {1} (limit on manual runs).', name, formatTimeLeft(blockedUntil - now, locale));
+      this.log.warn(`Rate limit for ${name}: retry in ${retryAfterS} s (known before asking)`);
+      void vscode.window.showWarningMessage(message);
+      return { kind: 'refused', status: 429, message, retryAfterS, upFront: true };
     }
 
     const params = options.params ?? (cron ? await this.askParams(cron) : {});
@@ -85,11 +101,13 @@ export class TriggerCommands implements vscode.Disposable {
         () => this.client.trigger(name, params),
       );
       this.mine.add(reply.executionId);
+      // The rate limits moved: a reload brings when this cron may be triggered by hand again (refused up front then).
+      void this.state.refresh();
       this.log.info(`✅ Cron ${name} triggered successfully (execution ${reply.executionId})`);
       if (follow) await this.tails.open(reply.executionId);
       const showLogs = t('Show Logs');
       void vscode.window
-        .showInformationMessage(t('{0} started (estimated {1}).', name, formatDuration(reply.estimatedDuration)), ...(follow ? [] : [showLogs]))
+        .showInformationMessage(t('{0} started (estimated {1}).', name, formatDuration(reply.estimatedDuration, locale)), ...(follow ? [] : [showLogs]))
         .then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', reply.executionId));
       return { kind: 'started', reply };
     } catch (error) {
@@ -155,7 +173,7 @@ export class TriggerCommands implements vscode.Disposable {
 
   private async confirm(name: string, cron: Cron | undefined, params: Record<string, ParamValue>): Promise<boolean> {
     const run = t('Run');
-    const details = [cron?.description, cron ? t('Estimated duration: {0}', formatDuration(cron.estimatedDurationMs)) : undefined, Object.keys(params).length ? t('Params: {0}', JSON.stringify(params)) : undefined];
+    const details = [cron?.description, cron ? t('Estimated duration: {0}', formatDuration(cron.estimatedDurationMs, displayLanguage())) : undefined, Object.keys(params).length ? t('Params: {0}', JSON.stringify(params)) : undefined];
     const picked = await vscode.window.showWarningMessage(t('Run {0} now?', name), { modal: true, detail: details.filter(Boolean).join('\n') }, run);
     return picked === run;
   }
@@ -168,9 +186,9 @@ export class TriggerCommands implements vscode.Disposable {
 
 export function registerTriggerCommands(
   context: vscode.ExtensionContext,
-  deps: { client: ApiClient; state: CronOpsState; settings: Settings; tails: LogTails; log: Logger },
+  deps: { client: ApiClient; state: CronOpsState; settings: Settings; tails: LogTails; log: Logger; clock: Clock },
 ): TriggerCommands {
-  const commands = new TriggerCommands(deps.client, deps.state, deps.settings, deps.tails, deps.log.child('Manual Trigger'));
+  const commands = new TriggerCommands(deps.client, deps.state, deps.settings, deps.tails, deps.log.child('Manual Trigger'), deps.clock);
   context.subscriptions.push(
     commands,
     vscode.commands.registerCommand('cronOps.triggerCron', (arg?: unknown, options?: unknown) => commands.trigger(arg, false, asOptions(options))),

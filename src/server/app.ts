@@ -55,7 +55,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await migrate(db);
 
   const byName = new Map(config.crons.map((cron) => [cron.name, cron]));
-  const executions = new ExecutionStore(db, (name) => byName.get(name)?.timeoutMs);
+  const executions = new ExecutionStore(db, (name) => byName.get(name)?.timeoutMs, () => config.crons.map((cron) => cron.name));
   const logs = new LogStore(db);
   const audit = new AuditStore(db);
   const tokens = new TokenStore(db);

@@ -8,8 +8,9 @@ import { ConfigError, loadConfig } from './config';
 import { sendControlCommand, serveControlSocket } from './controlSocket';
 import { acquireLock, CONTROL_SOCKET, LOCK_FILE, lockHolder, prepareDataFolder, tightenPermissions, type Lock } from './dataFolder';
 import { createLogger, errorText } from './logger';
-import { openPglite, openPostgres, type Db } from './store/db';
 import { AuditStore } from './store/auditStore';
+import { backupSqlite } from './store/backup';
+import { openPostgres, openSqlite, SQLITE_FILE, type Db } from './store/db';
 import { migrate } from './store/migrations';
 import { TokenStore } from './store/tokenStore';
 import { runTokenCommand, TokenCommandError } from './tokenCommands';
@@ -19,10 +20,11 @@ const USAGE = `Usage:
   cron-ops-server token create --name NAME --role viewer|admin|super-admin [--data DIR]
   cron-ops-server token list [--data DIR]
   cron-ops-server token revoke NAME [--data DIR]
+  cron-ops-server backup FILE [--data DIR]      a consistent copy of the embedded store, while the server runs
 
 Environment: CRON_OPS_ADMIN_TOKEN (a super-admin token accepted as given), CRON_SECRET (scripts' X-Cron-Secret),
 CRON_OPS_RUNNER_ID (default: the host name), DATABASE_URL (PostgreSQL instead of the embedded store), LOG_FORMAT=json, LOG_LEVEL=debug|info|warn|error.
-Without --config the seven demo crons run. Data defaults to ${defaultDataDir()}.`;
+Without --config the seven demo crons run. Data defaults to ${defaultDataDir()} (the store is its ${SQLITE_FILE}).`;
 
 class UsageError extends Error {}
 
@@ -73,22 +75,34 @@ async function openStore(values: { data?: string; memory?: boolean }, runnerId?:
       throw new Error(`Cannot reach PostgreSQL at ${redactUrl(databaseUrl)}: ${errorText(error)}. Check DATABASE_URL and that the server accepts connections.`);
     }
   }
-  if (values.memory) return { db: await openPglite(undefined) };
+  if (values.memory) return { db: await openSqlite({ file: undefined, log }) };
   const dataDir = resolve(values.data ?? defaultDataDir());
   prepareDataFolder(dataDir);
   const lock = acquireLock(join(dataDir, LOCK_FILE), `The data folder ${dataDir}`);
   // Files the store creates now are private; the umask is restored so the crons' own files are not affected.
   const umask = process.umask(0o077);
   try {
-    const db = await openPglite(dataDir);
+    const db = await openSqlite({ file: join(dataDir, SQLITE_FILE), log });
     tightenPermissions(dataDir);
     return { db, dataDir, lock };
   } catch (error) {
     lock.release();
-    throw new Error(`Cannot open the store in ${dataDir}: ${errorText(error)}.`);
+    throw new Error(`Cannot open the store ${join(dataDir, SQLITE_FILE)}: ${errorText(error)}. Check that the folder is writable, or pass another --data.`);
   } finally {
     process.umask(umask);
   }
+}
+
+async function backupCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, options: { data: { type: 'string' } }, allowPositionals: true });
+  const [target] = positionals;
+  if (!target) throw new UsageError('backup needs the file to write: cron-ops-server backup FILE');
+  if (process.env.DATABASE_URL) {
+    throw new UsageError(`The store is PostgreSQL (DATABASE_URL is set): back it up with pg_dump, for example: pg_dump --format=custom --file=${target} "$DATABASE_URL"`);
+  }
+  const source = join(resolve(values.data ?? defaultDataDir()), SQLITE_FILE);
+  const pages = await backupSqlite(source, resolve(target));
+  process.stdout.write(`Backed up ${source} to ${resolve(target)} (${pages} pages). Restore: stop the server, put the copy in place as ${SQLITE_FILE} in the data folder, start it.\n`);
 }
 
 async function tokenCommand(args: string[]): Promise<void> {
@@ -162,7 +176,7 @@ async function serve(args: string[]): Promise<void> {
     if (code === 'EADDRINUSE') throw new Error(`Port ${port} on ${host} is in use: is another cron-ops-server running? Stop it or pass --port.`);
     throw error;
   }
-  const where = db.kind === 'postgres' ? `at ${redactUrl(process.env.DATABASE_URL!)}` : values.memory ? '(in memory)' : `in ${resolve(values.data ?? defaultDataDir())}`;
+  const where = db.kind === 'postgres' ? `at ${redactUrl(process.env.DATABASE_URL!)}` : values.memory ? '(in memory)' : `in ${join(resolve(values.data ?? defaultDataDir()), SQLITE_FILE)}`;
   log.info(`Cron Ops server: ${config.crons.length} crons from ${configPath}, store ${db.kind} ${where}, runner ${app.runnerId}`);
   log.info(`Cron Ops server listening on ${url}`);
   if (firstToken) {
@@ -214,6 +228,7 @@ process.on('unhandledRejection', (reason) => log.error('Unhandled rejection', { 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === 'token') await tokenCommand(args.slice(1));
+  else if (args[0] === 'backup') await backupCommand(args.slice(1));
   else await serve(args);
 }
 

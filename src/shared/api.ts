@@ -172,7 +172,7 @@ export interface TimelineReply {
 export interface HealthReply {
   status: 'ok' | 'degraded';
   version: string;
-  store: 'pglite' | 'postgres';
+  store: 'sqlite' | 'postgres';
   runnerId: string;
   uptimeS: number;
   /** Why the server is degraded (a store that refuses writes, for example). */

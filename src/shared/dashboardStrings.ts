@@ -24,6 +24,12 @@ export const ENGLISH_STRINGS = {
   timelineLoading: 'Loading the timeline…',
   timelineError: 'The timeline could not be loaded: {0}',
   timelineDense: '{0} runs drawn as {1} marks: runs sharing a spot are merged (hover shows how many).',
+  timelineBuckets: '{0} completed runs summarised in buckets of {1}: zoom in to see them one by one.',
+  timelineReset: 'Whole range',
+  timelineZoomHint: 'Wheel or pinch to zoom, drag to pan; on the focused chart: + and − zoom, arrows pan, 0 resets.',
+  bucketRuns: '{0} runs from {1} to {2}',
+  bucketDurations: 'p95 {0} · max {1}',
+  bucketZoom: 'Zoom in to see each run',
   legendLabel: 'Runs by status',
   filterCron: 'Cron',
   filterStatus: 'Status',
@@ -67,8 +73,6 @@ export const ENGLISH_STRINGS = {
   statusFailed: 'failed',
   statusCancelled: 'cancelled',
   inTime: 'in {0}',
-  agoTime: '{0} ago',
-  justNow: 'just now',
 } as const;
 
 /** A key of the dashboard's strings (what `config.strings` takes). */

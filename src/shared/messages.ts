@@ -1,11 +1,17 @@
 // Messages between the dashboard webview and the extension. The webview never holds the token: it asks,
 // the extension calls the API and the commands.
-import { EXECUTION_STATUSES, type Cron, type ExecutionStatus, type Stats, type TimelineEntry } from './api';
+import { EXECUTION_STATUSES, type Cron, type ExecutionStatus, type Stats, type TimelineBucket, type TimelineEntry } from './api';
 
 /** What the timeline shows: null means "all". */
 export interface TimelineFilter {
   cronName: string | null;
   status: ExecutionStatus | null;
+}
+
+/** A zoomed time range of the timeline (ISO times). */
+export interface TimelineRange {
+  from: string;
+  to: string;
 }
 
 /** The extension's link to the server, as the dashboard banner shows it. */
@@ -29,9 +35,18 @@ export type ToWebview =
   /** Once per load, before anything else: the display language and, later, translated strings by key. */
   | { type: 'config'; locale: string; strings: Record<string, string> }
   /** The crons, KPIs and connection, on every change of the extension's state and every refresh interval. */
-  | { type: 'state'; crons: Cron[]; stats: Stats | null; connection: DashboardConnection; error: string | null }
-  /** The 7-day timeline for `filter`; from/to are ISO times bounding the chart. */
-  | { type: 'timeline'; filter: TimelineFilter; from: string; to: string; columns: TimelineColumns }
+  /**
+   * The crons, KPIs and connection, on every change of the extension's state. `now` is the extension's clock
+   * (the page ticks from it, so both show the same times); `canAct` is false for a viewer (no Execute buttons).
+   */
+  | { type: 'state'; crons: Cron[]; stats: Stats | null; connection: DashboardConnection; error: string | null; now: number; canAct: boolean }
+  /**
+   * The timeline for `filter`; from/to are ISO times bounding the chart (the zoomed range when `range` is set).
+   * `buckets` summarise completed runs when the range holds too many to draw one by one.
+   */
+  | { type: 'timeline'; filter: TimelineFilter; range: TimelineRange | null; from: string; to: string; columns: TimelineColumns; buckets?: TimelineBucket[]; bucketMs?: number }
+  /** Nothing to show (signed out): the page empties its timeline. */
+  | { type: 'timelineCleared' }
   /** The timeline for `filter` could not be fetched; `message` says what to do next. */
   | { type: 'timelineError'; filter: TimelineFilter; message: string };
 
@@ -43,6 +58,8 @@ export type FromWebview =
   | { type: 'refresh' }
   /** The operator changed the timeline's filters. */
   | { type: 'filter'; filter: TimelineFilter }
+  /** The operator zoomed or panned the timeline to `range` (null: back to the last 7 days). */
+  | { type: 'zoom'; range: TimelineRange | null }
   /** Run the Trigger Cron command for this cron (it confirms and reports). */
   | { type: 'trigger'; cronName: string }
   /** Open the Show Logs command for this execution. */
@@ -66,6 +83,14 @@ export interface RenderedView {
   marks: number;
   /** Time the last timeline render took (build + chart update), in ms. */
   renderMs: number;
+  /** The cron table's rows as shown: duration and next-run cells, and whether an Execute button is offered. */
+  table: Array<{ cronName: string; duration: string; nextRun: string; execute: boolean }>;
+  /** Latest runs as shown: run id and its duration cell. */
+  latest: Array<{ id: string; duration: string }>;
+  /** The timeline's x range as drawn (ms). */
+  xRange: { min: number; max: number } | null;
+  /** Summary buckets drawn. */
+  buckets: number;
 }
 
 /** The filter that shows everything. */

@@ -1,6 +1,8 @@
 // The cron table of the guide: name, description, last run, status, duration, next run, and Execute.
-import type { Cron, Execution } from '../shared/api';
-import type { DashboardConnection } from '../shared/messages';
+import type { Cron } from '../shared/api';
+import type { DashboardConnection, RenderedView } from '../shared/messages';
+import { describeSchedule } from '../shared/schedule';
+import { nextRunAt, runDurationMs } from '../shared/timing';
 import { h, replaceChildrenKeepingFocus, setText } from './dom';
 import { formatDateTime, formatDuration, formatRelative, statusLabel } from './format';
 import { t } from './strings';
@@ -10,18 +12,15 @@ export interface CronTableActions {
   showLogs(executionId: string): void;
 }
 
-/** A run's duration, or for a running one the time elapsed so far. */
-function runDuration(execution: Execution, now: number): number | null {
-  return execution.status === 'running' ? Math.max(0, now - Date.parse(execution.startedAt)) : execution.durationMs;
-}
-
 export class CronTable {
   readonly element: HTMLElement;
   private readonly body = h('tbody');
   private readonly empty = h('p', { className: 'empty' });
   private crons: Cron[] = [];
-  /** Cells rewritten every second: relative times and running durations. */
+  /** Cells rewritten every second: relative times, running durations and next runs. */
   private ticking: Array<(now: number) => void> = [];
+  private shown: RenderedView['table'] = [];
+  private canAct = true;
 
   constructor(
     private readonly actions: CronTableActions,
@@ -52,9 +51,16 @@ export class CronTable {
     return this.crons.length;
   }
 
-  render(crons: Cron[], connection: DashboardConnection, now: number): void {
+  /** The rows as shown (for the page's `rendered` report). */
+  get view(): RenderedView['table'] {
+    return this.shown.map((row) => ({ ...row }));
+  }
+
+  render(crons: Cron[], connection: DashboardConnection, now: number, canAct: boolean): void {
     this.crons = crons;
+    this.canAct = canAct;
     this.ticking = [];
+    this.shown = [];
     const rows = crons.map((cron) => this.row(cron, connection));
     replaceChildrenKeepingFocus(this.body, ...rows);
     this.empty.hidden = crons.length > 0;
@@ -70,13 +76,21 @@ export class CronTable {
     const execution = cron.runningExecution ?? cron.lastExecution;
     const running = cron.runningExecution !== null;
 
-    const name = h('th', { attrs: { scope: 'row' } }, h('span', { className: 'cron-name', text: cron.name }), h('span', { className: 'schedule', text: cron.scheduleText || cron.schedule, attrs: { title: `${cron.schedule} (${cron.timezone})` } }));
+    const shown = { cronName: cron.name, duration: '', nextRun: '', execute: false };
+    this.shown.push(shown);
+    const locale = this.locale();
+    const name = h(
+      'th',
+      { attrs: { scope: 'row' } },
+      h('span', { className: 'cron-name', text: cron.name }),
+      h('span', { className: 'schedule', text: describeSchedule(cron.schedule, cron.timezone, locale), attrs: { title: `${cron.schedule} (${cron.timezone})` } }),
+    );
 
     const lastRun = h('td', { className: 'last-run' });
     if (execution) {
       const startedAt = Date.parse(execution.startedAt);
       lastRun.title = formatDateTime(startedAt, this.locale());
-      this.ticking.push((now) => setText(lastRun, formatRelative(startedAt, now)));
+      this.ticking.push((now) => setText(lastRun, formatRelative(Math.min(startedAt, now), now, this.locale())));
     } else {
       lastRun.textContent = t('never');
     }
@@ -88,15 +102,23 @@ export class CronTable {
     }
 
     const duration = h('td', { className: 'duration' });
-    if (execution) this.ticking.push((now) => setText(duration, formatDuration(runDuration(execution, now) ?? NaN)));
+    if (execution)
+      this.ticking.push((now) => {
+        shown.duration = formatDuration(runDurationMs(execution, now) ?? NaN, this.locale());
+        setText(duration, shown.duration);
+      });
 
     const next = h('td', { className: 'next-run' });
     if (!cron.enabled) next.append(h('span', { className: 'badge muted', text: t('disabled') }));
     else if (cron.paused) next.append(h('span', { className: 'badge paused', text: t('paused') }));
-    else if (cron.nextRunAt) {
-      const at = Date.parse(cron.nextRunAt);
-      next.title = formatDateTime(at, this.locale());
-      this.ticking.push((now) => setText(next, formatRelative(at, now)));
+    else if (cron.nextRunAt || cron.schedule) {
+      // The shared definition: once the server's next run has passed, the following tick shows at once.
+      this.ticking.push((now) => {
+        const at = nextRunAt(cron, now);
+        next.title = at !== undefined ? formatDateTime(at, this.locale()) : '';
+        shown.nextRun = at !== undefined ? formatRelative(at, now, this.locale()) : '–';
+        setText(next, shown.nextRun);
+      });
     } else next.textContent = '–';
 
     const offline = connection !== 'connected';
@@ -113,7 +135,9 @@ export class CronTable {
       },
       on: { click: () => !blocked && this.actions.trigger(cron.name) },
     });
-    const actions = h('td', { className: 'actions' }, execute);
+    // A viewer is offered no Execute button at all (the server would refuse it).
+    shown.execute = this.canAct;
+    const actions = h('td', { className: 'actions' }, ...(this.canAct ? [execute] : []));
     if (execution) {
       actions.append(
         h('button', {

@@ -26,6 +26,8 @@ export class Dashboard {
   private stats: Stats | null = null;
   private connection: DashboardConnection = 'connecting';
   private renderedScheduled = false;
+  /** The extension's clock minus this page's: the page ticks on the extension's time. */
+  private clockOffset = 0;
 
   constructor(
     root: HTMLElement,
@@ -42,6 +44,8 @@ export class Dashboard {
           this.scheduleRendered();
         },
         showLogs: (executionId) => send({ type: 'showLogs', executionId }),
+        zoomed: (range) => send({ type: 'zoom', range }),
+        now: () => this.now(),
         latestToggled: (open) => host.persist({ latestOpen: open }),
         locale: host.locale,
       },
@@ -57,21 +61,37 @@ export class Dashboard {
 
   /** Applies one message from the extension (config is handled before the page is built). */
   handle(message: Exclude<ToWebview, { type: 'config' }>): void {
-    const now = Date.now();
     switch (message.type) {
-      case 'state':
+      case 'state': {
+        this.clockOffset = message.now - Date.now();
+        const now = message.now;
         this.stats = message.stats;
         this.connection = message.connection;
         this.banner.render(message.connection, message.error, { signIn: () => this.host.send({ type: 'signIn' }), retry: () => this.host.send({ type: 'refresh' }) });
-        this.kpis.render(message.stats, now);
-        this.crons.render(message.crons, message.connection, now);
+        this.kpis.render(message.stats, message.crons, now);
+        this.crons.render(message.crons, message.connection, now, message.canAct);
         this.timeline.setCrons(message.crons.map((cron) => cron.name));
+        this.timeline.tick(now);
         setText(this.updated, t('updatedAt', formatTime(now, this.host.locale())));
         break;
+      }
       case 'timeline':
-        if (this.timeline.showTimeline({ filter: message.filter, fromMs: Date.parse(message.from), toMs: Date.parse(message.to), columns: message.columns })) {
+        if (
+          this.timeline.showTimeline({
+            filter: message.filter,
+            range: message.range,
+            fromMs: Date.parse(message.from),
+            toMs: Date.parse(message.to),
+            columns: message.columns,
+            buckets: message.buckets ?? [],
+            bucketMs: message.bucketMs ?? 0,
+          })
+        ) {
           this.host.persist({ filter: message.filter });
         }
+        break;
+      case 'timelineCleared':
+        this.timeline.clear();
         break;
       case 'timelineError':
         this.timeline.showError(message.filter, message.message);
@@ -82,10 +102,17 @@ export class Dashboard {
     this.scheduleRendered();
   }
 
-  /** Every second: countdowns and relative times. */
-  tick(now: number): void {
+  /** The extension's time now. */
+  now(): number {
+    return Date.now() + this.clockOffset;
+  }
+
+  /** Every second: countdowns, relative times and running durations, on the extension's clock. */
+  tick(): void {
+    const now = this.now();
     this.kpis.tick(now);
     this.crons.tick(now);
+    this.timeline.tick(now);
   }
 
   /** What the page shows now. */
@@ -99,6 +126,10 @@ export class Dashboard {
       executions: counts.executions,
       marks: counts.marks,
       renderMs: Math.round(this.timeline.renderMs * 10) / 10,
+      table: this.crons.view,
+      latest: this.timeline.latestView,
+      xRange: this.timeline.xRange,
+      buckets: counts.buckets,
     };
   }
 

@@ -1,7 +1,8 @@
 // The four KPI cards of the guide: executions in 24 h, running, failures in 24 h, next execution (ticking).
-import type { Stats } from '../shared/api';
+import type { Cron, Stats } from '../shared/api';
+import { nextScheduledRun } from '../shared/timing';
 import { h, setText } from './dom';
-import { formatCountdown, formatDateTime, formatTime } from './format';
+import { formatDateTime, formatNumber, formatTime, formatTimeLeft } from './format';
 import { t, type StringKey } from './strings';
 
 interface Card {
@@ -24,6 +25,7 @@ export class KpiCards {
   private readonly failures = card('failures', 'kpiFailures24h');
   private readonly next = card('next', 'kpiNextExecution');
   private stats: Stats | null = null;
+  private crons: readonly Cron[] = [];
 
   constructor(private readonly locale: () => string) {
     this.element = h('section', { className: 'kpis', attrs: { 'aria-label': t('kpisLabel') } }, this.executions.root, this.running.root, this.failures.root, this.next.root);
@@ -31,23 +33,27 @@ export class KpiCards {
     this.next.value.setAttribute('aria-live', 'off');
   }
 
-  render(stats: Stats | null, now: number): void {
+  render(stats: Stats | null, crons: readonly Cron[], now: number): void {
     this.stats = stats;
+    this.crons = crons;
     const unknown = t('kpiUnknown');
-    setText(this.executions.value, stats ? String(stats.executions24h) : unknown);
+    const locale = this.locale();
+    setText(this.executions.value, stats ? formatNumber(stats.executions24h, locale) : unknown);
     setText(this.executions.note, stats ? t('kpiExecutionsNote') : '');
-    setText(this.running.value, stats ? String(stats.running) : unknown);
+    setText(this.running.value, stats ? formatNumber(crons.length ? crons.filter((cron) => cron.runningExecution).length : stats.running, locale) : unknown);
     setText(this.running.note, stats ? t(stats.running > 0 ? 'kpiRunningSome' : 'kpiRunningNone') : '');
     this.running.root.classList.toggle('active', (stats?.running ?? 0) > 0);
-    setText(this.failures.value, stats ? String(stats.failures24h) : unknown);
+    setText(this.failures.value, stats ? formatNumber(stats.failures24h, locale) : unknown);
     setText(this.failures.note, stats ? t(stats.failures24h > 0 ? 'kpiFailuresSome' : 'kpiFailuresNone') : '');
     this.failures.root.classList.toggle('alert', (stats?.failures24h ?? 0) > 0);
     this.tick(now);
   }
 
-  /** Every second: the countdown to the next scheduled run (the server already skips paused crons). */
+  /** Every second: the countdown to the next scheduled run (the shared definition the tree and status bar use). */
   tick(now: number): void {
-    const next = this.stats?.nextExecution;
+    const known = nextScheduledRun(this.crons, now);
+    const given = this.stats?.nextExecution;
+    const next = known ? { cronName: known.cronName, at: new Date(known.at).toISOString() } : this.crons.length === 0 ? given : null;
     if (!this.stats) {
       setText(this.next.value, t('kpiUnknown'));
       setText(this.next.note, '');
@@ -60,7 +66,7 @@ export class KpiCards {
     }
     const at = Date.parse(next.at);
     const left = at - now;
-    setText(this.next.value, left > 0 ? formatCountdown(left) : t('kpiDueNow'));
+    setText(this.next.value, left > 0 ? t('inTime', formatTimeLeft(left, this.locale())) : t('kpiDueNow'));
     // Past a day away the time alone would read as today's.
     const when = left > 20 * 3_600_000 ? formatDateTime(at, this.locale()) : formatTime(at, this.locale());
     setText(this.next.note, `${next.cronName} · ${when}`);

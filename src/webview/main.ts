@@ -58,6 +58,6 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   }
 });
 
-setInterval(() => dashboard?.tick(Date.now()), 1000);
+setInterval(() => dashboard?.tick(), 1000);
 
 send({ type: 'ready', filter: state.filter });

@@ -1,7 +1,9 @@
 // The 7-day timeline on chart.js: a scatter of runs (x = start time on a linear ms axis, y = duration on a log
 // axis), one series per status in the theme's chart colours. Built for 100,000 runs: no parsing (points come
 // ready as {x, y}), normalized data, no animation, small points, and dense runs merged per pixel cell by
-// timelineData.ts. Everything is drawn on the canvas, so the strict CSP (no inline styles) holds.
+// timelineData.ts. Everything is drawn on the canvas, so the strict CSP (no inline styles) holds. Zoom and pan
+// (wheel, pinch, drag; +, −, arrows and 0 on the focused chart) come from chartjs-plugin-zoom; the server's
+// summary buckets (completed runs of a dense range) draw as one mark each, sized by their count.
 import {
   Chart,
   LinearScale,
@@ -14,14 +16,20 @@ import {
   type Plugin,
   type TooltipItem,
 } from 'chart.js';
-import { EXECUTION_STATUSES, type ExecutionStatus } from '../shared/api';
-import type { TimelineColumns } from '../shared/messages';
-import { formatDateTime, formatDay, formatDuration, formatDurationTick, statusLabel } from './format';
+import zoomPlugin from 'chartjs-plugin-zoom';
+import { EXECUTION_STATUSES, type ExecutionStatus, type TimelineBucket } from '../shared/api';
+import type { TimelineColumns, TimelineRange } from '../shared/messages';
+import { formatDateTime, formatDay, formatDuration, formatDurationTick, formatNumber, formatTime, statusLabel } from './format';
 import { t } from './strings';
 import type { ChartTheme } from './theme';
-import { buildTimeline, dayTicks, durationTicks, type TimelineData, type TimelinePoint } from './timelineData';
+import { bucketPoints, buildTimeline, durationRangeWith, durationTicks, openingRange, timeTicks, type TimelineData, type TimelinePoint } from './timelineData';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, zoomPlugin);
+
+/** The summary buckets' dataset comes after the four statuses. */
+const BUCKETS = EXECUTION_STATUSES.length;
+/** Zoomed or panned: wait for the gesture to settle before asking the server for that range. */
+const ZOOM_SETTLE_MS = 300;
 
 type TimelineChartJs = Chart<'line', TimelinePoint[]>;
 
@@ -31,19 +39,25 @@ const ORDER: Record<ExecutionStatus, number> = { running: 0, failed: 1, cancelle
 export interface TimelineChartHost {
   showLogs(executionId: string): void;
   locale(): string;
+  /** The operator zoomed or panned to this range (null: back to the whole reply). */
+  zoomed(range: TimelineRange | null): void;
 }
 
 export interface TimelineView {
   columns: TimelineColumns;
   fromMs: number;
   toMs: number;
+  /** True when the reply is for a range the operator zoomed to: show exactly that range. */
+  zoomed: boolean;
+  buckets: TimelineBucket[];
 }
 
 export class TimelineChart {
   private readonly chart: TimelineChartJs;
-  private view: TimelineView = { columns: { cronNames: [], ids: [], cron: [], status: [], startMs: [], durationMs: [] }, fromMs: 0, toMs: 1 };
+  private view: TimelineView = { columns: { cronNames: [], ids: [], cron: [], status: [], startMs: [], durationMs: [] }, fromMs: 0, toMs: 1, zoomed: false, buckets: [] };
   private data: TimelineData | undefined;
   private resizeTimer: ReturnType<typeof setTimeout> | undefined;
+  private zoomTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -53,7 +67,7 @@ export class TimelineChart {
   ) {
     this.chart = new Chart<'line', TimelinePoint[]>(canvas, {
       type: 'line',
-      data: { datasets: EXECUTION_STATUSES.map((status) => this.dataset(status, [])) },
+      data: { datasets: [...EXECUTION_STATUSES.map((status) => this.dataset(status, [])), this.bucketDataset()] },
       options: {
         animation: false,
         parsing: false,
@@ -65,10 +79,18 @@ export class TimelineChart {
         scales: {
           x: {
             type: 'linear',
+            // Days across a week, hours or minutes once zoomed in: ticks on round local times.
             afterBuildTicks: (scale) => {
-              scale.ticks = dayTicks(this.view.fromMs, this.view.toMs).map((value) => ({ value }));
+              scale.ticks = timeTicks(scale.min, scale.max).map((value) => ({ value }));
             },
-            ticks: { callback: (value) => formatDay(Number(value), this.host.locale()), maxRotation: 0, autoSkip: true },
+            ticks: {
+              callback: (value, _index, ticks) => {
+                const span = ticks.length > 1 ? ticks[ticks.length - 1].value - ticks[0].value : 0;
+                return span >= 2 * 86_400_000 ? formatDay(Number(value), this.host.locale()) : formatTime(Number(value), this.host.locale()).replace(/:00(?=\D*$)/, '');
+              },
+              maxRotation: 0,
+              autoSkip: true,
+            },
           },
           y: {
             type: 'logarithmic',
@@ -76,22 +98,28 @@ export class TimelineChart {
             afterBuildTicks: (scale) => {
               scale.ticks = durationTicks(scale.min, scale.max).map((value) => ({ value }));
             },
-            ticks: { callback: (value) => formatDurationTick(Number(value)) },
+            ticks: { callback: (value) => formatDurationTick(Number(value), this.host.locale()) },
           },
         },
         plugins: {
+          zoom: {
+            zoom: { wheel: { enabled: true }, pinch: { enabled: true }, mode: 'x', onZoomComplete: () => this.zoomSettled() },
+            pan: { enabled: true, mode: 'x', onPanComplete: () => this.zoomSettled() },
+            limits: { x: { minRange: 5 * 60_000 } },
+          },
           tooltip: {
             displayColors: false,
             callbacks: {
               title: (items) => this.tooltipTitle(items),
               label: (item) => this.tooltipLines(item),
-              footer: () => t('tooltipClick'),
+              footer: (items) => (items[0]?.datasetIndex === BUCKETS ? t('bucketZoom') : t('tooltipClick')),
             },
           },
         },
         onClick: (_event, elements) => {
           const first = elements[0];
           if (!first) return;
+          if (first.datasetIndex === BUCKETS) return;
           const point = this.chart.data.datasets[first.datasetIndex]?.data[first.index];
           const id = point ? this.view.columns.ids[point.i] : undefined;
           if (id) this.host.showLogs(id);
@@ -104,6 +132,56 @@ export class TimelineChart {
       plugins: [this.pulsePlugin()],
     });
     this.applyTheme(theme);
+    canvas.tabIndex = 0;
+    canvas.addEventListener('keydown', (event) => this.key(event));
+  }
+
+  /** The x range drawn now (ms). */
+  get xRange(): { min: number; max: number } | null {
+    const scale = this.chart.scales.x;
+    return scale ? { min: scale.min, max: scale.max } : null;
+  }
+
+  /** Keyboard zoom and pan on the focused chart: + and − zoom, ← and → pan, 0 goes back to the whole range. */
+  private key(event: KeyboardEvent): void {
+    const step = (this.chart.chartArea.right - this.chart.chartArea.left) / 4;
+    switch (event.key) {
+      case '+':
+      case '=':
+        this.chart.zoom(1.5);
+        break;
+      case '-':
+        this.chart.zoom(1 / 1.5);
+        break;
+      case 'ArrowLeft':
+        this.chart.pan({ x: step }, undefined, 'none');
+        break;
+      case 'ArrowRight':
+        this.chart.pan({ x: -step }, undefined, 'none');
+        break;
+      case '0':
+        this.resetZoom();
+        return;
+      default:
+        return;
+    }
+    event.preventDefault();
+    this.zoomSettled();
+  }
+
+  /** Back to the whole reply's range, and tell the extension (it fetches the default range again). */
+  resetZoom(): void {
+    clearTimeout(this.zoomTimer);
+    if (this.view.zoomed) this.host.zoomed(null);
+    else this.rebuild();
+  }
+
+  private zoomSettled(): void {
+    clearTimeout(this.zoomTimer);
+    this.zoomTimer = setTimeout(() => {
+      const { min, max } = this.chart.scales.x;
+      if (Number.isFinite(min) && Number.isFinite(max)) this.host.zoomed({ from: new Date(min).toISOString(), to: new Date(max).toISOString() });
+    }, ZOOM_SETTLE_MS);
   }
 
   /** Draws a timeline; returns what was drawn. */
@@ -119,6 +197,7 @@ export class TimelineChart {
 
   destroy(): void {
     clearTimeout(this.resizeTimer);
+    clearTimeout(this.zoomTimer);
     this.chart.destroy();
   }
 
@@ -126,17 +205,24 @@ export class TimelineChart {
     const area = this.chart.chartArea;
     const width = area ? area.right - area.left : this.canvas.clientWidth || 800;
     const height = area ? area.bottom - area.top : this.canvas.clientHeight || 240;
-    const data = buildTimeline(this.view.columns, { fromMs: this.view.fromMs, toMs: this.view.toMs, width, height });
+    const { columns, buckets } = this.view;
+    // A zoomed reply shows exactly its range; the default one opens on the part of the week that holds runs.
+    const range = this.view.zoomed ? { min: this.view.fromMs, max: this.view.toMs } : openingRange(columns.startMs, buckets, this.view.fromMs, this.view.toMs);
+    const data = buildTimeline(columns, { fromMs: range.min, toMs: range.max, width, height });
+    const { yMin, yMax } = durationRangeWith(data, buckets);
+    data.yMin = yMin;
+    data.yMax = yMax;
     this.data = data;
     const datasets = this.chart.data.datasets;
     data.series.forEach((series, index) => {
       datasets[index].data = series.points;
       datasets[index].pointRadius = series.status === 'running' ? 4 : data.merged ? 2 : 3;
     });
+    datasets[BUCKETS].data = bucketPoints(buckets);
     const scales = this.chart.options.scales!;
-    // A little room after "now", so that the running runs' marks are not cut by the edge.
-    scales.x!.min = this.view.fromMs;
-    scales.x!.max = this.view.toMs + (this.view.toMs - this.view.fromMs) * 0.01;
+    // A little room after the end, so that the running runs' marks are not cut by the edge.
+    scales.x!.min = range.min;
+    scales.x!.max = range.max + (this.view.zoomed ? 0 : (range.max - range.min) * 0.01);
     scales.y!.min = data.yMin;
     scales.y!.max = data.yMax;
     this.chart.update('none');
@@ -163,11 +249,38 @@ export class TimelineChart {
     };
   }
 
+  /** Summary buckets: one mark each at the bucket's middle and its p95 duration, bigger for more runs. */
+  private bucketDataset(): ChartDataset<'line', TimelinePoint[]> {
+    return {
+      label: 'buckets',
+      data: [],
+      showLine: false,
+      order: 4,
+      pointRadius: (context) => {
+        const point = context.raw as TimelinePoint | undefined;
+        return point ? Math.min(9, 2 + Math.log10(Math.max(1, point.n)) * 2) : 3;
+      },
+      pointHoverRadius: 10,
+      pointBorderWidth: 1,
+      pointHitRadius: 4,
+    };
+  }
+
   private applyTheme(theme: ChartTheme): void {
     Chart.defaults.font.family = theme.fontFamily;
     Chart.defaults.font.size = Math.max(10, theme.fontSize - 1);
     Chart.defaults.color = theme.text;
-    this.chart.data.datasets.forEach((dataset, index) => {
+    const bucketColour = (context: { raw?: unknown }) => {
+      const point = context.raw as TimelinePoint | undefined;
+      const bucket = point ? this.view.buckets[point.i] : undefined;
+      return bucket ? theme.status[bucket.status] : theme.status.completed;
+    };
+    const bucketDataset = this.chart.data.datasets[BUCKETS];
+    bucketDataset.backgroundColor = bucketColour;
+    bucketDataset.borderColor = bucketColour;
+    bucketDataset.pointBackgroundColor = theme.tooltipBackground;
+    bucketDataset.pointBorderColor = bucketColour;
+    this.chart.data.datasets.slice(0, BUCKETS).forEach((dataset, index) => {
       const colour = theme.status[EXECUTION_STATUSES[index]];
       dataset.backgroundColor = colour;
       dataset.borderColor = colour;
@@ -192,17 +305,30 @@ export class TimelineChart {
   private tooltipTitle(items: TooltipItem<'line'>[]): string {
     const point = items[0]?.raw as TimelinePoint | undefined;
     if (!point) return '';
+    if (items[0].datasetIndex === BUCKETS) {
+      const bucket = this.view.buckets[point.i];
+      return bucket ? `${bucket.cronName} — ${statusLabel(bucket.status)}` : '';
+    }
     const { columns } = this.view;
     return `${columns.cronNames[columns.cron[point.i]]} — ${statusLabel(EXECUTION_STATUSES[columns.status[point.i]])}`;
   }
 
   private tooltipLines(item: TooltipItem<'line'>): string[] {
     const point = item.raw as TimelinePoint;
+    const locale = this.host.locale();
+    if (item.datasetIndex === BUCKETS) {
+      const bucket = this.view.buckets[point.i];
+      if (!bucket) return [];
+      return [
+        t('bucketRuns', formatNumber(bucket.count, locale), formatDateTime(Date.parse(bucket.start), locale), formatDateTime(Date.parse(bucket.end), locale)),
+        t('bucketDurations', formatDuration(bucket.p95DurationMs, locale), formatDuration(bucket.maxDurationMs, locale)),
+      ];
+    }
     const { columns } = this.view;
     const running = EXECUTION_STATUSES[columns.status[point.i]] === 'running';
-    const duration = formatDuration(columns.durationMs[point.i]);
+    const duration = formatDuration(columns.durationMs[point.i], locale);
     const lines = [t('tooltipStarted', formatDateTime(columns.startMs[point.i], this.host.locale())), running ? t('tooltipRunningFor', duration) : t('tooltipDuration', duration)];
-    if (point.n > 1) lines.push(t('tooltipMore', point.n - 1));
+    if (point.n > 1) lines.push(t('tooltipMore', formatNumber(point.n - 1, locale)));
     return lines;
   }
 

@@ -2,7 +2,7 @@
 // One mark per run (x = start, y = duration on a log axis) while runs are few; past `exactLimit` the runs of
 // each status that fall in the same cell of `cellPx` pixels become one mark (the latest run, with a count),
 // so 100,000 runs draw as at most (width/cellPx) x (height/cellPx) marks per status and look the same.
-import { EXECUTION_STATUSES, type ExecutionStatus } from '../shared/api';
+import { EXECUTION_STATUSES, type ExecutionStatus, type TimelineBucket } from '../shared/api';
 import type { TimelineColumns } from '../shared/messages';
 
 /** One mark on the chart: `i` is the run it stands for (an index into the columns), `n` the runs it covers. */
@@ -170,4 +170,58 @@ export function latestRuns(columns: TimelineColumns, limit: number): number[] {
     }
   }
   return picked;
+}
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * The x range the default (7-day) timeline opens on: from a little before the first run (or bucket) to the
+ * reply's end, so that a first day's runs spread across the chart instead of one pixel column at the right
+ * edge; the whole reply when runs cover most of it or there are none.
+ */
+export function openingRange(startMs: readonly number[], buckets: readonly TimelineBucket[], fromMs: number, toMs: number): { min: number; max: number } {
+  let first = Infinity;
+  for (const start of startMs) if (start < first) first = start;
+  for (const bucket of buckets) first = Math.min(first, Date.parse(bucket.start));
+  if (!Number.isFinite(first) || first <= fromMs) return { min: fromMs, max: toMs };
+  const span = Math.max(toMs - first, 0);
+  const margin = Math.max(span * 0.1, MINUTE_MS);
+  const min = Math.max(fromMs, first - margin);
+  // Runs over most of the range: show all of it, as before.
+  return min - fromMs < (toMs - fromMs) * 0.2 ? { min: fromMs, max: toMs } : { min, max: toMs };
+}
+
+const TICK_STEPS = [15_000, 30_000, MINUTE_MS, 2 * MINUTE_MS, 5 * MINUTE_MS, 10 * MINUTE_MS, 15 * MINUTE_MS, 30 * MINUTE_MS, HOUR_MS, 3 * HOUR_MS, 6 * HOUR_MS, 12 * HOUR_MS];
+
+/** Round local times between min and max for the x axis: midnights over two days and more, else hours or minutes. */
+export function timeTicks(minMs: number, maxMs: number): number[] {
+  const span = maxMs - minMs;
+  if (!(span > 0)) return [];
+  if (span >= 2 * DAY_MS) return dayTicks(minMs, maxMs);
+  const step = TICK_STEPS.find((candidate) => span / candidate <= 8) ?? DAY_MS;
+  const ticks: number[] = [];
+  // Aligned on the local clock: from local midnight, in steps.
+  const midnight = new Date(minMs);
+  midnight.setHours(0, 0, 0, 0);
+  let at = midnight.getTime() + Math.ceil((minMs - midnight.getTime()) / step) * step;
+  for (let guard = 0; at <= maxMs && guard < 100; guard++, at += step) ticks.push(at);
+  return ticks;
+}
+
+/** One mark per summary bucket: x its middle, y its p95 duration, `i` the bucket's index, `n` its run count. */
+export function bucketPoints(buckets: readonly TimelineBucket[]): TimelinePoint[] {
+  return buckets
+    .map((bucket, i) => ({ x: (Date.parse(bucket.start) + Date.parse(bucket.end)) / 2, y: Math.max(MIN_PLOTTED_MS, bucket.p95DurationMs), i, n: bucket.count }))
+    .sort((a, b) => a.x - b.x);
+}
+
+/** The duration axis' bounds for runs and buckets together. */
+export function durationRangeWith(data: TimelineData, buckets: readonly TimelineBucket[]): { yMin: number; yMax: number } {
+  if (buckets.length === 0) return { yMin: data.yMin, yMax: data.yMax };
+  const durations: number[] = [];
+  for (const series of data.series) for (const point of series.points) durations.push(point.y);
+  for (const bucket of buckets) durations.push(bucket.p95DurationMs, bucket.maxDurationMs);
+  return durationRange(durations);
 }

@@ -1,10 +1,10 @@
 // The timeline section: filters, legend, chart, and the latest runs as a table of buttons (the keyboard's
 // way to the runs the chart shows).
-import { EXECUTION_STATUSES, type ExecutionStatus } from '../shared/api';
-import { sameFilter, type TimelineColumns, type TimelineFilter } from '../shared/messages';
+import { EXECUTION_STATUSES, type ExecutionStatus, type TimelineBucket } from '../shared/api';
+import { sameFilter, type RenderedView, type TimelineColumns, type TimelineFilter, type TimelineRange } from '../shared/messages';
 import { h, replaceChildrenKeepingFocus, setText } from './dom';
 import { applyFilter, cronChoices, filterFromSelects, selectRuns } from './filters';
-import { formatDateTime, formatDuration, statusLabel } from './format';
+import { formatDateTime, formatDuration, formatNumber, statusLabel } from './format';
 import { t } from './strings';
 import type { ChartTheme } from './theme';
 import { TimelineChart } from './timelineChart';
@@ -15,16 +15,24 @@ const LATEST_RUNS = 20;
 export interface TimelineSectionHost {
   filterChanged(filter: TimelineFilter): void;
   showLogs(executionId: string): void;
+  zoomed(range: TimelineRange | null): void;
   latestToggled(open: boolean): void;
   locale(): string;
+  /** The extension's time now. */
+  now(): number;
 }
 
 export interface ShownTimeline {
   filter: TimelineFilter;
+  range: TimelineRange | null;
   fromMs: number;
   toMs: number;
   columns: TimelineColumns;
+  buckets: TimelineBucket[];
+  bucketMs: number;
 }
+
+const EMPTY_COLUMNS: TimelineColumns = { cronNames: [], ids: [], cron: [], status: [], startMs: [], durationMs: [] };
 
 export class TimelineSection {
   readonly element: HTMLElement;
@@ -43,6 +51,9 @@ export class TimelineSection {
   /** A filter the operator picked whose timeline has not arrived yet. */
   private pending: TimelineFilter | null = null;
   private drawn: TimelineData | null = null;
+  /** Latest runs as shown, with the cell of each running run's duration (it ticks). */
+  private latestShown: Array<{ id: string; duration: string; running: { cell: HTMLElement; startMs: number } | null }> = [];
+  private readonly reset: HTMLButtonElement;
   /** Duration of the last timeline render, in ms. */
   renderMs = 0;
 
@@ -61,6 +72,8 @@ export class TimelineSection {
       ...EXECUTION_STATUSES.map((status) => h('option', { text: statusLabel(status), attrs: { value: status } })),
     );
     const pulses = h('div', { className: 'pulses', attrs: { 'aria-hidden': 'true' } });
+    this.reset = h('button', { className: 'secondary', text: t('timelineReset'), attrs: { title: t('timelineZoomHint') }, on: { click: () => this.chart.resetZoom() } });
+    this.canvas.setAttribute('aria-describedby', 'timeline-zoom-hint');
     this.latest = h(
       'details',
       { className: 'latest' },
@@ -91,12 +104,12 @@ export class TimelineSection {
           this.statusSelect,
         ),
       ),
-      this.legend,
+      h('div', { className: 'section-head' }, this.legend, h('span', { className: 'hint', text: t('timelineZoomHint'), attrs: { id: 'timeline-zoom-hint' } }), this.reset),
       h('div', { className: 'chart-box' }, this.canvas, pulses),
       this.message,
       this.latest,
     );
-    this.chart = new TimelineChart(this.canvas, pulses, { showLogs: (id) => this.host.showLogs(id), locale: () => this.host.locale() }, theme);
+    this.chart = new TimelineChart(this.canvas, pulses, { showLogs: (id) => this.host.showLogs(id), locale: () => this.host.locale(), zoomed: (range) => this.host.zoomed(range) }, theme);
     this.renderSelects();
     this.showMessage(t('timelineLoading'));
   }
@@ -106,8 +119,39 @@ export class TimelineSection {
   }
 
   /** Runs in the timeline shown (null before the first one) and the marks drawn for them. */
-  get counts(): { executions: number | null; marks: number } {
-    return { executions: this.shown ? this.shown.columns.ids.length : null, marks: this.drawn?.marks ?? 0 };
+  get counts(): { executions: number | null; marks: number; buckets: number } {
+    return { executions: this.shown ? this.shown.columns.ids.length : null, marks: this.drawn?.marks ?? 0, buckets: this.shown?.buckets.length ?? 0 };
+  }
+
+  /** Latest runs as shown (id and duration cell). */
+  get latestView(): RenderedView['latest'] {
+    return this.latestShown.map(({ id, duration }) => ({ id, duration }));
+  }
+
+  /** The x range drawn. */
+  get xRange(): RenderedView['xRange'] {
+    return this.shown ? this.chart.xRange : null;
+  }
+
+  /** Every second: running runs' durations in Latest runs, on the extension's clock. */
+  tick(now: number): void {
+    for (const row of this.latestShown) {
+      if (!row.running) continue;
+      row.duration = formatDuration(Math.max(0, now - row.running.startMs), this.host.locale());
+      setText(row.running.cell, row.duration);
+    }
+  }
+
+  /** Signed out: nothing of the old timeline stays on screen. */
+  clear(): void {
+    this.shown = null;
+    this.pending = null;
+    this.drawn = this.chart.render({ columns: EMPTY_COLUMNS, fromMs: 0, toMs: 1, zoomed: false, buckets: [] });
+    this.renderLegend();
+    this.latestShown = [];
+    setText(this.latestSummary, t('latestRuns', 0));
+    replaceChildrenKeepingFocus(this.latestBody);
+    this.showMessage('');
   }
 
   /** The crons known from the extension's state, for the cron filter. */
@@ -158,14 +202,17 @@ export class TimelineSection {
 
   private draw(timeline: ShownTimeline): void {
     const started = performance.now();
-    this.drawn = this.chart.render({ columns: timeline.columns, fromMs: timeline.fromMs, toMs: timeline.toMs });
+    this.drawn = this.chart.render({ columns: timeline.columns, fromMs: timeline.fromMs, toMs: timeline.toMs, zoomed: timeline.range !== null, buckets: timeline.buckets });
+    this.reset.hidden = timeline.range === null;
     this.renderMs = performance.now() - started;
     const runs = (status: ExecutionStatus) => this.drawn!.series[EXECUTION_STATUSES.indexOf(status)].runs;
     this.canvas.setAttribute('aria-label', t('timelineChartLabel', runs('completed'), runs('failed'), runs('cancelled'), runs('running')));
     this.renderLegend();
     this.renderLatest(timeline);
-    if (this.drawn.runs === 0) this.showMessage(t('timelineEmpty'));
-    else if (this.drawn.merged) this.showMessage(t('timelineDense', this.drawn.runs.toLocaleString(this.host.locale()), this.drawn.marks.toLocaleString(this.host.locale())));
+    const locale = this.host.locale();
+    if (this.drawn.runs === 0 && timeline.buckets.length === 0) this.showMessage(t('timelineEmpty'));
+    else if (timeline.buckets.length) this.showMessage(t('timelineBuckets', formatNumber(timeline.buckets.reduce((sum, bucket) => sum + bucket.count, 0), locale), formatDuration(timeline.bucketMs, locale)));
+    else if (this.drawn.merged) this.showMessage(t('timelineDense', formatNumber(this.drawn.runs, locale), formatNumber(this.drawn.marks, locale)));
     else this.showMessage('');
   }
 
@@ -182,7 +229,7 @@ export class TimelineSection {
 
   private renderLegend(): void {
     const items = EXECUTION_STATUSES.map((status, index) =>
-      h('li', {}, h('span', { className: `swatch status-${status}`, attrs: { 'aria-hidden': 'true' } }), `${statusLabel(status)} ${(this.drawn?.series[index].runs ?? 0).toLocaleString(this.host.locale())}`),
+      h('li', {}, h('span', { className: `swatch status-${status}`, attrs: { 'aria-hidden': 'true' } }), `${statusLabel(status)} ${formatNumber(this.drawn?.series[index].runs ?? 0, this.host.locale())}`),
     );
     this.legend.replaceChildren(...items);
   }
@@ -191,17 +238,25 @@ export class TimelineSection {
     const { columns } = timeline;
     const picked = latestRuns(columns, LATEST_RUNS);
     setText(this.latestSummary, t('latestRuns', picked.length));
+    const locale = this.host.locale();
+    const now = this.host.now();
+    this.latestShown = [];
     const rows = picked.map((i) => {
       const status = EXECUTION_STATUSES[columns.status[i]];
       const cronName = columns.cronNames[columns.cron[i]];
-      const started = formatDateTime(columns.startMs[i], this.host.locale());
+      const started = formatDateTime(columns.startMs[i], locale);
+      // The shared definition of a run's duration: elapsed on the extension's clock while it runs.
+      const running = status === 'running';
+      const duration = formatDuration(running ? Math.max(0, now - columns.startMs[i]) : columns.durationMs[i], locale);
+      const cell = h('td', { text: duration });
+      this.latestShown.push({ id: columns.ids[i], duration, running: running ? { cell, startMs: columns.startMs[i] } : null });
       return h(
         'tr',
         {},
         h('td', { text: cronName }),
         h('td', {}, h('span', { className: `badge status-${status}`, text: statusLabel(status) })),
         h('td', { text: started }),
-        h('td', { text: formatDuration(columns.durationMs[i]) }),
+        cell,
         h(
           'td',
           {},

@@ -179,7 +179,7 @@ export const fanOut: Benchmark = {
         ratio: ratio(perClientMany, barePerClient),
         goal: '≤ 20 KB',
         met: perClientMany > 0 && perClientMany <= 20 * 1024,
-        note: 'the RSS of the server is mostly PGlite (hundreds of MB) and moves with its GC: the delta over 10,000 clients is the figure, the one over 1,000 is noise-prone',
+        note: 'the RSS of the server moves with its GC: the delta over 10,000 clients is the figure, the one over 1,000 is noise-prone',
       },
       {
         figure: '2',

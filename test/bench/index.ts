@@ -5,6 +5,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { extensionFigures } from './extensionFigures';
 import { fanOut } from './fanOut';
 import { idleRss } from './idleRss';
+import { reads } from './reads';
 import { scheduler } from './scheduler';
 import { stats } from './stats';
 import { createContext, type Benchmark, type FigureRow } from './support';
@@ -12,7 +13,7 @@ import { throughput } from './throughput';
 import { timeline } from './timeline';
 import { triggerLatency } from './triggerLatency';
 
-const BENCHMARKS: Benchmark[] = [triggerLatency, fanOut, stats, timeline, scheduler, throughput, idleRss, extensionFigures];
+const BENCHMARKS: Benchmark[] = [reads, triggerLatency, fanOut, stats, timeline, scheduler, throughput, idleRss, extensionFigures];
 
 function verdict(row: FigureRow): string {
   return row.met === undefined ? '—' : row.met ? 'MET' : 'MISSED';

@@ -9,7 +9,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPglite } from '../../src/server/store/db';
+import { sql } from 'kysely';
+import { createLogger } from '../../src/server/logger';
+import { openSqlite, SQLITE_FILE } from '../../src/server/store/db';
 import { startServer } from '../support/serverProcess';
 import { cpuMs, ms, percentile, ratio, removeLater, sleep, stopLater, type Benchmark } from './support';
 
@@ -78,10 +80,10 @@ export const scheduler: Benchmark = {
 
     // Every scheduled run recorded, read from the store once the server has stopped.
     await server.stop();
-    const db = await openPglite(dataDir);
-    let executions: Array<{ cron_name: string; started_at: Date }>;
+    const db = await openSqlite({ file: join(dataDir, SQLITE_FILE), log: createLogger({ level: 'error' }) });
+    let executions: Array<{ cron_name: string; started_at: Date | string }>;
     try {
-      executions = await db.query(`SELECT cron_name, started_at FROM cron_executions WHERE trigger_type = 'scheduled'`);
+      executions = (await sql<{ cron_name: string; started_at: string }>`SELECT cron_name, started_at FROM cron_executions WHERE trigger_type = 'scheduled'`.execute(db.q)).rows;
     } finally {
       await db.close();
     }

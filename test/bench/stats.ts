@@ -1,15 +1,15 @@
 // Figure 3: GET /api/admin/cron-executions/stats with 1,000,000 executions in the store, against the raw
 // SQL of the same query (the store's own counts24h() statement) run in this process on the same data:
-// a copy of the embedded data folder opened with PGlite, or the same PostgreSQL database through pg.
+// a copy of the embedded data folder opened with SQLite, or the same PostgreSQL database through pg.
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../src/server/logger';
-import { openPglite, openPostgres, type Db } from '../../src/server/store/db';
+import { openPostgres, openSqlite, SQLITE_FILE, type Db } from '../../src/server/store/db';
 import { ExecutionStore } from '../../src/server/store/executionStore';
 import { databaseFor } from '../support/postgres';
 import { startServer, writeConfig } from '../support/serverProcess';
-import { demoConfig, seedPgliteFolder, seedPostgres } from './seed';
+import { demoConfig, seedPostgres, seedSqliteFolder } from './seed';
 import { api, ms, percentile, ratio, removeLater, stopLater, type BenchContext, type Benchmark, type FigureRow } from './support';
 
 const EXECUTIONS = 1_000_000;
@@ -51,13 +51,13 @@ async function compare(context: BenchContext, label: string, serverUrl: string, 
 
 async function embedded(context: BenchContext): Promise<FigureRow> {
   const dataDir = removeLater(context, mkdtempSync(join(tmpdir(), 'cron-ops-bench-stats-')));
-  const seeded = await seedPgliteFolder(join(dataDir, 'server'), { count: EXECUTIONS, days: DAYS, running: 2 });
+  const seeded = await seedSqliteFolder(join(dataDir, 'server'), { count: EXECUTIONS, days: DAYS, running: 2 });
   context.log(`  embedded: seeded ${seeded.inserted} executions in ${(seeded.ms / 1000).toFixed(1)} s`);
   cpSync(join(dataDir, 'server'), join(dataDir, 'copy'), { recursive: true });
   const server = stopLater(context, await startServer({ config: writeConfig(demoConfig()), args: ['--data', join(dataDir, 'server')], timeoutMs: 120_000 }));
-  const db = await openPglite(join(dataDir, 'copy'));
+  const db = await openSqlite({ file: join(dataDir, 'copy', SQLITE_FILE), log: createLogger({ level: 'error' }) });
   try {
-    return await compare(context, 'embedded (PGlite)', server.url, db, 50);
+    return await compare(context, 'embedded (SQLite)', server.url, db, 50);
   } finally {
     await db.close();
     await server.stop();

@@ -109,7 +109,7 @@ async function measure(context: BenchContext, store: 'embedded' | 'postgres', ba
   const lost = accepted.filter((id) => !counts.has(id)).length;
   const duplicated = [...counts.values()].filter((n) => n > 1).length + rows.filter((row) => !acceptedSet.has(row.id)).length;
   const notCompleted = rows.filter((row) => row.status !== 'completed').length;
-  const label = store === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL 15';
+  const label = store === 'embedded' ? 'embedded (SQLite)' : 'PostgreSQL 15';
   context.log(`  ${label}: ${accepted.length} executions in ${elapsedS.toFixed(1)} s = ${rate.toFixed(0)}/s; ${rows.length} rows, ${lost} lost, ${duplicated} duplicated or unexpected, ${notCompleted} not completed; refused ${JSON.stringify(refused)}; ${timedOut} not finished within 30 s`);
   return {
     figure: '6',

@@ -19,10 +19,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { dashboardHtml } from '../../src/extension/dashboard/dashboardHtml';
 import type { Cron, Stats, TimelineReply } from '../../src/shared/api';
 import { toTimelineColumns, type ToWebview } from '../../src/shared/messages';
-import { openPglite } from '../../src/server/store/db';
+import { createLogger } from '../../src/server/logger';
+import { openSqlite, SQLITE_FILE } from '../../src/server/store/db';
 import { ExecutionStore } from '../../src/server/store/executionStore';
 import { REPO_ROOT, startServer, TEST_ADMIN_TOKEN, writeConfig } from '../support/serverProcess';
-import { demoConfig, seedPgliteFolder } from './seed';
+import { demoConfig, seedSqliteFolder } from './seed';
 import { api, ms, percentile, ratio, removeLater, stopLater, type BenchContext, type Benchmark, type FigureRow } from './support';
 
 const EXECUTIONS = 100_000;
@@ -51,11 +52,11 @@ interface EndpointResult {
 }
 
 async function endpoint(context: BenchContext, dataDir: string): Promise<EndpointResult> {
-  const seeded = await seedPgliteFolder(join(dataDir, 'server'), { count: EXECUTIONS, days: DAYS, running: 2 });
+  const seeded = await seedSqliteFolder(join(dataDir, 'server'), { count: EXECUTIONS, days: DAYS, running: 2 });
   context.log(`  seeded ${seeded.inserted} executions over ${DAYS} days in ${(seeded.ms / 1000).toFixed(1)} s`);
   cpSync(join(dataDir, 'server'), join(dataDir, 'copy'), { recursive: true });
   const server = stopLater(context, await startServer({ config: writeConfig(demoConfig()), args: ['--data', join(dataDir, 'server')], timeoutMs: 120_000 }));
-  const db = await openPglite(join(dataDir, 'copy'));
+  const db = await openSqlite({ file: join(dataDir, 'copy', SQLITE_FILE), log: createLogger({ level: 'error' }) });
   const store = new ExecutionStore(db, () => undefined);
   try {
     const viaApi: number[] = [];
@@ -66,7 +67,7 @@ async function endpoint(context: BenchContext, dataDir: string): Promise<Endpoin
       const reply = await timedBody(server.url, TIMELINE_PATH);
       if (reply.status !== 200) throw new Error(`timeline answered ${reply.status}: ${reply.bytes.toString().slice(0, 200)}`);
       let t0 = performance.now();
-      const rows = await store.timeline(DAYS);
+      const rows = await store.timeline({ days: DAYS });
       const rawMs = performance.now() - t0;
       t0 = performance.now();
       const healthReply = await api(server.url, '/health');
@@ -210,11 +211,11 @@ async function render(context: BenchContext, data: EndpointResult): Promise<Figu
   page.on('pageerror', (error) => context.log(`  page error: ${error.message}`));
   const setup: ToWebview[] = [
     { type: 'config', locale: 'en', strings: {} },
-    { type: 'state', crons: data.crons, stats: data.stats, connection: 'connected', error: null },
+    { type: 'state', crons: data.crons, stats: data.stats, connection: 'connected', error: null, now: Date.now(), canAct: true },
   ];
   const filter = { cronName: null, status: null };
-  const full: ToWebview = { type: 'timeline', filter, from: data.reply.from, to: data.reply.to, columns: toTimelineColumns(data.reply.executions) };
-  const single: ToWebview = { type: 'timeline', filter, from: data.reply.from, to: data.reply.to, columns: toTimelineColumns(data.reply.executions.slice(-1)) };
+  const full: ToWebview = { type: 'timeline', filter, range: null, from: data.reply.from, to: data.reply.to, columns: toTimelineColumns(data.reply.executions) };
+  const single: ToWebview = { type: 'timeline', filter, range: null, from: data.reply.from, to: data.reply.to, columns: toTimelineColumns(data.reply.executions.slice(-1)) };
   const count = data.reply.executions.length;
   const big: Rendered[] = [];
   const small: Rendered[] = [];

@@ -99,7 +99,7 @@ async function measure(context: BenchContext, store: 'embedded' | 'postgres'): P
   const goal = store === 'embedded' ? 10 : 15;
   const p50 = percentile(started, 50);
   const bareP50 = percentile(bareStarted, 50);
-  const label = store === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL 15';
+  const label = store === 'embedded' ? 'embedded (SQLite)' : 'PostgreSQL 15';
   context.log(`  ${label}: POST -> started p50 ${ms(p50)} p99 ${ms(percentile(started, 99))}; bare spawn p50 ${ms(bareP50)} p99 ${ms(percentile(bareStarted, 99))}`);
   return [
     {

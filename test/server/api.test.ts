@@ -54,7 +54,7 @@ describe('HTTP API', function () {
       assert.equal(reply.status, 200, reply.text);
       assert.equal(reply.body.status, 'ok');
       assert.match(reply.body.version, /^\d+\.\d+\.\d+/);
-      assert.ok(['pglite', 'postgres'].includes(reply.body.store), reply.text);
+      assert.ok(['sqlite', 'postgres'].includes(reply.body.store), reply.text);
       assert.equal(typeof reply.body.runnerId, 'string');
       assert.ok(reply.body.runnerId.length > 0);
       assert.equal(typeof reply.body.uptimeS, 'number');

@@ -106,20 +106,34 @@ describe('the demo crons (no --config)', function () {
     await server!.stop();
     server = undefined;
 
-    await withStoreSql(dataDir, async (query) => {
-      // The guide's own query runs unchanged on the store.
-      const guide = await query(`SELECT id, cron_name, status, duration_ms,
+    await withStoreSql(dataDir, async (query, dialect) => {
+      // The guide's own query runs unchanged on PostgreSQL; on SQLite, the same question in its dialect.
+      const guide = await query(
+        dialect === 'postgres'
+          ? `SELECT id, cron_name, status, duration_ms,
        TO_CHAR(started_at, 'HH24:MI:SS') as started
 FROM cron_executions
 WHERE cron_name = 'monitor-openai'
 ORDER BY started_at DESC
-LIMIT 1;`);
+LIMIT 1;`
+          : `SELECT id, cron_name, status, duration_ms,
+       strftime('%H:%M:%S', started_at) as started
+FROM cron_executions
+WHERE cron_name = 'monitor-openai'
+ORDER BY started_at DESC
+LIMIT 1;`,
+      );
       assert.equal(guide.length, 1);
       assert.equal(guide[0].status, 'completed');
       assert.match(guide[0].started, /^\d\d:\d\d:\d\d$/);
-      await query(`UPDATE cron_executions SET started_at = now() - interval '10 days', completed_at = now() - interval '10 days' + interval '2 seconds' WHERE id = ANY($1::uuid[])`, [old]);
-      await query(`UPDATE cron_executions SET started_at = now() - interval '3 days', completed_at = now() - interval '3 days' + interval '2 seconds' WHERE id = $1`, [recent]);
-      const logs = await query(`SELECT count(*)::int AS n FROM cron_execution_logs WHERE execution_id = ANY($1::uuid[])`, [old]);
+      if (dialect === 'postgres') {
+        await query(`UPDATE cron_executions SET started_at = now() - interval '10 days', completed_at = now() - interval '10 days' + interval '2 seconds' WHERE id = ANY($1::uuid[])`, [old]);
+        await query(`UPDATE cron_executions SET started_at = now() - interval '3 days', completed_at = now() - interval '3 days' + interval '2 seconds' WHERE id = $1`, [recent]);
+      } else {
+        await query(`UPDATE cron_executions SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-10 days'), completed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-10 days', '+2 seconds') WHERE id IN (SELECT value FROM json_each(?))`, [old]);
+        await query(`UPDATE cron_executions SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3 days'), completed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3 days', '+2 seconds') WHERE id = ?`, [recent]);
+      }
+      const logs = await query(dialect === 'postgres' ? `SELECT count(*)::int AS n FROM cron_execution_logs WHERE execution_id = ANY($1::uuid[])` : `SELECT count(*) AS n FROM cron_execution_logs WHERE execution_id IN (SELECT value FROM json_each(?))`, [old]);
       assert.ok(logs[0].n > 0, 'the old runs have log lines to delete');
     });
 
@@ -134,8 +148,8 @@ LIMIT 1;`);
     assert.equal((await api(server!, API_PATHS.execution(id))).status, 200);
     await server!.stop();
     server = undefined;
-    await withStoreSql(dataDir, async (query) => {
-      const logs = await query(`SELECT count(*)::int AS n FROM cron_execution_logs WHERE execution_id = ANY($1::uuid[])`, [old]);
+    await withStoreSql(dataDir, async (query, dialect) => {
+      const logs = await query(dialect === 'postgres' ? `SELECT count(*)::int AS n FROM cron_execution_logs WHERE execution_id = ANY($1::uuid[])` : `SELECT count(*) AS n FROM cron_execution_logs WHERE execution_id IN (SELECT value FROM json_each(?))`, [old]);
       assert.equal(logs[0].n, 0, 'their log lines went with them');
     });
     await start();

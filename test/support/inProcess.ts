@@ -8,7 +8,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, type App } from '../../src/server/app';
 import { parseConfig } from '../../src/server/config';
 import { createLogger } from '../../src/server/logger';
-import { openPglite, openPostgres, type Db } from '../../src/server/store/db';
+import { openPostgres, openSqlite, type Db } from '../../src/server/store/db';
 import { databaseFor, TEST_DATABASE_ENV } from './postgres';
 import { TEST_ADMIN_TOKEN, TEST_CRON_SECRET, type TestConfig } from './serverProcess';
 
@@ -27,7 +27,7 @@ let databases = 0;
 
 async function openStore(): Promise<Db> {
   const base = process.env[TEST_DATABASE_ENV];
-  if (!base) return openPglite(undefined);
+  if (!base) return openSqlite({ file: undefined, log: createLogger({ level: 'error', write: () => undefined }) });
   return openPostgres({ url: await databaseFor(base, `inject-${process.pid}-${Date.now()}-${databases++}`), log: createLogger({ level: 'error', write: () => undefined }) });
 }
 

@@ -1,5 +1,5 @@
 // What the extension's suites share: the extension's API, settings for a test backend, sign-in, and waits
-// on the extension's state (polled, bounded) instead of sleeps.
+// on the extension's own events (bounded), neither sleeps nor polling.
 import * as vscode from 'vscode';
 import type { CronOpsApi } from '../../src/extension/extension';
 import type { CronOpsNode, CronTreeItem } from '../../src/extension/cronTree';
@@ -18,17 +18,51 @@ export async function setSetting(name: 'serverUrl' | 'confirmBeforeTrigger' | 'r
   await vscode.workspace.getConfiguration('cronOps').update(name, value, vscode.ConfigurationTarget.Global);
 }
 
+/**
+ * Resolves with `probe()` once it holds, checking now and again each time `event` fires; rejects after
+ * `timeoutMs` saying what it waited for and what `describe` reports then.
+ */
+export function until<T>(event: vscode.Event<unknown>, probe: () => T | undefined | null | false, what: string, timeoutMs = 30_000, describe: () => string = () => ''): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      let value: T | undefined | null | false;
+      try {
+        value = probe();
+      } catch {
+        return false;
+      }
+      if (value === undefined || value === null || value === false) return false;
+      clearTimeout(timer);
+      subscription?.dispose();
+      resolve(value);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      subscription?.dispose();
+      const now = describe();
+      reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${now ? ` (now ${now})` : ''}`));
+    }, timeoutMs);
+    let subscription: vscode.Disposable | undefined;
+    if (check()) return;
+    subscription = event(() => void check());
+  });
+}
+
+/** Waits on the extension's state: checked on each of its changes. */
+export function stateUntil<T>(api: CronOpsApi, probe: () => T | undefined | null | false, what: string, timeoutMs = 30_000): Promise<T> {
+  return until(api.state.onDidChange, probe, what, timeoutMs, () => `${api.state.connection}, ${api.state.crons.length} crons, ${api.state.lastError ?? 'no error'}`);
+}
+
 /** Points the extension at `server`, without confirmations, signed in with its admin token, and waits for the live stream. */
 export async function connectTo(api: CronOpsApi, server: ServerProcess, cronCount: number): Promise<void> {
   await setSetting('confirmBeforeTrigger', false);
   await setSetting('serverUrl', server.url);
   const signedIn = await vscode.commands.executeCommand<boolean>('cronOps.signIn', server.token);
   if (!signedIn) throw new Error(`sign-in to ${server.url} failed: ${api.state.lastError}`);
-  await waitFor(
+  await stateUntil(
+    api,
     () => api.state.connection === 'connected' && api.state.crons.length === cronCount && api.client.baseUrl === server.url,
-    `the extension to be connected to ${server.url} with ${cronCount} crons (now ${api.state.connection}, ${api.state.crons.length} crons, ${api.state.lastError ?? 'no error'})`,
-    30_000,
-    50,
+    `the extension to be connected to ${server.url} with ${cronCount} crons`,
   );
 }
 
@@ -62,10 +96,17 @@ export function iconColor(item: vscode.TreeItem): string | undefined {
   return item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.color?.id : undefined;
 }
 
-/** A tooltip as the operator reads it: markdown escapes and non-breaking spaces undone. */
+/** A Markdown tooltip as the operator reads it: character references and non-breaking spaces undone. */
+export function markdownText(tooltip: string | vscode.MarkdownString | undefined): string {
+  const markdown = typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? '');
+  return markdown
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
+    .replace(/[\u00a0\u202f]/g, ' ');
+}
+
 export function tooltipText(item: vscode.TreeItem): string {
-  const markdown = typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip?.value ?? '');
-  return markdown.replace(/&nbsp;/g, ' ').replace(/\\([\\`*_{}[\]()#+\-.!|<>~])/g, '$1');
+  return markdownText(item.tooltip);
 }
 
 /** An external script reporting that it started (X-Cron-Secret): a run with no process of ours, stuck past its timeout. */

@@ -5,9 +5,8 @@ import * as vscode from 'vscode';
 import type { CronOpsApi } from '../../src/extension/extension';
 import type { ConnectionReport } from '../../src/extension/authCommands';
 import { nodeCron, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
-import { waitFor } from '../support/waitFor';
 import { requestScreenshot } from './harness/protocol';
-import { childrenOf, connectTo, cronOpsApi, cronRow, cronRows, disconnect, iconId, setSetting, tooltipText } from './cronOpsTestKit';
+import { childrenOf, connectTo, cronOpsApi, cronRow, cronRows, disconnect, iconId, setSetting, stateUntil, tooltipText } from './cronOpsTestKit';
 
 const config: TestConfig = {
   crons: [
@@ -34,7 +33,7 @@ describe('Crons view and connection', () => {
   });
 
   it('signed out, the view is empty (its welcome view offers Sign In) and the status bar says so', async () => {
-    await waitFor(() => api.state.connection === 'signedOut', 'the signed-out state');
+    await stateUntil(api, () => api.state.connection === 'signedOut', 'the signed-out state');
     assert.deepEqual(await cronRows(api), []);
     assert.match(api.statusBar.text, /sign in/);
     assert.equal(api.statusBar.item.command, 'cronOps.signIn');
@@ -63,7 +62,7 @@ describe('Crons view and connection', () => {
       ['message'],
       'no executions yet: one explanatory row',
     );
-    await waitFor(() => /running · 0 failed · next /.test(api.statusBar.text), `the status bar to show the KPIs (now "${api.statusBar.text}")`);
+    await stateUntil(api, () => /running · 0 failed · next in /.test(api.statusBar.text), `the status bar to show the KPIs (now "${api.statusBar.text}")`);
     await requestScreenshot('crons-view', { waitForSelector: '#workbench\\.parts\\.sidebar .monaco-list-row' });
   });
 
@@ -86,7 +85,7 @@ describe('Crons view and connection', () => {
     assert.equal(report.problem, 'down');
     assert.ok(report.message.includes(server.url), report.message);
     assert.match(report.message, /npm start/);
-    await waitFor(() => api.state.connection === 'disconnected', `the disconnected state (now ${api.state.connection})`, 20_000);
+    await stateUntil(api, () => api.state.connection === 'disconnected', `the disconnected state (now ${api.state.connection})`, 20_000);
     assert.match(api.statusBar.text, /\$\(debug-disconnect\) Cron Ops: disconnected/);
     await vscode.commands.executeCommand('cronOps.refresh');
     assert.deepEqual(await cronRows(api), [], 'no stale rows: the unreachable welcome view shows instead');
@@ -95,7 +94,7 @@ describe('Crons view and connection', () => {
 
   it('recovers by itself when the server is back on the same address', async () => {
     server = await startServer({ config, args: ['--port', String(server.port)] });
-    await waitFor(() => api.state.connection === 'connected' && api.state.crons.length === NAMES.length, `reconnection (now ${api.state.connection})`, 45_000);
+    await stateUntil(api, () => api.state.connection === 'connected' && api.state.crons.length === NAMES.length, `reconnection (now ${api.state.connection})`, 45_000);
     assert.deepEqual((await cronRows(api)).map((row) => row.label), NAMES);
   });
 
@@ -104,16 +103,16 @@ describe('Crons view and connection', () => {
     await server.stop();
     server = await startServer({ config, args: ['--port', String(port)], env: { CRON_OPS_ADMIN_TOKEN: 'a-new-admin-token-after-rotation' } });
     await vscode.commands.executeCommand('cronOps.refresh');
-    await waitFor(() => api.state.connection === 'signedOut', `the signed-out state after the token was refused (now ${api.state.connection})`, 45_000);
+    await stateUntil(api, () => api.state.connection === 'signedOut', `the signed-out state after the token was refused (now ${api.state.connection})`, 45_000);
     assert.match(api.state.lastError ?? '', /Sign In/);
     assert.equal(await vscode.commands.executeCommand<boolean>('cronOps.signIn', 'a-new-admin-token-after-rotation'), true);
-    await waitFor(() => api.state.connection === 'connected' && api.state.crons.length === NAMES.length, `connected again (now ${api.state.connection})`, 30_000);
+    await stateUntil(api, () => api.state.connection === 'connected' && api.state.crons.length === NAMES.length, `connected again (now ${api.state.connection})`, 30_000);
     server.token = 'a-new-admin-token-after-rotation';
   });
 
   it('Sign Out forgets the token', async () => {
     await vscode.commands.executeCommand('cronOps.signOut');
-    await waitFor(() => api.state.connection === 'signedOut', 'the signed-out state');
+    await stateUntil(api, () => api.state.connection === 'signedOut', 'the signed-out state');
     assert.deepEqual(await cronRows(api), []);
   });
 });

@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { CronOpsApi } from '../../src/extension/extension';
 import type { TriggerOutcome } from '../../src/extension/triggerCommand';
-import { dashboardTestHooks } from '../../src/extension/dashboard/dashboardPanel';
 import { startServer, type ServerProcess } from '../support/serverProcess';
-import { waitFor } from '../support/waitFor';
 import { requestScreenshot } from './harness/protocol';
-import { connectTo, cronOpsApi, cronRows, disconnect, tooltipText } from './cronOpsTestKit';
+import { connectTo, cronOpsApi, cronRows, disconnect, stateUntil, tooltipText } from './cronOpsTestKit';
+import { DashboardRecorder } from './dashboardRecorder';
 
 const GUIDE_CRONS: Array<[string, string]> = [
   ['monitor-openai', 'Monitoring Budget OpenAI'],
@@ -30,7 +29,7 @@ describe('The demo crons (npm start)', () => {
   });
 
   after(async () => {
-    dashboardTestHooks()?.panel()?.dispose();
+    api?.dashboard.panel?.dispose();
     await disconnect();
     await server?.stop();
   });
@@ -45,6 +44,7 @@ describe('The demo crons (npm start)', () => {
       const row = rows.find((candidate) => candidate.cron.name === name)!;
       assert.ok(tooltipText(row).includes(description), `${name}'s tooltip shows "${description}"`);
       assert.equal(row.cron.timezone, 'Africa/Tunis');
+      assert.match(tooltipText(row), /\(Africa\/Tunis\)/, `${name}'s schedule says its time zone`);
     }
   });
 
@@ -52,21 +52,24 @@ describe('The demo crons (npm start)', () => {
     const outcome = await vscode.commands.executeCommand<TriggerOutcome>('cronOps.triggerCron', 'check-alerts');
     assert.equal(outcome.kind, 'started', JSON.stringify(outcome));
     const id = outcome.kind === 'started' ? outcome.reply.executionId : '';
-    await waitFor(() => api.state.cron('check-alerts')?.runningExecution?.id === id, 'check-alerts to show as running', 10_000, 25);
+    await stateUntil(api, () => api.state.cron('check-alerts')?.runningExecution?.id === id, 'check-alerts to show as running');
     await vscode.commands.executeCommand('workbench.view.extension.cronOps');
     await vscode.commands.executeCommand('notifications.clearAll');
+    await vscode.commands.executeCommand('workbench.action.closePanel');
     await requestScreenshot('readme-running', { waitForSelector: '#workbench\\.parts\\.sidebar .monaco-list-row' });
-    const ended = await waitFor(() => {
+    const ended = await stateUntil(api, () => {
       const last = api.state.cron('check-alerts')?.lastExecution;
       return last?.id === id && last.status !== 'running' ? last : undefined;
-    }, 'check-alerts to end', 30_000, 50);
+    }, 'check-alerts to end');
     assert.equal(ended.status, 'completed');
 
+    const hooks = new DashboardRecorder(api.dashboard);
     await vscode.commands.executeCommand('cronOps.openDashboard');
-    const hooks = await waitFor(() => dashboardTestHooks()?.panel() && dashboardTestHooks(), 'the dashboard panel', 10_000, 25);
     const view = await hooks.waitForMessage('rendered', (message) => (message.view.executions ?? 0) >= 1 && message.view.kpis?.executions24h === 1, { timeoutMs: 30_000 });
     assert.equal(view.view.kpis?.executions24h, 1);
     await vscode.commands.executeCommand('notifications.clearAll');
+    await vscode.commands.executeCommand('workbench.action.closePanel');
     await requestScreenshot('readme-dashboard');
+    hooks.dispose();
   });
 });

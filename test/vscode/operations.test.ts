@@ -8,9 +8,9 @@ import type { LogTail } from '../../src/extension/logTail';
 import type { TriggerOutcome } from '../../src/extension/triggerCommand';
 import { formatLogLine } from '../../src/extension/format';
 import { nodeCron, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
-import { waitFor } from '../support/waitFor';
 import { requestScreenshot } from './harness/protocol';
-import { childrenOf, connectTo, cronOpsApi, cronRow, disconnect, externalStart, iconColor, iconId, serverLogLines } from './cronOpsTestKit';
+import { LogRecorder } from './logRecorder';
+import { childrenOf, connectTo, cronOpsApi, cronRow, disconnect, externalStart, iconColor, iconId, serverLogLines, setSetting, stateUntil, until } from './cronOpsTestKit';
 
 const config: TestConfig = {
   // Per-cron limit as in the guide (30 s); the global one high enough for this file's triggers.
@@ -35,12 +35,19 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
   };
   const trigger = (name: string, options?: object) => vscode.commands.executeCommand<TriggerOutcome>('cronOps.triggerCron', name, options);
 
+  const announcements: Array<{ execution: Execution; summary: string }> = [];
+  const subscriptions: vscode.Disposable[] = [];
+  let logs: LogRecorder;
+
   before(async () => {
     [server, api] = await Promise.all([startServer({ config }), cronOpsApi()]);
+    logs = new LogRecorder(api.logTails);
+    subscriptions.push(logs, api.triggers.onDidAnnounceFinished((announced) => announcements.push(announced)));
     await connectTo(api, server, config.crons.length);
   });
 
   after(async () => {
+    for (const subscription of subscriptions) subscription.dispose();
     await disconnect();
     await server?.stop();
   });
@@ -53,7 +60,7 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
     if (outcome.kind !== 'started') return;
     slowId = outcome.reply.executionId;
     assert.equal(outcome.reply.message, 'Cron execution started. Check table for results.');
-    await waitFor(() => cron('slow-job').runningExecution?.id === slowId, 'the execution.started event to reach the state', 10_000, 25);
+    await stateUntil(api, () => cron('slow-job').runningExecution?.id === slowId, 'the execution.started event to reach the state');
     const row = await cronRow(api, 'slow-job');
     assert.equal(iconId(row), 'sync~spin');
     assert.equal(iconColor(row), 'charts.blue');
@@ -61,7 +68,7 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
     assert.match(row.contextValue ?? '', /\brunning\b/);
     const children = await childrenOf(api, 'slow-job');
     assert.ok(children.some((child) => child.id === `execution:${slowId}`), 'the run is listed under its cron');
-    await waitFor(() => /^\$\(pulse\) 1 running · 0 failed/.test(api.statusBar.text), `the status bar to count it (now "${api.statusBar.text}")`, 10_000, 25);
+    assert.match(api.statusBar.text, /^\$\(pulse\) 1 running · 0 failed/);
     await requestScreenshot('running-cron', { waitForSelector: '#workbench\\.parts\\.sidebar .monaco-list-row' });
   });
 
@@ -74,6 +81,16 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
     assert.equal(server409.status, 409);
     assert.equal(server409.runningExecutionId, slowId);
     assert.match(server409.message, new RegExp(`slow-job is already running \\(execution ${slowId}\\)`));
+  });
+
+  it('says "already running" before any question, with confirmations on', async () => {
+    await setSetting('confirmBeforeTrigger', true);
+    try {
+      // A confirmation dialog would hold the command until the test times out: the refusal comes first.
+      assert.deepEqual(await trigger('slow-job'), { kind: 'alreadyRunning', runningExecutionId: slowId });
+    } finally {
+      await setSetting('confirmBeforeTrigger', false);
+    }
   });
 
   it('Mark as Failed refuses a run that is within its timeout', async () => {
@@ -90,7 +107,7 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
     const row = await cronRow(api, 'slow-job');
     assert.equal(iconId(row), 'circle-slash');
     assert.match(String(row.description), /^cancelled · /);
-    await waitFor(() => /^\$\(pulse\) 0 running/.test(api.statusBar.text), `the status bar to drop it (now "${api.statusBar.text}")`, 10_000, 25);
+    assert.match(api.statusBar.text, /^\$\(pulse\) 0 running/);
   });
 
   let quickId = '';
@@ -103,16 +120,17 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
     const tail = await vscode.commands.executeCommand<LogTail>('cronOps.showLogs', quickId);
     const ended = await tail.finished;
     assert.equal(ended?.status, 'completed');
+    const written = await logs.finished(quickId);
     const expected = await serverLogLines(server, quickId);
-    assert.deepEqual(tail.lines, expected);
+    assert.deepEqual(written.lines, expected);
     assert.equal(expected.length, 3);
-    const body = tail.content.split('\n').slice(1, 1 + expected.length);
-    assert.deepEqual(body, tail.lines.map(formatLogLine));
+    const body = written.text.split('\n').slice(1, 1 + expected.length);
+    assert.deepEqual(body, written.lines.map(formatLogLine));
     // stdout and stderr are two pipes: their relative order is the server's to record, not the script's.
     assert.deepEqual([...body].sort(), ['[stderr] warning 2', 'line 1', 'line 3']);
-    assert.match(tail.content, /── quick-job completed in .+, exit code 0 ──\n$/);
-    await waitFor(() => cron('quick-job').lastExecution?.status === 'completed', 'the finished event');
-    const announced = await waitFor(() => api.triggers.recentAnnouncements.find(({ execution }) => execution.id === quickId), 'the end of the run to be announced');
+    assert.match(written.text, /── quick-job completed in .+, exit code 0 ──\n$/);
+    await stateUntil(api, () => cron('quick-job').lastExecution?.status === 'completed', 'the finished event');
+    const announced = await until(api.triggers.onDidAnnounceFinished, () => announcements.find(({ execution }) => execution.id === quickId), 'the end of the run to be announced');
     assert.match(announced.summary, /^quick-job completed in .+ \(estimated 500 ms\)$/);
     assert.equal(iconId(await cronRow(api, 'quick-job')), 'pass');
   });
@@ -121,20 +139,33 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
     const outcome = await vscode.commands.executeCommand<TriggerOutcome>('cronOps.triggerAndFollow', 'echo-job');
     assert.equal(outcome.kind, 'started', JSON.stringify(outcome));
     if (outcome.kind !== 'started') return;
-    const tail = api.logTails.get(outcome.reply.executionId);
-    assert.ok(tail, 'a tail was opened for the run');
-    await tail.finished;
-    assert.deepEqual(tail.lines.map((line) => line.line), ['step 1', 'step 2', 'step 3', 'step 4', 'step 5', 'done']);
-    assert.deepEqual(tail.lines, await serverLogLines(server, outcome.reply.executionId));
+    const written = await logs.finished(outcome.reply.executionId);
+    assert.deepEqual(written.lines.map((line) => line.line), ['step 1', 'step 2', 'step 3', 'step 4', 'step 5', 'done']);
+    assert.deepEqual(written.lines, await serverLogLines(server, outcome.reply.executionId));
   });
 
-  it('a second manual run within 30 s is refused with the seconds to wait (429)', async () => {
-    const outcome = await trigger('quick-job');
+  it('a second manual run within 30 s is refused with the seconds to wait (429), before any question when the server says when', async () => {
+    await stateUntil(api, () => cron('quick-job').lastExecution?.id === quickId, 'the state to know the first run');
+    // A server that says when a manual run is next accepted lets the refusal come before the confirmation;
+    // with confirmations on, a question would hold the command until the test times out.
+    const known = cron('quick-job').manualTriggerAvailableAt !== undefined;
+    if (known) {
+      await api.state.refresh();
+      await setSetting('confirmBeforeTrigger', true);
+    }
+    let outcome: TriggerOutcome;
+    try {
+      outcome = await trigger('quick-job');
+    } finally {
+      if (known) await setSetting('confirmBeforeTrigger', false);
+    }
+    if (known) assert.ok(outcome.kind === 'refused' && outcome.upFront, JSON.stringify(outcome));
     assert.equal(outcome.kind, 'refused', JSON.stringify(outcome));
     if (outcome.kind !== 'refused') return;
     assert.equal(outcome.status, 429);
     assert.ok(outcome.retryAfterS !== undefined && outcome.retryAfterS > 0 && outcome.retryAfterS <= 30, String(outcome.retryAfterS));
-    assert.equal(outcome.message, `Too many manual runs: quick-job can be triggered again in ${outcome.retryAfterS} s.`);
+    // The wait comes first, so that a narrow toast still shows it.
+    assert.match(outcome.message, /^quick-job can be triggered again in \d+(\.\d)? sec \(limit on manual runs\)\.$/);
   });
 
   it('a param out of bounds is refused with the server\'s reason (400)', async () => {
@@ -147,7 +178,7 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
 
   it('Mark Stuck Execution as Failed ends a run past its timeout', async () => {
     const id = await externalStart(server, 'external-job');
-    await waitFor(() => cron('external-job').runningExecution?.stuck === true, 'the run to show as stuck', 20_000, 50);
+    await stateUntil(api, () => cron('external-job').runningExecution?.stuck === true, 'the run to show as stuck');
     const row = await cronRow(api, 'external-job');
     assert.match(row.contextValue ?? '', /\bstuck\b/, 'the context menu offers Mark as Failed');
     assert.equal(iconId(row), 'watch');
@@ -158,13 +189,15 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
     assert.equal(iconId(await cronRow(api, 'external-job')), 'error');
   });
 
-  it('Pause and Resume Schedule change the cron in the tree and the countdown', async () => {
+  it('Pause and Resume Schedule change the cron in the tree (its own icon, the word first) and the countdown', async () => {
     const paused = await vscode.commands.executeCommand<Cron | undefined>('cronOps.pauseSchedule', 'param-job');
     assert.equal(paused?.paused, true);
     assert.equal(cron('param-job').paused, true);
     const row = await cronRow(api, 'param-job');
-    assert.match(String(row.description), /paused$/);
+    assert.match(String(row.description), /^paused · /, 'the word first, where the default sidebar width still shows it');
+    assert.equal(iconId(row), 'debug-pause');
     assert.match(row.contextValue ?? '', /\bpaused\b/);
+    await requestScreenshot('paused-cron', { waitForSelector: '#workbench\\.parts\\.sidebar .monaco-list-row' });
     const resumed = await vscode.commands.executeCommand<Cron | undefined>('cronOps.resumeSchedule', 'param-job');
     assert.equal(resumed?.paused, false);
     assert.match((await cronRow(api, 'param-job')).contextValue ?? '', /\bscheduled\b/);

@@ -1,6 +1,6 @@
 // The dashboard's HTML shell and the checks on what the webview posts. No vscode import: unit-tested in Node.
 import { randomBytes } from 'node:crypto';
-import { EXECUTION_STATUSES, type Cron, type Stats } from '../../shared/api';
+import { EXECUTION_STATUSES } from '../../shared/api';
 import type { FromWebview, RenderedView, TimelineFilter } from '../../shared/messages';
 
 export interface DashboardHtmlOptions {
@@ -79,6 +79,13 @@ export function parseFromWebview(raw: unknown): FromWebview | undefined {
       return isRecord(raw.view) ? { type, view: raw.view as unknown as RenderedView } : undefined;
     case 'problem':
       return typeof raw.message === 'string' ? { type, message: raw.message } : undefined;
+    case 'zoom': {
+      if (raw.range === null) return { type, range: null };
+      const range = raw.range;
+      return isRecord(range) && typeof range.from === 'string' && typeof range.to === 'string' && Number.isFinite(Date.parse(range.from)) && Number.isFinite(Date.parse(range.to))
+        ? { type, range: { from: range.from, to: range.to } }
+        : undefined;
+    }
     default: {
       // Compile time: every message type is handled above. Run time: an unknown type is dropped.
       const unexpected: never = type;
@@ -88,12 +95,3 @@ export function parseFromWebview(raw: unknown): FromWebview | undefined {
   }
 }
 
-/**
- * What the timeline depends on in the extension's state: runs started or ended, and the KPI counts. The
- * timeline is fetched again when this changes (not on every state change: it can hold 100,000 runs).
- */
-export function runsSignature(crons: readonly Cron[], stats: Stats | undefined | null): string {
-  const parts = crons.map((cron) => `${cron.name}:${cron.runningExecution?.id ?? ''}:${cron.lastExecution?.id ?? ''}:${cron.lastExecution?.status ?? ''}`);
-  if (stats) parts.push(`${stats.executions24h}/${stats.running}/${stats.failures24h}`);
-  return parts.join('|');
-}

@@ -2,7 +2,7 @@
 // cron, check its params, refuse with an audited reply".
 import type { FastifyInstance, FastifyRequest, RawServerDefault, FastifyBaseLogger, RawRequestDefaultExpression, RawReplyDefaultExpression } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ParamValue } from '../../shared/api';
+import type { HealthReply, ParamValue } from '../../shared/api';
 import type { Authenticator, Caller, Permission } from '../auth';
 import type { CronDefinition } from '../config';
 import { BadRequestError, type CronService } from '../cronService';
@@ -24,7 +24,7 @@ export interface HttpDeps {
   sse: SseHub;
   log: Logger;
   version: string;
-  storeKind: 'pglite' | 'postgres';
+  storeKind: HealthReply['store'];
   retentionDays: number;
   /** Audit entries older than this go with the retention. */
   auditRetentionDays: number;

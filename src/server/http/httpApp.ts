@@ -2,6 +2,7 @@
 // guard, authentication and its audit) here; the routes in one plugin per resource under routes/, each
 // declaring its request and reply schemas (schemas.ts) and the permission it needs.
 import { createServer, type Server } from 'node:http';
+import compress from '@fastify/compress';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv, { type ErrorObject } from 'ajv';
@@ -91,6 +92,9 @@ export async function buildHttp(deps: HttpDeps, limits: HttpLimits): Promise<Htt
     }
     parseJson(request, text, done);
   });
+
+  // JSON replies (the timeline, the crons list) compressed when the client accepts it; the event stream is not.
+  await app.register(compress, { threshold: 1024 });
 
   const record = auditor(deps);
   const refusals = new RefusalAggregator((entry) => deps.audit.record(entry).catch((error) => log.error('Could not write the audit trail', { error: String(error) })));

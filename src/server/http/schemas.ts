@@ -134,7 +134,7 @@ export const TimelineReplySchema = Type.Object({
 export const HealthReplySchema = Type.Object({
   status: literals(['ok', 'degraded'] as const),
   version: Type.String(),
-  store: literals(['pglite', 'postgres'] as const),
+  store: literals(['sqlite', 'postgres'] as const),
   runnerId: Type.String(),
   uptimeS: Type.Number(),
   /** Why the server is degraded. */

@@ -1,66 +1,199 @@
-// One query interface over the embedded store (PGlite) and PostgreSQL, so the same SQL runs on both.
+// The store connection: one typed query builder (Kysely) over SQLite (better-sqlite3, the embedded store)
+// or PostgreSQL (pg), plus what differs between them: write transactions, multi-statement scripts, and how
+// changes made by anyone (this process, another instance, SQL by hand) are heard.
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, sql, SqliteDialect, type RawBuilder } from 'kysely';
 import pg from 'pg';
 import { errorText, type Logger } from '../logger';
+import type { Database } from './schema';
 
-export interface Queryable {
-  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Runs several statements at once (migrations). */
-  exec(sql: string): Promise<void>;
-}
-
+export type StoreKind = 'sqlite' | 'postgres';
+export type Query = Kysely<Database>;
 export type NotificationHandler = (channel: string, payload: string) => void;
 
-export interface Db extends Queryable {
-  readonly kind: 'pglite' | 'postgres';
-  /** Runs `work` in one transaction; it is rolled back if `work` throws. */
-  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+export interface Db {
+  readonly kind: StoreKind;
+  /** The query builder; inside `transaction`, use the one it hands over. */
+  readonly q: Query;
+  /** Runs `work` in one write transaction (BEGIN IMMEDIATE on SQLite); rolled back if `work` throws. */
+  transaction<T>(work: (tx: Query) => Promise<T>): Promise<T>;
+  /** Runs the reads of `work` on one consistent snapshot of the store. */
+  snapshot<T>(work: (tx: Query) => Promise<T>): Promise<T>;
+  /** Runs several statements at once (migrations). */
+  execScript(script: string): Promise<void>;
   /**
-   * Listens on channels; `onReconnect` runs when a lost listening connection is back (notifications sent
-   * meanwhile are lost, so the caller resynchronises).
+   * Hears the store's change notifications (PostgreSQL: LISTEN; SQLite: the change table its triggers fill,
+   * read after each write of this process and when another process changed the file). `onReconnect` runs
+   * when a lost PostgreSQL listening connection is back (notifications sent meanwhile are lost).
    */
   listen(channels: string[], handler: NotificationHandler, onReconnect: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
-/** PostgreSQL's SQLSTATE for a unique violation: how the "already running" guard reports itself. */
-export const UNIQUE_VIOLATION = '23505';
-
-export function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === UNIQUE_VIOLATION;
+/** The current time as the store writes it: the database's clock on PostgreSQL, this process's on SQLite. */
+export function now(db: Db): RawBuilder<string> {
+  return db.kind === 'postgres' ? sql<string>`now()` : sql<string>`${new Date().toISOString()}`;
 }
 
-export async function openPglite(dataDir: string | undefined): Promise<Db> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  // PGlite's default 128 MB of shared buffers would triple the idle server's memory; 16 MB serves one
-  // machine's crons (PGlite writes the setting into the folder's postgresql.conf).
-  const pglite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), postgresqlconf: 'shared_buffers = 16MB' });
-  // PGlite is one connection: its transaction() holds it, so nothing interleaves inside a transaction.
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  // PostgreSQL's SQLSTATE 23505; better-sqlite3's extended result code.
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Name of the embedded store's file inside the data folder. */
+export const SQLITE_FILE = 'cron-ops.db';
+
+export interface SqliteOptions {
+  /** The database file; undefined for an in-memory store (tests, --memory). */
+  file: string | undefined;
+  log: Logger;
+  /** How often another process's changes to the file are looked for (ms). */
+  pollMs?: number;
+}
+
+const STATEMENT_CACHE_SIZE = 200;
+
+export function openSqliteFile(file: string | undefined, options: { readonly?: boolean } = {}): BetterSqlite3.Database {
+  if (file) mkdirSync(dirname(file), { recursive: true });
+  const raw = new BetterSqlite3(file ?? ':memory:', { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  // A writer waits for the lock held by another process (the sqlite3 shell, a backup) instead of failing.
+  raw.pragma('busy_timeout = 5000');
+  if (!options.readonly) {
+    // WAL: readers never block the writer; NORMAL: a commit is durable once the WAL is written, and the
+    // WAL is synced at each checkpoint. A process crash (kill -9) loses nothing committed; only a power
+    // loss or OS crash may lose the last commits (see README, Data safety).
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+    raw.pragma('foreign_keys = ON');
+  }
+  return raw;
+}
+
+export async function openSqlite(options: SqliteOptions): Promise<Db> {
+  const raw = openSqliteFile(options.file);
+  let onWrite = () => {};
+  // Kysely prepares every query anew; better-sqlite3 statements are reusable, so keep the recent ones.
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (text: string): BetterSqlite3.Statement => {
+    let statement = statements.get(text);
+    if (statement) {
+      statements.delete(text);
+    } else {
+      statement = raw.prepare(text);
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+    }
+    statements.set(text, statement);
+    return statement;
+  };
+  // SQLite binds numbers, text, blobs and null: booleans become 0/1.
+  const bind = (parameters: ReadonlyArray<unknown>) => parameters.map((value) => (typeof value === 'boolean' ? Number(value) : value));
+  const database = {
+    close: () => raw.close(),
+    prepare(text: string) {
+      const statement = prepare(text);
+      const wrote = <T>(result: T): T => {
+        if (!statement.readonly) onWrite();
+        return result;
+      };
+      return {
+        reader: statement.reader,
+        all: (parameters: ReadonlyArray<unknown>) => wrote(statement.all(bind(parameters))),
+        run: (parameters: ReadonlyArray<unknown>) => wrote(statement.run(bind(parameters))),
+        iterate: (parameters: ReadonlyArray<unknown>) => statement.iterate(bind(parameters)),
+      };
+    },
+  };
+  const q = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  let timer: NodeJS.Timeout | undefined;
+
   return {
-    kind: 'pglite',
-    async query<T>(sql: string, params: unknown[] = []) {
-      return (await pglite.query<T>(sql, params)).rows;
+    kind: 'sqlite',
+    q,
+    transaction<T>(work: (tx: Query) => Promise<T>): Promise<T> {
+      // IMMEDIATE takes the write lock at BEGIN: a transaction that reads then writes never fails midway
+      // because another process wrote in between.
+      return q.connection().execute(async (connection) => {
+        await sql`BEGIN IMMEDIATE`.execute(connection);
+        try {
+          const result = await work(connection);
+          await sql`COMMIT`.execute(connection);
+          return result;
+        } catch (error) {
+          if (raw.inTransaction) await sql`ROLLBACK`.execute(connection);
+          throw error;
+        }
+      });
     },
-    transaction<T>(work: (tx: Queryable) => Promise<T>) {
-      return pglite.transaction(async (tx) =>
-        work({
-          async query<R>(sql: string, params: unknown[] = []) {
-            return (await tx.query<R>(sql, params)).rows;
-          },
-          async exec(sql: string) {
-            await tx.exec(sql);
-          },
-        }),
-      );
+    snapshot<T>(work: (tx: Query) => Promise<T>): Promise<T> {
+      // The one connection is held throughout: no write of this process comes in between.
+      return q.connection().execute(async (connection) => {
+        await sql`BEGIN`.execute(connection);
+        try {
+          return await work(connection);
+        } finally {
+          if (raw.inTransaction) await sql`COMMIT`.execute(connection);
+        }
+      });
     },
-    async exec(sql) {
-      await pglite.exec(sql);
+    async execScript(script) {
+      // Straight on the one connection: inside a transaction (migrations) it is part of it.
+      raw.exec(script);
     },
     async listen(channels, handler) {
-      for (const channel of channels) await pglite.listen(channel, (payload) => handler(channel, payload));
+      const wanted = new Set(channels);
+      const lastSeq = raw.prepare('SELECT COALESCE(max(seq), 0) AS seq FROM cron_changes').get() as { seq: number };
+      let seen = lastSeq.seq;
+      raw.prepare('DELETE FROM cron_changes WHERE seq <= ?').run(seen);
+      const read = raw.prepare('SELECT seq, channel, payload FROM cron_changes WHERE seq > ? ORDER BY seq LIMIT 1000');
+      const prune = raw.prepare('DELETE FROM cron_changes WHERE seq <= ?');
+      const dataVersion = raw.prepare('PRAGMA data_version').pluck();
+      let version = dataVersion.get();
+      let scheduled = false;
+      const drain = () => {
+        scheduled = false;
+        if (!raw.open) return;
+        // Mid-transaction the rows may still be rolled back: come back when it is over.
+        if (raw.inTransaction) return schedule();
+        for (;;) {
+          const rows = read.all(seen) as Array<{ seq: number; channel: string; payload: string }>;
+          if (rows.length === 0) break;
+          seen = rows[rows.length - 1].seq;
+          prune.run(seen);
+          for (const row of rows) if (wanted.has(row.channel)) handler(row.channel, row.payload);
+        }
+      };
+      const schedule = () => {
+        if (scheduled) return;
+        scheduled = true;
+        setImmediate(drain);
+      };
+      onWrite = schedule;
+      // Another process (the sqlite3 shell running the guide's UPDATE) changed the file: data_version moves.
+      if (options.file) {
+        timer = setInterval(() => {
+          if (!raw.open) return;
+          try {
+            const current = dataVersion.get();
+            if (current !== version) {
+              version = current;
+              schedule();
+            }
+          } catch (error) {
+            options.log.warn('Could not check the store file for changes', { error: errorText(error) });
+          }
+        }, options.pollMs ?? 500);
+        timer.unref();
+      }
+      schedule();
     },
-    close: () => pglite.close(),
+    async close() {
+      if (timer) clearInterval(timer);
+      onWrite = () => {};
+      await q.destroy();
+    },
   };
 }
 
@@ -84,6 +217,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   pool.on('error', (error) => log.warn('PostgreSQL connection lost (the pool will reconnect)', { error: errorText(error) }));
   // Fail the start clearly when the database cannot be reached at all.
   await pool.query('SELECT 1');
+  const q = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 
   let listener: pg.Client | undefined;
   let closed = false;
@@ -119,32 +253,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
 
   return {
     kind: 'postgres',
-    async query<T>(sql: string, params: unknown[] = []) {
-      return (await pool.query(sql, params)).rows as T[];
-    },
-    async transaction<T>(work: (tx: Queryable) => Promise<T>) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await work({
-          async query<R>(sql: string, params: unknown[] = []) {
-            return (await client.query(sql, params)).rows as R[];
-          },
-          async exec(sql: string) {
-            await client.query(sql);
-          },
-        });
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
-    async exec(sql) {
-      await pool.query(sql);
+    q,
+    transaction: (work) => q.transaction().execute(work),
+    snapshot: (work) => q.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(work),
+    async execScript(script) {
+      await pool.query(script);
     },
     async listen(channels, handler, onReconnect) {
       await connectListener(channels, handler, onReconnect, 0);
@@ -154,7 +267,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       const client = listener;
       listener = undefined;
       await client?.end().catch(() => undefined);
-      await pool.end();
+      await q.destroy();
     },
   };
 }

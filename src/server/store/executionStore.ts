@@ -1,25 +1,30 @@
 // Queries on cron_executions: the guards, the terminal status written once, history, KPIs and timeline.
-import type { Execution, ExecutionStatus, ParamValue, TimelineEntry, TriggerType } from '../../shared/api';
-import { isUniqueViolation, type Db, type Queryable } from './db';
+// Every read is bounded by what it returns: indexes for single runs, roll-ups for counts.
+import { sql, type Selectable } from 'kysely';
+import type { Execution, ExecutionStatus, ParamValue, TimelineBucket, TimelineEntry, TimelineReply, TriggerType } from '../../shared/api';
+import { isUniqueViolation, now, type Db, type Query } from './db';
+import { ago, epochMs, isoOf, msSinceStart, timeOrNow } from './dialect';
+import { RollupReader, type RangeFilter } from './rollupReader';
+import { p95FromClasses } from './rollups';
+import type { CronExecutionsTable } from './schema';
 
-interface ExecutionRow {
-  id: string;
-  cron_name: string;
-  status: ExecutionStatus;
-  trigger_type: TriggerType;
-  triggered_by: string | null;
-  params: Record<string, ParamValue> | string | null;
-  started_at: Date | string;
-  completed_at: Date | string | null;
-  duration_ms: number | null;
-  exit_code: number | null;
-  error_message: string | null;
-  runner_id: string | null;
-  log_lines_dropped: number;
-}
+const COLUMNS = [
+  'id',
+  'cron_name',
+  'status',
+  'trigger_type',
+  'triggered_by',
+  'params',
+  'started_at',
+  'completed_at',
+  'duration_ms',
+  'exit_code',
+  'error_message',
+  'runner_id',
+  'log_lines_dropped',
+] as const;
 
-const COLUMNS = `id, cron_name, status, trigger_type, triggered_by, params, started_at, completed_at, duration_ms,
-  exit_code, error_message, runner_id, log_lines_dropped`;
+export type ExecutionRow = Pick<Selectable<CronExecutionsTable>, (typeof COLUMNS)[number]>;
 
 export type TimeoutLookup = (cronName: string) => number | undefined;
 
@@ -55,19 +60,39 @@ export interface ListQuery {
   before?: string;
 }
 
-function toIso(value: Date | string | null): string | null {
-  if (value === null) return null;
-  return (value instanceof Date ? value : new Date(value)).toISOString();
+export interface TimelineQuery {
+  /** The range ending now, in days (default 7), unless `from` is given. */
+  days?: number;
+  from?: string;
+  to?: string;
+  cronName?: string;
+  status?: ExecutionStatus;
 }
 
+/** More runs than this in a range: the timeline answers with buckets. */
+export const TIMELINE_MAX_RUNS = 3000;
+/** At most this many buckets of (cron, status) in a summarised timeline. */
+export const TIMELINE_MAX_BUCKETS = 1000;
+/** Failed, cancelled and running runs listed one by one in a summarised timeline, newest first. */
+export const TIMELINE_MAX_NOTABLE = 1000;
+const BUCKET_WIDTHS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((minutes) => minutes * 60_000);
+
+const RETENTION_BATCH = 500;
+
 export class ExecutionStore {
+  private readonly rollups: RollupReader;
+
   constructor(
     private readonly db: Db,
     private readonly timeoutOf: TimeoutLookup,
-  ) {}
+    /** The crons the server runs: the crons list shows the last run of these. */
+    private readonly cronNames: () => string[] = () => [],
+  ) {
+    this.rollups = new RollupReader(db);
+  }
 
   toExecution(row: ExecutionRow): Execution {
-    const startedAt = toIso(row.started_at)!;
+    const startedAt = isoOf(row.started_at);
     const timeout = this.timeoutOf(row.cron_name);
     return {
       id: row.id,
@@ -75,9 +100,9 @@ export class ExecutionStore {
       status: row.status,
       triggerType: row.trigger_type,
       triggeredBy: row.triggered_by,
-      params: typeof row.params === 'string' ? JSON.parse(row.params) : (row.params ?? {}),
+      params: (typeof row.params === 'string' ? JSON.parse(row.params) : (row.params ?? {})) as Record<string, ParamValue>,
       startedAt,
-      completedAt: toIso(row.completed_at),
+      completedAt: row.completed_at === null ? null : isoOf(row.completed_at),
       durationMs: row.duration_ms,
       exitCode: row.exit_code,
       errorMessage: row.error_message,
@@ -87,46 +112,66 @@ export class ExecutionStore {
     };
   }
 
-  private async insert(tx: Queryable, input: NewExecution): Promise<Execution> {
-    const rows = await tx.query<ExecutionRow>(
-      `INSERT INTO cron_executions (id, cron_name, status, trigger_type, triggered_by, params, runner_id)
-       VALUES ($1, $2, 'running', $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-      [input.id, input.cronName, input.triggerType, input.triggeredBy, JSON.stringify(input.params), input.runnerId],
-    );
-    return this.toExecution(rows[0]);
+  private async insert(q: Query, input: NewExecution): Promise<Execution> {
+    const row = await q
+      .insertInto('cron_executions')
+      .values({
+        id: input.id,
+        cron_name: input.cronName,
+        status: 'running',
+        trigger_type: input.triggerType,
+        triggered_by: input.triggeredBy,
+        params: JSON.stringify(input.params),
+        runner_id: input.runnerId,
+        started_at: now(this.db),
+      })
+      .returning(COLUMNS)
+      .executeTakeFirstOrThrow();
+    return this.toExecution(row);
   }
 
-  private async runningId(tx: Queryable, cronName: string): Promise<string | undefined> {
-    const rows = await tx.query<{ id: string }>(`SELECT id FROM cron_executions WHERE cron_name = $1 AND status = 'running'`, [cronName]);
-    return rows[0]?.id;
+  private async runningId(q: Query, cronName: string): Promise<string | undefined> {
+    const row = await q.selectFrom('cron_executions').select('id').where('cron_name', '=', cronName).where('status', '=', 'running').executeTakeFirst();
+    return row?.id;
   }
 
   /**
-   * Starts a manual run if the cron is idle and the rate limits allow it, all in one transaction under an
-   * advisory lock, so the limits hold across concurrent requests and server instances.
+   * Starts a manual run if the cron is idle and the rate limits allow it, all in one transaction (under an
+   * advisory lock on PostgreSQL; SQLite has one writer), so the limits hold across concurrent requests
+   * and server instances.
    */
   async startManual(input: NewExecution, limits: { perCronSeconds: number; globalPerMinute: number }): Promise<StartOutcome> {
     try {
       return await this.db.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock(7460201)');
+        if (this.db.kind === 'postgres') await sql`SELECT pg_advisory_xact_lock(7460201)`.execute(tx);
         const running = await this.runningId(tx, input.cronName);
         if (running) return { kind: 'running', runningExecutionId: running };
         if (limits.perCronSeconds > 0) {
-          const [row] = await tx.query<{ wait_s: number | null }>(
-            `SELECT EXTRACT(EPOCH FROM (max(started_at) + make_interval(secs => $2) - now()))::float8 AS wait_s
-             FROM cron_executions WHERE cron_name = $1 AND trigger_type = 'manual'`,
-            [input.cronName, limits.perCronSeconds],
-          );
-          if (row.wait_s !== null && row.wait_s > 0) return { kind: 'rateLimited', retryAfterS: Math.ceil(row.wait_s), scope: 'cron' };
+          const row = await tx
+            .selectFrom('cron_executions')
+            .select((eb) => [eb.fn.max('started_at').as('last'), now(this.db).as('now')])
+            .where('cron_name', '=', input.cronName)
+            .where('trigger_type', '=', 'manual')
+            .executeTakeFirstOrThrow();
+          if (row.last !== null) {
+            const waitMs = epochMs(row.last) + limits.perCronSeconds * 1000 - epochMs(row.now);
+            if (waitMs > 0) return { kind: 'rateLimited', retryAfterS: Math.ceil(waitMs / 1000), scope: 'cron' };
+          }
         }
         if (limits.globalPerMinute > 0) {
-          const [row] = await tx.query<{ n: number; wait_s: number | null }>(
-            `SELECT count(*)::int AS n, EXTRACT(EPOCH FROM (min(started_at) + interval '60 seconds' - now()))::float8 AS wait_s
-             FROM (SELECT started_at FROM cron_executions WHERE trigger_type = 'manual' AND started_at > now() - interval '60 seconds'
-                   ORDER BY started_at DESC LIMIT $1) recent`,
-            [limits.globalPerMinute],
-          );
-          if (row.n >= limits.globalPerMinute) return { kind: 'rateLimited', retryAfterS: Math.max(1, Math.ceil(row.wait_s ?? 1)), scope: 'global' };
+          const recent = await tx
+            .selectFrom('cron_executions')
+            .select((eb) => [eb.ref('started_at').as('started_at'), now(this.db).as('now')])
+            .where('trigger_type', '=', 'manual')
+            .where('started_at', '>', ago(this.db, 60))
+            .orderBy('started_at', 'desc')
+            .limit(limits.globalPerMinute)
+            .execute();
+          if (recent.length >= limits.globalPerMinute) {
+            const oldest = recent[recent.length - 1];
+            const waitS = (epochMs(oldest.started_at) + 60_000 - epochMs(oldest.now)) / 1000;
+            return { kind: 'rateLimited', retryAfterS: Math.max(1, Math.ceil(waitS)), scope: 'global' };
+          }
         }
         return { kind: 'started', execution: await this.insert(tx, input) };
       });
@@ -138,7 +183,7 @@ export class ExecutionStore {
   /** Starts a scheduled or external run; the partial unique index is the only guard needed. */
   async startUnguarded(input: NewExecution): Promise<StartOutcome> {
     try {
-      return { kind: 'started', execution: await this.insert(this.db, input) };
+      return { kind: 'started', execution: await this.insert(this.db.q, input) };
     } catch (error) {
       return this.explainConflict(error, input.cronName);
     }
@@ -146,141 +191,210 @@ export class ExecutionStore {
 
   private async explainConflict(error: unknown, cronName: string): Promise<StartOutcome> {
     if (!isUniqueViolation(error)) throw error;
-    const running = await this.runningId(this.db, cronName);
+    const running = await this.runningId(this.db.q, cronName);
     // The other run may have ended between the insert and this look-up: it still was running.
     return { kind: 'running', runningExecutionId: running ?? 'unknown' };
   }
 
   /** Writes a terminal status if the execution is still running; undefined when another outcome won. */
   async finish(id: string, finish: Finish): Promise<Execution | undefined> {
-    const rows = await this.db.query<ExecutionRow>(
-      `UPDATE cron_executions
-       SET status = $2, completed_at = COALESCE($5::timestamptz, now()), exit_code = $3, error_message = $4,
-           duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (COALESCE($5::timestamptz, now()) - started_at)) * 1000)::int)
-       WHERE id = $1 AND status = 'running' RETURNING ${COLUMNS}`,
-      [id, finish.status, finish.exitCode ?? null, finish.errorMessage ?? null, finish.endedAt?.toISOString() ?? null],
-    );
-    return rows[0] ? this.toExecution(rows[0]) : undefined;
+    const end = timeOrNow(this.db, finish.endedAt?.toISOString());
+    const row = await this.db.q
+      .updateTable('cron_executions')
+      .set({
+        status: finish.status,
+        completed_at: end,
+        exit_code: finish.exitCode ?? null,
+        error_message: finish.errorMessage ?? null,
+        duration_ms: msSinceStart(this.db, end),
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .returning(COLUMNS)
+      .executeTakeFirst();
+    return row ? this.toExecution(row) : undefined;
   }
 
   /** The process group leader, so a restarted runner can end what a crash left behind. */
   async recordPid(id: string, pid: number): Promise<void> {
-    await this.db.query('UPDATE cron_executions SET pid = $2 WHERE id = $1', [id, pid]);
+    await this.db.q.updateTable('cron_executions').set({ pid }).where('id', '=', id).execute();
   }
 
   async recordDroppedLines(id: string, dropped: number): Promise<void> {
-    await this.db.query('UPDATE cron_executions SET log_lines_dropped = $2 WHERE id = $1', [id, dropped]);
+    await this.db.q.updateTable('cron_executions').set({ log_lines_dropped: dropped }).where('id', '=', id).execute();
   }
 
   async get(id: string): Promise<Execution | undefined> {
     if (!isUuid(id)) return undefined;
-    const rows = await this.db.query<ExecutionRow>(`SELECT ${COLUMNS} FROM cron_executions WHERE id = $1`, [id]);
-    return rows[0] ? this.toExecution(rows[0]) : undefined;
+    const row = await this.db.q.selectFrom('cron_executions').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+    return row ? this.toExecution(row) : undefined;
   }
 
   async list(query: ListQuery): Promise<{ executions: Execution[]; nextCursor: string | null }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (clause: string, value: unknown) => {
-      params.push(value);
-      where.push(clause.replace('?', `$${params.length}`));
-    };
-    if (query.cronName) add('cron_name = ?', query.cronName);
-    if (query.status) add('status = ?', query.status);
-    if (query.since) add('started_at >= ?', query.since);
-    if (query.until) add('started_at < ?', query.until);
-    if (query.before) add('(started_at, id) < (SELECT started_at, id FROM cron_executions WHERE id = ?)', query.before);
-    params.push(query.limit + 1);
-    const rows = await this.db.query<ExecutionRow>(
-      `SELECT ${COLUMNS} FROM cron_executions ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-       ORDER BY started_at DESC, id DESC LIMIT $${params.length}`,
-      params,
-    );
+    let select = this.db.q.selectFrom('cron_executions').select(COLUMNS);
+    if (query.cronName) select = select.where('cron_name', '=', query.cronName);
+    if (query.status) select = select.where('status', '=', query.status);
+    if (query.since) select = select.where('started_at', '>=', isoOf(query.since));
+    if (query.until) select = select.where('started_at', '<', isoOf(query.until));
+    if (query.before) select = select.where(sql<boolean>`(started_at, id) < (SELECT started_at, id FROM cron_executions WHERE id = ${query.before})`);
+    const rows = await select.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
     const page = rows.slice(0, query.limit).map((row) => this.toExecution(row));
     return { executions: page, nextCursor: rows.length > query.limit ? page[page.length - 1].id : null };
   }
 
   async running(): Promise<Execution[]> {
-    const rows = await this.db.query<ExecutionRow>(`SELECT ${COLUMNS} FROM cron_executions WHERE status = 'running' ORDER BY started_at`);
+    const rows = await this.db.q.selectFrom('cron_executions').select(COLUMNS).where('status', '=', 'running').orderBy('started_at').execute();
     return rows.map((row) => this.toExecution(row));
   }
 
-  /** The latest execution of each cron (one query for the crons list). */
-  async latestPerCron(): Promise<Map<string, Execution>> {
-    const rows = await this.db.query<ExecutionRow>(
-      `SELECT DISTINCT ON (cron_name) ${COLUMNS} FROM cron_executions ORDER BY cron_name, started_at DESC, id DESC`,
-    );
+  /** The latest execution of each cron: one look-up per cron in the (cron_name, started_at) index. */
+  async latestPerCron(cronNames: string[] = this.cronNames()): Promise<Map<string, Execution>> {
+    if (cronNames.length === 0) return new Map();
+    const columns = sql.raw(COLUMNS.join(', '));
+    const eColumns = sql.raw(COLUMNS.map((column) => `e.${column}`).join(', '));
+    const query =
+      this.db.kind === 'postgres'
+        ? sql<ExecutionRow>`SELECT ${eColumns} FROM unnest(${cronNames}::text[]) AS c(name)
+            CROSS JOIN LATERAL (SELECT ${columns} FROM cron_executions WHERE cron_name = c.name ORDER BY started_at DESC, id DESC LIMIT 1) e`
+        : sql<ExecutionRow>`SELECT ${columns} FROM cron_executions WHERE id IN (
+            SELECT (SELECT id FROM cron_executions x WHERE x.cron_name = c.value ORDER BY started_at DESC, id DESC LIMIT 1) FROM json_each(${JSON.stringify(cronNames)}) c)`;
+    const { rows } = await query.execute(this.db.q);
     return new Map(rows.map((row) => [row.cron_name, this.toExecution(row)]));
   }
 
+  /** The KPIs of the last 24 hours, from the roll-ups (and the runs of the window's first partial minute). */
   async counts24h(): Promise<{ executions24h: number; running: number; failures24h: number }> {
-    // The whole minutes of the window from the per-minute counts, the partial first minute from the rows:
-    // exactly the rows started in the last 24 hours, whatever their number.
-    const [row] = await this.db.query<{ executions24h: number; running: number; failures24h: number }>(
-      `WITH bounds AS (
-         SELECT now() - interval '24 hours' AS since, cron_minute(now() - interval '24 hours') + interval '1 minute' AS whole_from
-       ), whole AS (
-         SELECT COALESCE(sum(executions), 0) AS executions, COALESCE(sum(failures), 0) AS failures
-         FROM cron_execution_minutes, bounds WHERE minute >= whole_from
-       ), edge AS (
-         SELECT count(*) AS executions, count(*) FILTER (WHERE status = 'failed') AS failures
-         FROM cron_executions, bounds WHERE started_at > since AND started_at < whole_from
-       )
-       SELECT (whole.executions + edge.executions)::int AS executions24h,
-         (SELECT count(*)::int FROM cron_executions WHERE status = 'running') AS running,
-         (whole.failures + edge.failures)::int AS failures24h
-       FROM whole, edge`,
-    );
-    return row;
+    const to = Date.now() + 1;
+    // One snapshot: a run starting meanwhile is in both counts or in neither.
+    const { groups, running } = await this.db.snapshot(async (q) => ({
+      groups: await this.rollups.groups(q, to - 86_400_000, to, 0, {}),
+      running: await q
+        .selectFrom('cron_executions')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('status', '=', 'running')
+        .executeTakeFirstOrThrow(),
+    }));
+    let executions24h = 0;
+    let failures24h = 0;
+    for (const group of groups) {
+      executions24h += group.runs;
+      if (group.status === 'failed') failures24h += group.runs;
+    }
+    return { executions24h, running: Number(running.n), failures24h };
   }
 
-  async timeline(days: number, cronName?: string, status?: ExecutionStatus): Promise<{ from: string; to: string; executions: TimelineEntry[] }> {
-    const params: unknown[] = [days];
-    let filter = '';
-    if (cronName) {
-      params.push(cronName);
-      filter += ` AND cron_name = $${params.length}`;
+  /**
+   * Runs of a range for the chart. Up to TIMELINE_MAX_RUNS runs come one by one (oldest first); past
+   * that, completed runs come as buckets (per cron, of a width that keeps them under
+   * TIMELINE_MAX_BUCKETS) and failed, cancelled and running runs one by one, newest first, bounded.
+   */
+  async timeline(query: TimelineQuery): Promise<TimelineReply> {
+    return this.db.snapshot((q) => this.timelineIn(q, query));
+  }
+
+  private async timelineIn(q: Query, query: TimelineQuery): Promise<TimelineReply> {
+    const nowMs = Date.now();
+    const toMs = query.to ? Math.min(Date.parse(query.to), nowMs + 1) : nowMs + 1;
+    const fromMs = query.from ? Date.parse(query.from) : toMs - (query.days ?? 7) * 86_400_000;
+    const reply = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() };
+    const filter: RangeFilter = { cronName: query.cronName, status: query.status };
+    if (toMs <= fromMs) return { ...reply, executions: [] };
+    const totals = await this.rollups.groups(q, fromMs, toMs, 0, filter);
+    const total = totals.reduce((sum, group) => sum + group.runs, 0);
+    const entry = (row: Pick<ExecutionRow, 'id' | 'cron_name' | 'status' | 'started_at' | 'duration_ms'>): TimelineEntry => ({
+      id: row.id,
+      cronName: row.cron_name,
+      status: row.status,
+      startedAt: isoOf(row.started_at),
+      durationMs: row.duration_ms ?? Math.max(0, nowMs - epochMs(row.started_at)),
+    });
+    let runs = q
+      .selectFrom('cron_executions')
+      .select(['id', 'cron_name', 'status', 'started_at', 'duration_ms'])
+      .where('started_at', '>=', reply.from)
+      .where('started_at', '<', reply.to);
+    if (query.cronName) runs = runs.where('cron_name', '=', query.cronName);
+    if (query.status) runs = runs.where('status', '=', query.status);
+    if (total <= TIMELINE_MAX_RUNS) {
+      const rows = await runs.orderBy('started_at').limit(TIMELINE_MAX_RUNS * 2).execute();
+      return { ...reply, executions: rows.map(entry) };
     }
-    if (status) {
-      params.push(status);
-      filter += ` AND status = $${params.length}`;
+
+    const crons = new Set(totals.map((group) => group.cronName)).size;
+    const bucketMs = BUCKET_WIDTHS_MS.find((width) => Math.ceil((toMs - fromMs) / width) * crons <= TIMELINE_MAX_BUCKETS) ?? BUCKET_WIDTHS_MS[BUCKET_WIDTHS_MS.length - 1];
+    const groups = await this.rollups.groups(q, fromMs, toMs, bucketMs, { ...filter, status: 'completed' });
+    const byBucket = new Map<string, { bucket: TimelineBucket; classes: { durationClass: number; runs: number }[] }>();
+    if (!query.status || query.status === 'completed') {
+      for (const group of groups) {
+        const key = `${group.bucketStartMs}|${group.cronName}`;
+        let known = byBucket.get(key);
+        if (!known) {
+          const start = Math.max(group.bucketStartMs, fromMs);
+          const end = Math.min(group.bucketStartMs + bucketMs, toMs);
+          known = {
+            bucket: { cronName: group.cronName, status: group.status, start: new Date(start).toISOString(), end: new Date(end).toISOString(), count: 0, maxDurationMs: 0, p95DurationMs: 0 },
+            classes: [],
+          };
+          byBucket.set(key, known);
+        }
+        known.bucket.count += group.runs;
+        known.bucket.maxDurationMs = Math.max(known.bucket.maxDurationMs, group.maxDurationMs);
+        known.classes.push({ durationClass: group.durationClass, runs: group.runs });
+      }
     }
-    // One JSON value built in the database: handing 100,000 rows one by one to JavaScript cost more than
-    // the query itself (PGlite especially).
-    const [row] = await this.db.query<{ entries: TimelineEntry[] | string | null; to_at: Date | string }>(
-      `SELECT now() AS to_at, json_agg(json_build_object(
-           'id', id, 'cronName', cron_name, 'status', status,
-           'startedAt', to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-           'durationMs', COALESCE(duration_ms, GREATEST(0, (EXTRACT(EPOCH FROM (now() - started_at)) * 1000)::int)))
-         ORDER BY started_at) AS entries
-       FROM cron_executions WHERE started_at >= now() - make_interval(days => $1)${filter}`,
-      params,
-    );
-    const to = new Date(row.to_at);
-    const entries = typeof row.entries === 'string' ? (JSON.parse(row.entries) as TimelineEntry[]) : (row.entries ?? []);
-    return { from: new Date(to.getTime() - days * 86_400_000).toISOString(), to: to.toISOString(), executions: entries };
+    const buckets = [...byBucket.values()].map(({ bucket, classes }) => ({ ...bucket, p95DurationMs: p95FromClasses(classes, bucket.maxDurationMs) }));
+    buckets.sort((a, b) => a.start.localeCompare(b.start) || a.cronName.localeCompare(b.cronName));
+    const notable = query.status === 'completed' ? [] : await runs.where('status', '<>', 'completed').orderBy('started_at', 'desc').limit(TIMELINE_MAX_NOTABLE).execute();
+    return { ...reply, executions: notable.map(entry), buckets, bucketMs };
   }
 
   /** At start: what this runner left running when it died can never finish now. */
   async failInterrupted(runnerId: string): Promise<Array<{ execution: Execution; pid: number | null }>> {
-    const rows = await this.db.query<ExecutionRow & { pid: number | null }>(
-      `UPDATE cron_executions SET status = 'failed', completed_at = now(), error_message = 'Interrupted: server restarted',
-         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (now() - started_at)) * 1000)::int)
-       WHERE status = 'running' AND runner_id = $1 RETURNING ${COLUMNS}, pid`,
-      [runnerId],
-    );
+    const end = timeOrNow(this.db, undefined);
+    const rows = await this.db.q
+      .updateTable('cron_executions')
+      .set({ status: 'failed', completed_at: end, error_message: 'Interrupted: server restarted', duration_ms: msSinceStart(this.db, end) })
+      .where('status', '=', 'running')
+      .where('runner_id', '=', runnerId)
+      .returning([...COLUMNS, 'pid'])
+      .execute();
     return rows.map((row) => ({ execution: this.toExecution(row), pid: row.pid }));
   }
 
-  /** Deletes executions that ended more than `days` days ago (their logs go with them). */
+  /**
+   * Deletes executions that ended more than `days` days ago (their logs go with them), a batch at a time
+   * so that no request waits behind one long delete.
+   */
   async applyRetention(days: number): Promise<number> {
-    const rows = await this.db.query<{ n: number }>(
-      `WITH gone AS (DELETE FROM cron_executions WHERE status <> 'running' AND COALESCE(completed_at, started_at) < now() - make_interval(days => $1) RETURNING 1)
-       SELECT count(*)::int AS n FROM gone`,
-      [days],
-    );
-    await this.db.query(`DELETE FROM schedule_ticks WHERE tick_at < now() - make_interval(days => $1)`, [days]);
-    return rows[0].n;
+    const cutoff = new Date(Date.now() - days * 86_400_000).toISOString();
+    let deleted = 0;
+    // A batch's cost grows with its runs' log lines: the batch shrinks when one took longer than 10 ms.
+    let batchSize = RETENTION_BATCH;
+    for (;;) {
+      const batch = this.db.q
+        .selectFrom('cron_executions')
+        .select('id')
+        .where('started_at', '<', cutoff)
+        .where('status', '<>', 'running')
+        .where(sql<boolean>`COALESCE(completed_at, started_at) < ${cutoff}`)
+        .orderBy('started_at')
+        .limit(batchSize);
+      const started = performance.now();
+      const result = await this.db.q.deleteFrom('cron_executions').where('id', 'in', batch).executeTakeFirst();
+      const count = Number(result.numDeletedRows);
+      deleted += count;
+      if (count < batchSize) break;
+      const tookMs = performance.now() - started;
+      batchSize = tookMs > 10 ? Math.max(1, Math.floor(batchSize / 2)) : Math.min(RETENTION_BATCH, batchSize * 2);
+      await new Promise((resolveLater) => setImmediate(resolveLater));
+    }
+    for (;;) {
+      const result = await sql`DELETE FROM schedule_ticks WHERE (cron_name, tick_at) IN (
+          SELECT cron_name, tick_at FROM schedule_ticks WHERE tick_at < ${cutoff} LIMIT ${RETENTION_BATCH})`.execute(this.db.q);
+      if (Number(result.numAffectedRows ?? 0) < RETENTION_BATCH) break;
+      await new Promise((resolveLater) => setImmediate(resolveLater));
+    }
+    return deleted;
   }
 }
 

@@ -1,26 +1,36 @@
 // Queries on cron_execution_logs: batched appends and reads after a sequence number.
-import type { LogLine, LogStream } from '../../shared/api';
+import { sql } from 'kysely';
+import type { LogLine } from '../../shared/api';
 import type { Db } from './db';
+import { isoOf } from './dialect';
+
+const APPEND_CHUNK = 1000;
 
 export class LogStore {
   constructor(private readonly db: Db) {}
 
   async append(executionId: string, lines: LogLine[]): Promise<void> {
     if (lines.length === 0) return;
-    await this.db.query(
-      `INSERT INTO cron_execution_logs (execution_id, seq, at, stream, line)
-       SELECT $1, * FROM unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[])`,
-      [executionId, lines.map((l) => l.seq), lines.map((l) => l.at), lines.map((l) => l.stream), lines.map((l) => l.line)],
-    );
+    // Chunks keep each statement under both stores' limits on bound parameters.
+    for (let start = 0; start < lines.length; start += APPEND_CHUNK) {
+      await this.db.q
+        .insertInto('cron_execution_logs')
+        .values(lines.slice(start, start + APPEND_CHUNK).map((line) => ({ execution_id: executionId, seq: line.seq, at: isoOf(line.at), stream: line.stream, line: line.line })))
+        .execute();
+    }
     // Other instances' followers fetch the new lines (one embedded store has no other instance).
-    if (this.db.kind === 'postgres') await this.db.query('SELECT pg_notify($1, $2)', ['cron_ops_logs', JSON.stringify({ executionId })]);
+    if (this.db.kind === 'postgres') await sql`SELECT pg_notify(${'cron_ops_logs'}, ${JSON.stringify({ executionId })})`.execute(this.db.q);
   }
 
   async after(executionId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
-    const rows = await this.db.query<{ seq: number; at: Date | string; stream: LogStream; line: string }>(
-      `SELECT seq, at, stream, line FROM cron_execution_logs WHERE execution_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-      [executionId, afterSeq, limit],
-    );
-    return rows.map((row) => ({ seq: row.seq, at: new Date(row.at).toISOString(), stream: row.stream, line: row.line }));
+    const rows = await this.db.q
+      .selectFrom('cron_execution_logs')
+      .select(['seq', 'at', 'stream', 'line'])
+      .where('execution_id', '=', executionId)
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ seq: row.seq, at: isoOf(row.at), stream: row.stream, line: row.line }));
   }
 }

@@ -1,5 +1,6 @@
 // Queries on runners: each instance's heartbeat, so a trigger of a pinned cron goes to a live runner.
-import type { Db } from './db';
+import { now, type Db } from './db';
+import { ago, epochMs } from './dialect';
 
 /** A runner not seen for this long is taken as dead. */
 export const RUNNER_ALIVE_SECONDS = 30;
@@ -8,29 +9,36 @@ export class RunnerStore {
   constructor(private readonly db: Db) {}
 
   async heartbeat(runnerId: string, host: string, version: string, starting = false): Promise<void> {
-    await this.db.query(
-      `INSERT INTO runners (runner_id, host, version) VALUES ($1, $2, $3)
-       ON CONFLICT (runner_id) DO UPDATE SET host = EXCLUDED.host, version = EXCLUDED.version, last_seen_at = now()
-         ${starting ? ', started_at = now()' : ''}`,
-      [runnerId, host, version],
-    );
+    const at = now(this.db);
+    await this.db.q
+      .insertInto('runners')
+      .values({ runner_id: runnerId, host, version, started_at: at, last_seen_at: at })
+      .onConflict((conflict) =>
+        conflict.column('runner_id').doUpdateSet((eb) => ({
+          host: eb.ref('excluded.host'),
+          version: eb.ref('excluded.version'),
+          last_seen_at: eb.ref('excluded.last_seen_at'),
+          ...(starting ? { started_at: eb.ref('excluded.started_at') } : {}),
+        })),
+      )
+      .execute();
   }
 
   /** Who last held a runner id: its host and how long ago it was seen. */
   async holder(runnerId: string): Promise<{ host: string; seenSecondsAgo: number } | undefined> {
-    const rows = await this.db.query<{ host: string; seen_s: number }>(
-      `SELECT host, EXTRACT(EPOCH FROM (now() - last_seen_at))::float8 AS seen_s FROM runners WHERE runner_id = $1`,
-      [runnerId],
-    );
-    return rows[0] ? { host: rows[0].host, seenSecondsAgo: rows[0].seen_s } : undefined;
+    const row = await this.db.q.selectFrom('runners').select(['host', 'last_seen_at']).where('runner_id', '=', runnerId).executeTakeFirst();
+    return row ? { host: row.host, seenSecondsAgo: (Date.now() - epochMs(row.last_seen_at)) / 1000 } : undefined;
   }
 
   /** Of `candidates`, the runners alive now. */
   async alive(candidates: string[]): Promise<string[]> {
-    const rows = await this.db.query<{ runner_id: string }>(
-      `SELECT runner_id FROM runners WHERE runner_id = ANY($1::text[]) AND last_seen_at > now() - make_interval(secs => $2)`,
-      [candidates, RUNNER_ALIVE_SECONDS],
-    );
+    if (candidates.length === 0) return [];
+    const rows = await this.db.q
+      .selectFrom('runners')
+      .select('runner_id')
+      .where('runner_id', 'in', candidates)
+      .where('last_seen_at', '>', ago(this.db, RUNNER_ALIVE_SECONDS))
+      .execute();
     return rows.map((row) => row.runner_id);
   }
 }

@@ -1,7 +1,8 @@
 // Queries on api_tokens: only the SHA-256 of a token is stored; the token itself is shown once.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Role } from '../../shared/api';
-import type { Db } from './db';
+import { now, type Db } from './db';
+import { ago, isoOf } from './dialect';
 
 export interface TokenInfo {
   name: string;
@@ -21,43 +22,50 @@ export class TokenStore {
   /** Creates a token and returns it: the only time it exists in clear. */
   async create(name: string, role: Role): Promise<string> {
     const token = 'cop_' + randomBytes(24).toString('base64url');
-    await this.db.query('INSERT INTO api_tokens (name, role, token_sha256) VALUES ($1, $2, $3)', [name, role, sha256(token)]);
+    await this.db.q.insertInto('api_tokens').values({ name, role, token_sha256: sha256(token), created_at: now(this.db) }).execute();
     return token;
   }
 
   /** The token's name and role if it is known and not revoked. */
   async verify(token: string): Promise<{ name: string; role: Role } | undefined> {
-    const rows = await this.db.query<{ name: string; role: Role }>(
-      'SELECT name, role FROM api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL',
-      [sha256(token)],
-    );
-    if (!rows[0]) return undefined;
-    await this.db.query(
-      `UPDATE api_tokens SET last_used_at = now() WHERE name = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-      [rows[0].name],
-    );
-    return rows[0];
+    const row = await this.db.q
+      .selectFrom('api_tokens')
+      .select(['name', 'role'])
+      .where('token_sha256', '=', sha256(token))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    await this.db.q
+      .updateTable('api_tokens')
+      .set({ last_used_at: now(this.db) })
+      .where('name', '=', row.name)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', ago(this.db, 60))]))
+      .execute();
+    return row;
   }
 
   async list(): Promise<TokenInfo[]> {
-    const rows = await this.db.query<{ name: string; role: Role; created_at: Date; last_used_at: Date | null; revoked_at: Date | null }>(
-      'SELECT name, role, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY created_at',
-    );
-    const iso = (value: Date | null) => (value ? new Date(value).toISOString() : null);
-    return rows.map((row) => ({ name: row.name, role: row.role, createdAt: iso(row.created_at)!, lastUsedAt: iso(row.last_used_at), revokedAt: iso(row.revoked_at) }));
+    const rows = await this.db.q.selectFrom('api_tokens').select(['name', 'role', 'created_at', 'last_used_at', 'revoked_at']).orderBy('created_at').execute();
+    return rows.map((row) => ({
+      name: row.name,
+      role: row.role,
+      createdAt: isoOf(row.created_at),
+      lastUsedAt: row.last_used_at === null ? null : isoOf(row.last_used_at),
+      revokedAt: row.revoked_at === null ? null : isoOf(row.revoked_at),
+    }));
   }
 
   async revoke(name: string): Promise<boolean> {
-    const rows = await this.db.query('UPDATE api_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL RETURNING name', [name]);
+    const rows = await this.db.q.updateTable('api_tokens').set({ revoked_at: now(this.db) }).where('name', '=', name).where('revoked_at', 'is', null).returning('name').execute();
     return rows.length > 0;
   }
 
   async exists(name: string): Promise<boolean> {
-    return (await this.db.query('SELECT 1 FROM api_tokens WHERE name = $1', [name])).length > 0;
+    return (await this.db.q.selectFrom('api_tokens').select('name').where('name', '=', name).executeTakeFirst()) !== undefined;
   }
 
   async count(): Promise<number> {
-    const [row] = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM api_tokens');
-    return row.n;
+    const row = await this.db.q.selectFrom('api_tokens').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 }

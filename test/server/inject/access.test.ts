@@ -170,7 +170,14 @@ describe('in-process: access', function () {
 
   describe('audit retention', () => {
     it('removes entries older than auditRetentionDays (default 90) with the retention, keeps the rest', async () => {
-      await server.db.query(`INSERT INTO audit_log (at, actor, action, target) VALUES (now() - interval '91 days', 'old-actor', 'trigger', 'quick'), (now() - interval '89 days', 'kept-actor', 'trigger', 'quick')`);
+      const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+      await server.db.q
+        .insertInto('audit_log')
+        .values([
+          { at: daysAgo(91), actor: 'old-actor', role: null, action: 'trigger', target: 'quick', details: '{}', client_address: null },
+          { at: daysAgo(89), actor: 'kept-actor', role: null, action: 'trigger', target: 'quick', details: '{}', client_address: null },
+        ])
+        .execute();
       const reply = await server.request({ method: 'POST', url: '/api/cron/retention', secret: TEST_CRON_SECRET, payload: {} });
       assert.equal(reply.statusCode, 200, reply.body);
       assert.equal(json(reply).auditDeleted, 1);

@@ -65,7 +65,7 @@ describe('ApiClient', () => {
     const error = await failure(new ApiClient(() => fake.url, async () => 't').trigger('check-alerts'));
     assert.equal(error.status, 429);
     assert.equal(error.reply?.retryAfterS, 12);
-    assert.equal(error.message, 'Too many manual runs: check-alerts can be triggered again in 12 s.');
+    assert.equal(error.message, 'check-alerts can be triggered again in 12 sec (limit on manual runs).');
   });
 
   it('says the server is down, with its URL, when nothing listens', async () => {

@@ -12,7 +12,7 @@ describe('error messages', () => {
   });
 
   it('says a timeout with its length', () => {
-    assert.match(failureMessage({ kind: 'timeout', action: 'read', baseUrl, timeoutMs: 10_000 }), /did not answer within 10 s/);
+    assert.match(failureMessage({ kind: 'timeout', action: 'read', baseUrl, timeoutMs: 10_000 }), /did not answer within 10 sec\./);
   });
 
   it('says a reply that is not Cron Ops JSON points at the wrong server', () => {
@@ -36,7 +36,7 @@ describe('error messages', () => {
     });
     assert.equal(running, 'monitor-openai is already running (execution uuid-xxx). Wait for it to end, or cancel it.');
     const limited = failureMessage({ kind: 'http', action: 'trigger', baseUrl, status: 429, target: 'check-alerts', reply: { success: false, error: 'Rate limit reached', retryAfterS: 27, cronName: 'check-alerts' } });
-    assert.equal(limited, 'Too many manual runs: check-alerts can be triggered again in 27 s.');
+    assert.equal(limited, 'check-alerts can be triggered again in 27 sec (limit on manual runs).');
     const ended = failureMessage({ kind: 'http', action: 'cancel', baseUrl, status: 409, target: 'abc', reply: { success: false, error: 'no longer running', status: 'completed' } });
     assert.equal(ended, 'Execution abc is no longer running (status completed): nothing to do.');
   });

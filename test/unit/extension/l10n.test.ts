@@ -14,10 +14,10 @@ function repositoryRoot(): string {
 const root = repositoryRoot();
 const extensionDir = join(root, 'src/extension');
 
-/** Every literal passed to t(…), vscode.l10n.t(…) or this.translate(…) in src/extension (the dashboard has its own). */
+/** Every literal passed to t(…), vscode.l10n.t(…) or this.translate(…) in src/extension and its folders (the page's own strings are below). */
 function translatedStrings(): Set<string> {
   const found = new Set<string>();
-  for (const file of readdirSync(extensionDir).filter((name) => name.endsWith('.ts'))) {
+  for (const file of readdirSync(extensionDir, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts'))) {
     const source = ts.createSourceFile(file, readFileSync(join(extensionDir, file), 'utf8'), ts.ScriptTarget.Latest, true);
     const visit = (node: ts.Node) => {
       if (ts.isCallExpression(node) && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {

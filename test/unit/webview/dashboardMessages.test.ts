@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { toTimelineColumns } from '../../../src/shared/messages';
-import { contentSecurityPolicy, createNonce, dashboardHtml, parseFromWebview, runsSignature } from '../../../src/extension/dashboard/dashboardHtml';
+import { contentSecurityPolicy, createNonce, dashboardHtml, parseFromWebview } from '../../../src/extension/dashboard/dashboardHtml';
+import { runsSignature } from '../../../src/extension/stateReducer';
 import type { Cron, Execution } from '../../../src/shared/api';
 import { run, T0 } from './builders';
 

@@ -56,13 +56,19 @@ export function executionRoutes(app: Api, deps: HttpDeps): void {
       schema: {
         querystring: Type.Object({
           days: Type.Integer({ minimum: 1, maximum: 31, default: 7 }),
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          to: Type.Optional(Type.String({ format: 'date-time' })),
           cronName: Type.Optional(Type.Union([CronName, Type.Literal('')])),
           status: Type.Optional(Type.Union([Status, Type.Literal('')])),
         }),
         response: { 200: TimelineReplySchema, ...refusals },
       },
     },
-    async (request) => executions.timeline(request.query.days, request.query.cronName || undefined, request.query.status || undefined),
+    async (request) => {
+      const { days, from, to, cronName, status } = request.query;
+      if (from && to && Date.parse(from) >= Date.parse(to)) throw new HttpError(400, `"from" (${from}) must be before "to" (${to}).`);
+      return executions.timeline({ days, from, to, cronName: cronName || undefined, status: status || undefined });
+    },
   );
 
   const executionOr404 = async (id: string) => {

@@ -1,7 +1,98 @@
-// Versioned schema migrations, applied in order at start; the same SQL runs on PGlite and PostgreSQL.
-import type { Db } from './db';
+// PostgreSQL's migrations. Versions 1 and 2 are as first shipped (databases in use have them); later
+// versions change what they need. The guide's SQL runs unchanged on the resulting schema.
+import { durationClassSql, durationClassValues, ROLLUP_LEVELS } from '../rollups';
+import type { Migration } from './migration';
 
-const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+const PG_UNITS: Record<(typeof ROLLUP_LEVELS)[number], string> = { 60: 'minute', 3600: 'hour', 86400: 'day' };
+const LEVELS_VALUES = ROLLUP_LEVELS.map((seconds) => `(${seconds}, '${PG_UNITS[seconds]}')`).join(', ');
+
+/** Roll-ups per cron, status, bucket and duration class grouped from `source` rows, times `sign`. */
+function rollupUpsert(source: string, sign: 1 | -1): string {
+  return `
+    INSERT INTO cron_execution_rollups AS r (bucket_s, bucket_start, cron_name, status, duration_class, runs, max_duration_ms)
+    SELECT l.s, date_trunc(l.unit, x.started_at, 'UTC'), x.cron_name, x.status, x.duration_class, ${sign} * count(*)::int,
+      ${sign > 0 ? 'COALESCE(max(x.duration_ms), 0)' : '0'}
+    FROM (SELECT started_at, cron_name, status, duration_ms, ${durationClassSql('duration_ms')} AS duration_class FROM ${source}) x
+      CROSS JOIN (VALUES ${LEVELS_VALUES}) AS l(s, unit)
+    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (bucket_s, bucket_start, cron_name, status, duration_class)
+    DO UPDATE SET runs = r.runs + EXCLUDED.runs, max_duration_ms = GREATEST(r.max_duration_ms, EXCLUDED.max_duration_ms)`;
+}
+
+/** Version 3: roll-ups replace the per-minute counts; indexes for the bounded reads. */
+const POSTGRES_ROLLUPS: Migration = {
+  version: 3,
+  name: 'roll-ups per cron, status, bucket and duration class',
+  // KPIs and the timeline read these instead of the executions: their cost follows what they show, not
+  // the history's size. Triggers keep them exact whoever writes (any instance, the retention, SQL by hand).
+  sql: `
+    DROP TRIGGER cron_executions_count_insert ON cron_executions;
+    DROP TRIGGER cron_executions_count_delete ON cron_executions;
+    DROP TRIGGER cron_executions_count_truncate ON cron_executions;
+    DROP TRIGGER cron_executions_recount ON cron_executions;
+    DROP FUNCTION cron_executions_count();
+    DROP FUNCTION cron_executions_recount();
+    DROP TABLE cron_execution_minutes;
+
+    CREATE TABLE cron_duration_classes (duration_class integer PRIMARY KEY, upper_ms bigint NOT NULL UNIQUE);
+    INSERT INTO cron_duration_classes (duration_class, upper_ms) VALUES ${durationClassValues()};
+
+    CREATE TABLE cron_execution_rollups (
+      bucket_s integer NOT NULL,
+      bucket_start timestamptz NOT NULL,
+      cron_name text NOT NULL,
+      status text NOT NULL,
+      duration_class integer NOT NULL,
+      runs integer NOT NULL,
+      max_duration_ms integer NOT NULL,
+      PRIMARY KEY (bucket_s, bucket_start, cron_name, status, duration_class)
+    );
+    -- Groups emptied by a move or a delete, found without scanning the others.
+    CREATE INDEX cron_execution_rollups_empty ON cron_execution_rollups (bucket_s) WHERE runs = 0;
+
+    -- Inserts and deletes per statement (a bulk insert or the retention's delete is one grouped write);
+    -- an update moves one row between groups. A group whose runs fall to 0 goes.
+    CREATE FUNCTION cron_executions_rollup() RETURNS trigger AS $$
+    BEGIN
+      IF TG_OP = 'INSERT' THEN
+        ${rollupUpsert('new_rows', 1)};
+      ELSIF TG_OP = 'DELETE' THEN
+        ${rollupUpsert('old_rows', -1)};
+        DELETE FROM cron_execution_rollups WHERE runs = 0;
+      ELSIF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM cron_execution_rollups;
+      END IF;
+      RETURN NULL;
+    END $$ LANGUAGE plpgsql;
+    CREATE TRIGGER cron_executions_rollup_insert AFTER INSERT ON cron_executions
+      REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cron_executions_rollup();
+    CREATE TRIGGER cron_executions_rollup_delete AFTER DELETE ON cron_executions
+      REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION cron_executions_rollup();
+    CREATE TRIGGER cron_executions_rollup_truncate AFTER TRUNCATE ON cron_executions
+      FOR EACH STATEMENT EXECUTE FUNCTION cron_executions_rollup();
+
+    CREATE FUNCTION cron_executions_rollup_move() RETURNS trigger AS $$
+    BEGIN
+      ${rollupUpsert('(SELECT OLD.*) o', -1)};
+      ${rollupUpsert('(SELECT NEW.*) n', 1)};
+      DELETE FROM cron_execution_rollups WHERE runs = 0;
+      RETURN NULL;
+    END $$ LANGUAGE plpgsql;
+    CREATE TRIGGER cron_executions_rollup_move AFTER UPDATE OF status, started_at, duration_ms, cron_name ON cron_executions FOR EACH ROW
+      WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.started_at IS DISTINCT FROM NEW.started_at
+        OR OLD.duration_ms IS DISTINCT FROM NEW.duration_ms OR OLD.cron_name IS DISTINCT FROM NEW.cron_name)
+      EXECUTE FUNCTION cron_executions_rollup_move();
+
+    ${rollupUpsert('cron_executions', 1)};
+
+    -- The rate limits' look-ups, and the timeline's failed, cancelled and running runs, newest first.
+    CREATE INDEX cron_executions_manual_cron ON cron_executions (cron_name, started_at) WHERE trigger_type = 'manual';
+    CREATE INDEX cron_executions_unfinished ON cron_executions (started_at) WHERE status <> 'completed';
+    CREATE INDEX schedule_ticks_at ON schedule_ticks (tick_at);
+  `,
+};
+
+export const POSTGRES_MIGRATIONS: Migration[] = [
   {
     version: 1,
     name: 'initial schema',
@@ -174,23 +265,5 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       SELECT cron_minute(started_at), count(*), count(*) FILTER (WHERE status = 'failed') FROM cron_executions GROUP BY 1;
     `,
   },
+  POSTGRES_ROLLUPS,
 ];
-
-/** Applies the missing migrations, each in its own transaction; instances starting together take turns. */
-export async function migrate(db: Db): Promise<number> {
-  await db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(7460200)');
-    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-  });
-  for (const migration of MIGRATIONS) {
-    await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(7460200)');
-      const done = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
-      if (done.length > 0) return;
-      await tx.exec(migration.sql);
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
-    });
-  }
-  return MIGRATIONS[MIGRATIONS.length - 1].version;
-}

@@ -1,0 +1,8 @@
+// Server text (descriptions, error messages, URLs) inside Markdown tooltips: every character Markdown or theme
+// icons could read as syntax becomes an HTML character reference, which renders as itself. Backslash escapes
+// are not used, since some hovers showed them literally ("\(ECONNREFUSED\)").
+
+/** `text` as Markdown that renders exactly as `text`. */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~$&]/g, (char) => `&#${char.charCodeAt(0)};`).replace(/\n/g, '  \n');
+}

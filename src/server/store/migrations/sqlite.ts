@@ -1,0 +1,184 @@
+// SQLite's migrations: the same tables and columns as PostgreSQL's, in SQLite's types. Timestamps are
+// ISO-8601 text in UTC with milliseconds ('2026-11-29T22:00:00.000Z'), so they sort as text and read by
+// hand; JSON is text. Triggers do what PostgreSQL's do: fill the end of a run ended by hand, keep the
+// roll-ups, and record every change in cron_changes, which the server reads (there is no NOTIFY).
+import { durationClassSql, durationClassValues } from '../rollups';
+import type { Migration } from './migration';
+
+const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+
+const BUCKET_FORMATS = [
+  [60, '%Y-%m-%dT%H:%M:00.000Z'],
+  [3600, '%Y-%m-%dT%H:00:00.000Z'],
+  [86400, '%Y-%m-%dT00:00:00.000Z'],
+] as const;
+
+/** Adds `sign` runs of row `r` (NEW or OLD) to its groups at every bucket width; drops emptied groups. */
+function rollupDelta(r: 'NEW' | 'OLD', sign: 1 | -1): string {
+  const values = BUCKET_FORMATS.map(
+    ([seconds, format]) =>
+      `(${seconds}, strftime('${format}', ${r}.started_at), ${r}.cron_name, ${r}.status, ${durationClassSql(`${r}.duration_ms`)}, ${sign}, ${sign > 0 ? `COALESCE(${r}.duration_ms, 0)` : '0'})`,
+  );
+  return `INSERT INTO cron_execution_rollups (bucket_s, bucket_start, cron_name, status, duration_class, runs, max_duration_ms)
+    VALUES ${values.join(',\n      ')}
+    ON CONFLICT (bucket_s, bucket_start, cron_name, status, duration_class)
+    DO UPDATE SET runs = runs + excluded.runs, max_duration_ms = max(max_duration_ms, excluded.max_duration_ms);
+    ${sign < 0 ? 'DELETE FROM cron_execution_rollups WHERE runs = 0;' : ''}`;
+}
+
+/** The row as PostgreSQL's row_to_json gives it, for the change feed. */
+function rowJson(r: string): string {
+  const columns = ['id', 'cron_name', 'status', 'trigger_type', 'triggered_by', 'started_at', 'completed_at', 'duration_ms', 'exit_code', 'error_message', 'runner_id', 'log_lines_dropped'];
+  return `json_object(${columns.map((column) => `'${column}', ${r}.${column}`).join(', ')}, 'params', json(${r}.params))`;
+}
+
+export const SQLITE_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE cron_executions (
+        id text PRIMARY KEY NOT NULL,
+        cron_name text NOT NULL,
+        status text NOT NULL CHECK (status IN ('completed', 'running', 'failed', 'cancelled')),
+        trigger_type text NOT NULL CHECK (trigger_type IN ('scheduled', 'manual', 'external')),
+        triggered_by text,
+        params text NOT NULL DEFAULT '{}' CHECK (json_valid(params)),
+        started_at text NOT NULL DEFAULT (${NOW}),
+        completed_at text,
+        duration_ms integer,
+        exit_code integer,
+        error_message text,
+        runner_id text,
+        pid integer,
+        log_lines_dropped integer NOT NULL DEFAULT 0
+      );
+      -- The "already running" guard: at most one running execution per cron, whatever the concurrency.
+      CREATE UNIQUE INDEX cron_executions_one_running ON cron_executions (cron_name) WHERE status = 'running';
+      CREATE INDEX cron_executions_cron_started ON cron_executions (cron_name, started_at, id);
+      CREATE INDEX cron_executions_started ON cron_executions (started_at, id);
+      CREATE INDEX cron_executions_manual ON cron_executions (started_at) WHERE trigger_type = 'manual';
+      CREATE INDEX cron_executions_manual_cron ON cron_executions (cron_name, started_at) WHERE trigger_type = 'manual';
+      CREATE INDEX cron_executions_unfinished ON cron_executions (started_at) WHERE status <> 'completed';
+
+      CREATE TABLE cron_execution_logs (
+        execution_id text NOT NULL REFERENCES cron_executions (id) ON DELETE CASCADE,
+        seq integer NOT NULL,
+        at text NOT NULL DEFAULT (${NOW}),
+        stream text NOT NULL CHECK (stream IN ('stdout', 'stderr')),
+        line text NOT NULL,
+        PRIMARY KEY (execution_id, seq)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE audit_log (
+        id integer PRIMARY KEY,
+        at text NOT NULL DEFAULT (${NOW}),
+        actor text NOT NULL,
+        role text,
+        action text NOT NULL,
+        target text,
+        details text NOT NULL DEFAULT '{}',
+        client_address text
+      );
+
+      CREATE TABLE api_tokens (
+        name text PRIMARY KEY NOT NULL,
+        role text NOT NULL CHECK (role IN ('viewer', 'admin', 'super-admin')),
+        token_sha256 text NOT NULL UNIQUE,
+        created_at text NOT NULL DEFAULT (${NOW}),
+        last_used_at text,
+        revoked_at text
+      );
+
+      CREATE TABLE cron_state (
+        cron_name text PRIMARY KEY NOT NULL,
+        paused integer NOT NULL DEFAULT 0,
+        changed_at text NOT NULL DEFAULT (${NOW}),
+        changed_by text
+      );
+
+      CREATE TABLE schedule_ticks (
+        cron_name text NOT NULL,
+        tick_at text NOT NULL,
+        claimed_by text NOT NULL,
+        claimed_at text NOT NULL DEFAULT (${NOW}),
+        PRIMARY KEY (cron_name, tick_at)
+      ) WITHOUT ROWID;
+      CREATE INDEX schedule_ticks_at ON schedule_ticks (tick_at);
+
+      CREATE TABLE runners (
+        runner_id text PRIMARY KEY NOT NULL,
+        host text NOT NULL,
+        version text NOT NULL,
+        started_at text NOT NULL DEFAULT (${NOW}),
+        last_seen_at text NOT NULL DEFAULT (${NOW})
+      );
+
+      CREATE TABLE cron_duration_classes (duration_class integer PRIMARY KEY, upper_ms integer NOT NULL UNIQUE);
+      INSERT INTO cron_duration_classes (duration_class, upper_ms) VALUES ${durationClassValues()};
+
+      CREATE TABLE cron_execution_rollups (
+        bucket_s integer NOT NULL,
+        bucket_start text NOT NULL,
+        cron_name text NOT NULL,
+        status text NOT NULL,
+        duration_class integer NOT NULL,
+        runs integer NOT NULL,
+        max_duration_ms integer NOT NULL,
+        PRIMARY KEY (bucket_s, bucket_start, cron_name, status, duration_class)
+      ) WITHOUT ROWID;
+      CREATE INDEX cron_execution_rollups_empty ON cron_execution_rollups (bucket_s) WHERE runs = 0;
+
+      -- What changed, for the server's event stream. AUTOINCREMENT: a sequence number is never reused,
+      -- even after the server removed every row it read.
+      CREATE TABLE cron_changes (
+        seq integer PRIMARY KEY AUTOINCREMENT,
+        channel text NOT NULL,
+        payload text NOT NULL
+      );
+
+      CREATE TRIGGER cron_executions_rollup_insert AFTER INSERT ON cron_executions BEGIN
+        ${rollupDelta('NEW', 1)}
+      END;
+      CREATE TRIGGER cron_executions_rollup_delete AFTER DELETE ON cron_executions BEGIN
+        ${rollupDelta('OLD', -1)}
+      END;
+      CREATE TRIGGER cron_executions_rollup_move AFTER UPDATE OF status, started_at, duration_ms, cron_name ON cron_executions
+        WHEN OLD.status IS NOT NEW.status OR OLD.started_at IS NOT NEW.started_at
+          OR OLD.duration_ms IS NOT NEW.duration_ms OR OLD.cron_name IS NOT NEW.cron_name
+      BEGIN
+        ${rollupDelta('OLD', -1)}
+        ${rollupDelta('NEW', 1)}
+      END;
+
+      CREATE TRIGGER cron_executions_changes_insert AFTER INSERT ON cron_executions BEGIN
+        INSERT INTO cron_changes (channel, payload) VALUES ('cron_ops_executions', json_object('op', 'INSERT', 'row', ${rowJson('NEW')}));
+      END;
+      -- A status change that comes complete (the server's own, or a full UPDATE by hand).
+      CREATE TRIGGER cron_executions_changes_update AFTER UPDATE OF status ON cron_executions
+        WHEN OLD.status IS NOT NEW.status AND (NEW.status = 'running' OR (NEW.completed_at IS NOT NULL AND NEW.duration_ms IS NOT NULL))
+      BEGIN
+        INSERT INTO cron_changes (channel, payload) VALUES ('cron_ops_executions', json_object('op', 'UPDATE', 'row', ${rowJson('NEW')}));
+      END;
+      -- A run ended by hand (the guide's UPDATE ... SET status = 'failed') still gets its end and duration,
+      -- then is announced complete.
+      CREATE TRIGGER cron_executions_fill_end AFTER UPDATE OF status ON cron_executions
+        WHEN OLD.status = 'running' AND NEW.status <> 'running' AND (NEW.completed_at IS NULL OR NEW.duration_ms IS NULL)
+      BEGIN
+        UPDATE cron_executions SET
+          completed_at = COALESCE(completed_at, ${NOW}),
+          duration_ms = COALESCE(duration_ms, max(0, CAST(round((julianday(COALESCE(completed_at, 'now')) - julianday(started_at)) * 86400000) AS integer)))
+        WHERE id = NEW.id;
+        INSERT INTO cron_changes (channel, payload)
+          SELECT 'cron_ops_executions', json_object('op', 'UPDATE', 'row', ${rowJson('e')}) FROM cron_executions e WHERE e.id = NEW.id;
+      END;
+
+      CREATE TRIGGER cron_state_changes_insert AFTER INSERT ON cron_state BEGIN
+        INSERT INTO cron_changes (channel, payload) VALUES ('cron_ops_crons', json_object('cronNames', json_array(NEW.cron_name)));
+      END;
+      CREATE TRIGGER cron_state_changes_update AFTER UPDATE ON cron_state BEGIN
+        INSERT INTO cron_changes (channel, payload) VALUES ('cron_ops_crons', json_object('cronNames', json_array(NEW.cron_name)));
+      END;
+    `,
+  },
+];

@@ -1,0 +1,132 @@
+// Reads run counts over any time range from the roll-ups: the range is cut into whole days, hours and
+// minutes (each read from its own roll-up) and the partial minutes at its edges (read from the runs
+// themselves), so the cost follows the range's length, never the number of runs in it.
+import { sql } from 'kysely';
+import type { ExecutionStatus } from '../../shared/api';
+import type { Db, Query } from './db';
+import { DURATION_CLASS_BOUNDS, durationClassSql, LAST_DURATION_CLASS, ROLLUP_LEVELS } from './rollups';
+
+export interface RangeFilter {
+  cronName?: string;
+  status?: ExecutionStatus;
+}
+
+/** Runs of one cron, status and duration class in one bucket of the caller's width. */
+export interface Group {
+  bucketStartMs: number;
+  cronName: string;
+  status: ExecutionStatus;
+  durationClass: number;
+  runs: number;
+  maxDurationMs: number;
+}
+
+interface Segment {
+  /** Index in ROLLUP_LEVELS, or -1: the runs themselves. */
+  level: number;
+  startMs: number;
+  endMs: number;
+}
+
+/** The class of the groups of a whole-range count, which keeps none. */
+export const NO_CLASS = -2;
+
+const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
+const ceilTo = (ms: number, unit: number) => Math.ceil(ms / unit) * unit;
+
+/** Cuts [from, to) into aligned segments, no coarser than ROLLUP_LEVELS[maxLevel]. */
+export function segmentsOf(fromMs: number, toMs: number, maxLevel: number): Segment[] {
+  const segments: Segment[] = [];
+  let start = fromMs;
+  let level = -1;
+  while (level < maxLevel) {
+    const boundary = ceilTo(start, ROLLUP_LEVELS[level + 1] * 1000);
+    if (boundary > toMs) break;
+    if (boundary > start) segments.push({ level, startMs: start, endMs: boundary });
+    start = boundary;
+    level++;
+  }
+  for (; level >= 0; level--) {
+    const end = floorTo(toMs, ROLLUP_LEVELS[level] * 1000);
+    if (end > start) {
+      segments.push({ level, startMs: start, endMs: end });
+      start = end;
+    }
+  }
+  if (toMs > start) segments.push({ level: -1, startMs: start, endMs: toMs });
+  return segments;
+}
+
+export function durationClassOf(durationMs: number | null): number {
+  if (durationMs === null) return -1;
+  let low = 0;
+  let high = DURATION_CLASS_BOUNDS.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (DURATION_CLASS_BOUNDS[middle] >= durationMs) high = middle;
+    else low = middle + 1;
+  }
+  return low < DURATION_CLASS_BOUNDS.length ? low : LAST_DURATION_CLASS;
+}
+
+export class RollupReader {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Runs started in [from, to) grouped by bucket of `widthMs` (aligned on the epoch; 0: one bucket for the
+   * whole range, without duration classes), cron, status and duration class. One statement (a UNION ALL
+   * of the range's segments): one round trip, one snapshot.
+   */
+  async groups(q: Query, fromMs: number, toMs: number, widthMs: number, filter: RangeFilter): Promise<Group[]> {
+    // A roll-up bucket must fall inside one of the caller's buckets.
+    let maxLevel = ROLLUP_LEVELS.length - 1;
+    if (widthMs > 0) while (maxLevel >= 0 && widthMs % (ROLLUP_LEVELS[maxLevel] * 1000) !== 0) maxLevel--;
+    const bucketOf = (column: string) => {
+      if (widthMs <= 0) return sql<number>`0`;
+      const width = sql.lit(widthMs);
+      return this.db.kind === 'postgres'
+        ? sql<number>`(floor(extract(epoch from ${sql.ref(column)}) * 1000 / ${width}) * ${width})::float8`
+        : sql<number>`(unixepoch(${sql.ref(column)}) * 1000 / ${width}) * ${width}`;
+    };
+    const filters = sql.join(
+      [filter.cronName ? sql`cron_name = ${filter.cronName}` : sql`TRUE`, filter.status ? sql`status = ${filter.status}` : sql`TRUE`],
+      sql` AND `,
+    );
+    const parts = segmentsOf(fromMs, toMs, maxLevel).map((segment) => {
+      const from = new Date(segment.startMs).toISOString();
+      const to = new Date(segment.endMs).toISOString();
+      if (segment.level < 0) {
+        const durationClass = widthMs > 0 ? sql.raw(durationClassSql('duration_ms')) : sql.lit(NO_CLASS);
+        return sql`SELECT bucket, cron_name, status, duration_class, count(*) AS runs, max(COALESCE(duration_ms, 0)) AS max_ms
+          FROM (SELECT ${bucketOf('started_at')} AS bucket, cron_name, status, ${durationClass} AS duration_class, duration_ms
+                FROM cron_executions WHERE started_at >= ${from} AND started_at < ${to} AND ${filters}) x
+          GROUP BY 1, 2, 3, 4`;
+      }
+      const durationClass = widthMs > 0 ? sql.ref('duration_class') : sql.lit(NO_CLASS);
+      return sql`SELECT ${bucketOf('bucket_start')} AS bucket, cron_name, status, ${durationClass} AS duration_class, sum(runs) AS runs, max(max_duration_ms) AS max_ms
+        FROM cron_execution_rollups
+        WHERE bucket_s = ${sql.lit(ROLLUP_LEVELS[segment.level])} AND bucket_start >= ${from} AND bucket_start < ${to} AND ${filters}
+        GROUP BY 1, 2, 3, 4`;
+    });
+    if (parts.length === 0) return [];
+    const { rows } = await sql<{ bucket: number | string; cron_name: string; status: ExecutionStatus; duration_class: number; runs: number | string; max_ms: number | string }>`${sql.join(parts, sql` UNION ALL `)}`.execute(q);
+    const merged = new Map<string, Group>();
+    for (const row of rows) {
+      const group: Group = {
+        bucketStartMs: widthMs > 0 ? Number(row.bucket) : fromMs,
+        cronName: row.cron_name,
+        status: row.status,
+        durationClass: Number(row.duration_class),
+        runs: Number(row.runs),
+        maxDurationMs: Number(row.max_ms),
+      };
+      const key = `${group.bucketStartMs}|${group.cronName}|${group.status}|${group.durationClass}`;
+      const known = merged.get(key);
+      if (known) {
+        known.runs += group.runs;
+        known.maxDurationMs = Math.max(known.maxDurationMs, group.maxDurationMs);
+      } else merged.set(key, group);
+    }
+    return [...merged.values()].filter((group) => group.runs > 0);
+  }
+}

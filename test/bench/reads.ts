@@ -1,0 +1,182 @@
+// Issue 10: every read endpoint the extension calls, with 1,000,000 executions over 7 days in the store
+// (CRON_OPS_BENCH_EXECUTIONS=10000000 for the large run), on SQLite and on PostgreSQL: p50/p95 of each,
+// its size on the wire (gzip accepted, as the extension's client does), the server's RSS after each, and
+// the event loop's delay in the server during the reads (measured inside it by loopDelayProbe.js).
+// Baseline, in the same run: GET /health on the same server (the HTTP floor).
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { Execution, TimelineReply } from '../../src/shared/api';
+import { databaseFor } from '../support/postgres';
+import { startServer, TEST_ADMIN_TOKEN, writeConfig, type ServerProcess } from '../support/serverProcess';
+import { demoConfig, seedPostgres, seedSqliteFolder } from './seed';
+import { ms, percentile, ratio, removeLater, rssKb, stopLater, type BenchContext, type Benchmark, type FigureRow } from './support';
+
+const EXECUTIONS = Number(process.env.CRON_OPS_BENCH_EXECUTIONS ?? 1_000_000);
+const DAYS = 7;
+const SAMPLES = 40;
+const WARMUP = 5;
+const LOG_LINES = 10_000;
+const KB = 1024;
+
+interface Timed {
+  ms: number;
+  wireBytes: number;
+  status: number;
+  body: Buffer;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+/** One GET, timed to the last byte; the body as sent (gzip when the server compressed it). */
+function timedGet(baseUrl: string, path: string): Promise<Timed> {
+  return new Promise((resolveReply, reject) => {
+    const started = performance.now();
+    const req = request(baseUrl + path, { agent, headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'accept-encoding': 'gzip' } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolveReply({ ms: performance.now() - started, wireBytes: body.length, status: response.statusCode ?? 0, body });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function json<T>(reply: Timed): T {
+  const text = (reply.body[0] === 0x1f && reply.body[1] === 0x8b ? gunzipSync(reply.body) : reply.body).toString();
+  return JSON.parse(text) as T;
+}
+
+function loopDelay(file: string): { p50: number; p99: number; max: number; count: number } {
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { p50: NaN, p99: NaN, max: NaN, count: 0 };
+}
+
+async function measure(baseUrl: string, path: string): Promise<{ p50: number; p95: number; wireBytes: number; last: Timed }> {
+  const times: number[] = [];
+  let last: Timed | undefined;
+  for (let index = 0; index < WARMUP + SAMPLES; index++) {
+    last = await timedGet(baseUrl, path);
+    if (last.status !== 200) throw new Error(`${path} answered ${last.status}: ${last.body.toString().slice(0, 200)}`);
+    if (index >= WARMUP) times.push(last.ms);
+  }
+  return { p50: percentile(times, 50), p95: percentile(times, 95), wireBytes: last!.wireBytes, last: last! };
+}
+
+async function readsOn(context: BenchContext, label: string, server: ServerProcess, delayFile: string): Promise<FigureRow[]> {
+  const goalMs = EXECUTIONS > 2_000_000 ? 100 : 50;
+  const pid = server.child.pid!;
+  const rows: FigureRow[] = [];
+  writeFileSync(`${delayFile}.reset`, '');
+  const health = await measure(server.url, '/health');
+  const firstPage = json<{ executions: Execution[] }>(await timedGet(server.url, '/api/admin/cron-executions?limit=100'));
+  const newestCompleted = json<{ executions: Execution[] }>(await timedGet(server.url, '/api/admin/cron-executions?status=completed&limit=1')).executions[0];
+  const hourTo = new Date(Date.now() - 3600_000);
+  const hourFrom = new Date(hourTo.getTime() - 3600_000);
+  const endpoints: Array<[string, string]> = [
+    ['/crons (every cron, last and running run)', '/api/admin/crons'],
+    ['/stats (the four KPIs)', '/api/admin/cron-executions/stats'],
+    ['history page (100 newest)', '/api/admin/cron-executions?limit=100'],
+    ['history page 2 (before cursor)', `/api/admin/cron-executions?limit=100&before=${firstPage.executions[99].id}`],
+    ["one cron's history (10, the tree's children)", '/api/admin/cron-executions?cronName=check-alerts&limit=10'],
+    ['failed runs (100)', '/api/admin/cron-executions?status=failed&limit=100'],
+    ['one execution', `/api/admin/cron-executions/${newestCompleted.id}`],
+    [`logs page (1,000 of ${LOG_LINES.toLocaleString('en')} lines)`, `/api/admin/cron-executions/${newestCompleted.id}/logs?after=0&limit=1000`],
+    ['timeline 7 days', `/api/admin/cron-executions/timeline?days=${DAYS}`],
+    ['timeline zoomed to an hour', `/api/admin/cron-executions/timeline?from=${hourFrom.toISOString()}&to=${hourTo.toISOString()}`],
+  ];
+  context.log(`  ${label}: /health p50 ${ms(health.p50, 2)} p95 ${ms(health.p95, 2)}`);
+  for (const [what, path] of endpoints) {
+    const result = await measure(server.url, path);
+    const rssMb = rssKb(pid) / 1024;
+    let shape = '';
+    if (path.includes('/timeline')) {
+      const reply = json<TimelineReply>(result.last);
+      shape = reply.buckets ? `${reply.buckets.length} buckets of ${reply.bucketMs! / 60_000} min + ${reply.executions.length} single runs` : `${reply.executions.length} single runs`;
+    }
+    context.log(`  ${label}: ${what}: p50 ${ms(result.p50, 2)} p95 ${ms(result.p95, 2)}, ${(result.wireBytes / KB).toFixed(1)} KB on the wire, RSS after ${rssMb.toFixed(0)} MB${shape ? `; ${shape}` : ''}`);
+    rows.push({
+      figure: '10',
+      what: `${what}, ${label}, ${EXECUTIONS.toLocaleString('en')} executions, p50 / p95`,
+      value: `${ms(result.p50, 1)} / ${ms(result.p95, 1)} (${(result.wireBytes / KB).toFixed(1)} KB; RSS ${rssMb.toFixed(0)} MB)`,
+      baseline: `/health ${ms(health.p50, 1)} / ${ms(health.p95, 1)}`,
+      ratio: ratio(result.p95, health.p95),
+      goal: path.includes('days=') ? `p95 ≤ ${goalMs} ms, ≤ 300 KB on the wire` : `p95 ≤ ${goalMs} ms`,
+      met: result.p95 <= goalMs && (!path.includes('days=') || result.wireBytes <= 300 * KB),
+      note: shape || undefined,
+    });
+  }
+  const delay = loopDelay(delayFile);
+  const rssMb = rssKb(pid) / 1024;
+  context.log(`  ${label}: event-loop delay in the server during the reads: p50 ${ms(delay.p50, 1)}, p99 ${ms(delay.p99, 1)}, max ${ms(delay.max, 1)}; RSS ${rssMb.toFixed(0)} MB`);
+  rows.push({
+    figure: '10',
+    what: `server event-loop delay during all the reads above, ${label}, p99 (max)`,
+    value: `${ms(delay.p99, 1)} (${ms(delay.max, 1)})`,
+    baseline: `p50 ${ms(delay.p50, 1)} (the 5 ms sampling floor)`,
+    ratio: ratio(delay.p99, delay.p50),
+    goal: 'no request blocks > 20 ms: max ≤ 20 ms',
+    met: delay.max <= 20,
+  });
+  rows.push({
+    figure: '10',
+    what: `server RSS after all the reads, ${label}`,
+    value: `${rssMb.toFixed(0)} MB`,
+    baseline: '',
+    ratio: '',
+    goal: '≤ 250 MB',
+    met: rssMb <= 250,
+  });
+  return rows;
+}
+
+function serverEnv(delayFile: string): Record<string, string> {
+  return { NODE_OPTIONS: `--require ${join(__dirname, 'loopDelayProbe.js')}`, CRON_OPS_LOOP_DELAY_FILE: delayFile };
+}
+
+async function sqlite(context: BenchContext): Promise<FigureRow[]> {
+  const dir = removeLater(context, mkdtempSync(join(tmpdir(), 'cron-ops-bench-reads-')));
+  const seeded = await seedSqliteFolder(join(dir, 'data'), { count: EXECUTIONS, days: DAYS, running: 2, logLines: LOG_LINES, onProgress: (n) => n % 1_000_000 === 0 && context.log(`  SQLite: ${n} rows`) });
+  const fileMb = readFileSize(join(dir, 'data', 'cron-ops.db'));
+  context.log(`  SQLite: seeded ${seeded.inserted.toLocaleString('en')} executions in ${(seeded.ms / 1000).toFixed(1)} s; cron-ops.db ${fileMb.toFixed(0)} MB`);
+  const delayFile = join(dir, 'loop-delay.json');
+  const server = stopLater(context, await startServer({ config: writeConfig(demoConfig()), args: ['--data', join(dir, 'data')], env: serverEnv(delayFile), timeoutMs: 300_000 }));
+  try {
+    const rows = await readsOn(context, 'SQLite', server, delayFile);
+    rows.push({ figure: '10', what: `store on disk, SQLite, ${EXECUTIONS.toLocaleString('en')} executions`, value: `${fileMb.toFixed(0)} MB`, baseline: 'PGlite (issue 10, 1M) 1,122 MB', ratio: '', goal: '(no goal)' });
+    return rows;
+  } finally {
+    await server.stop();
+  }
+}
+
+function readFileSize(path: string): number {
+  return statSync(path).size / 2 ** 20;
+}
+
+async function postgres(context: BenchContext): Promise<FigureRow[]> {
+  const pgServer = await context.postgres();
+  const dir = removeLater(context, mkdtempSync(join(tmpdir(), 'cron-ops-bench-reads-pg-')));
+  const url = await databaseFor(pgServer.baseUrl, dir);
+  const seeded = await seedPostgres(url, { count: EXECUTIONS, days: DAYS, running: 2, logLines: LOG_LINES });
+  context.log(`  PostgreSQL: seeded ${seeded.inserted.toLocaleString('en')} executions in ${(seeded.ms / 1000).toFixed(1)} s`);
+  const delayFile = join(dir, 'loop-delay.json');
+  const server = stopLater(context, await startServer({ config: writeConfig(demoConfig()), env: { DATABASE_URL: url, ...serverEnv(delayFile) }, timeoutMs: 300_000 }));
+  try {
+    return await readsOn(context, 'PostgreSQL 15', server, delayFile);
+  } finally {
+    await server.stop();
+  }
+}
+
+export const reads: Benchmark = {
+  name: 'reads',
+  title: `Issue 10: every read endpoint at ${EXECUTIONS.toLocaleString('en')} executions, SQLite and PostgreSQL`,
+  async run(context) {
+    return [...(await sqlite(context)), ...(await postgres(context))];
+  },
+};

@@ -1,0 +1,254 @@
+// The store as an operator meets it, on SQLite and (in the PostgreSQL pass) on PostgreSQL: one file in the
+// data folder, a run ended by hand in SQL noticed by the running server, nothing acknowledged lost to a
+// kill -9, a consistent backup while the server runs, and a timeline that summarises big ranges.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { API_PATHS, MANUAL_FAILURE_REASON, type Stats, type TimelineReply } from '../../src/shared/api';
+import { DEMO_CRONS, demoConfig, seedPostgres, seedSqliteFolder } from '../bench/seed';
+import { TEST_DATABASE_ENV, databaseFor } from '../support/postgres';
+import { api, getExecution, processAlive, triggerOk, waitForStatus } from '../support/http';
+import { nodeCron, runServerCommand, startServer, TEST_ADMIN_TOKEN, writeConfig, type ServerProcess } from '../support/serverProcess';
+import { openSse } from '../support/sse';
+import { sqliteFileOf, withStoreSql } from '../support/storeSql';
+import { waitFor } from '../support/waitFor';
+
+const onPostgres = () => Boolean(process.env[TEST_DATABASE_ENV]);
+const HANG = 'console.log("pid " + process.pid); setInterval(() => {}, 1000)';
+
+/** The guide's UPDATE: on PostgreSQL as written; on SQLite through the sqlite3 shell, in its dialect. */
+async function markFailedByHand(dataDir: string, id: string): Promise<void> {
+  if (onPostgres()) {
+    await withStoreSql(dataDir, (query) =>
+      query(`UPDATE cron_executions
+SET status = 'failed',
+    completed_at = NOW(),
+    error_message = 'Timeout - manually cancelled'
+WHERE id = '${id}';`),
+    );
+    return;
+  }
+  const shell = spawnSync('sqlite3', [sqliteFileOf(dataDir), `UPDATE cron_executions SET status = 'failed', error_message = 'Timeout - manually cancelled' WHERE id = '${id}';`], { encoding: 'utf8' });
+  assert.equal(shell.status, 0, `sqlite3 failed (is the sqlite3 shell installed?): ${shell.stderr}${shell.error ?? ''}`);
+}
+
+function getRaw(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolveReply, reject) => {
+    const req = request(url + path, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...headers } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolveReply({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('store', function () {
+  this.timeout(180_000);
+  const servers: ServerProcess[] = [];
+  const dirs: string[] = [];
+  const newDataDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cron-ops-store-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const start = async (configPath: string, dataDir: string) => {
+    const server = await startServer({ config: configPath, args: ['--data', dataDir] });
+    servers.push(server);
+    return server;
+  };
+
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.stop();
+  });
+  after(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the embedded store in one file, cron-ops.db, in WAL mode (PostgreSQL when DATABASE_URL is set)', async () => {
+    const dataDir = newDataDir();
+    const server = await start(writeConfig({ crons: [nodeCron('quick', 'console.log("done")')] }), dataDir);
+    if (onPostgres()) {
+      assert.equal((await api(server, API_PATHS.health)).body.store, 'postgres');
+      assert.match(server.output(), /store postgres at postgres:\/\//);
+      assert.ok(!existsSync(join(dataDir, 'cron-ops.db')), 'no SQLite file when the store is PostgreSQL');
+      return;
+    }
+    assert.match(server.output(), /store sqlite in .*cron-ops\.db/);
+    assert.ok(existsSync(join(dataDir, 'cron-ops.db')));
+    const shell = spawnSync('sqlite3', [join(dataDir, 'cron-ops.db'), 'PRAGMA journal_mode;'], { encoding: 'utf8' });
+    assert.equal(shell.stdout.trim(), 'wal', shell.stderr);
+    assert.equal((await api(server, API_PATHS.health)).body.store, 'sqlite');
+  });
+
+  it("notices the guide's UPDATE made by hand within 2 s: the event goes out and the process is ended", async () => {
+    const dataDir = newDataDir();
+    const server = await start(writeConfig({ crons: [nodeCron('long', HANG)] }), dataDir);
+    const stream = await openSse(server.url);
+    const before = (await api<Stats>(server, API_PATHS.stats)).body;
+    const id = await triggerOk(server, 'long');
+    const pid = await waitFor(async () => {
+      const line: string | undefined = (await api(server, API_PATHS.logs(id))).body.lines[0]?.line;
+      return line ? Number(/^pid (\d+)$/.exec(line)![1]) : undefined;
+    }, 'the pid of the run');
+    await markFailedByHand(dataDir, id);
+    const handMadeAt = Date.now();
+    const finished = await stream.next((event) => event.event === 'execution.finished' && event.data.execution.id === id, 'execution.finished of the hand-made UPDATE', 10_000);
+    const noticedMs = Date.now() - handMadeAt;
+    assert.ok(noticedMs <= 2000, `noticed after ${noticedMs} ms`);
+    assert.equal(finished.data.execution.status, 'failed');
+    assert.equal(finished.data.execution.errorMessage, MANUAL_FAILURE_REASON);
+    assert.equal(typeof finished.data.execution.durationMs, 'number', 'the duration is filled in');
+    assert.ok(finished.data.execution.completedAt);
+    await waitFor(() => !processAlive(pid), 'the run ended elsewhere to be stopped here');
+    const after = await waitFor(async () => {
+      const stats = (await api<Stats>(server, API_PATHS.stats)).body;
+      return stats.failures24h === before.failures24h + 1 ? stats : undefined;
+    }, 'the KPIs to count the failure');
+    assert.equal(after.running, 0);
+    assert.equal((await getExecution(server, id)).status, 'failed');
+    stream.drop();
+  });
+
+  it('loses nothing acknowledged to a kill -9, and runs again on the same store', async () => {
+    const dataDir = newDataDir();
+    const configPath = writeConfig({
+      crons: Array.from({ length: 20 }, (_, index) => nodeCron(`job-${index}`, 'console.log("done")')),
+      rateLimits: { perCronSeconds: 0, globalPerMinute: 0 },
+    });
+    const server = await start(configPath, dataDir);
+    const stream = await openSse(server.url);
+    const first = await triggerOk(server, 'job-0');
+    await stream.next((event) => event.event === 'execution.finished' && event.data.execution.id === first, 'the first run to finish');
+    const acknowledged = await Promise.all(Array.from({ length: 19 }, (_, index) => triggerOk(server, `job-${index + 1}`)));
+    await server.kill9();
+    servers.splice(servers.indexOf(server), 1);
+
+    const again = await start(configPath, dataDir);
+    assert.equal((await getExecution(again, first)).status, 'completed');
+    for (const id of acknowledged) {
+      const execution = await getExecution(again, id);
+      assert.ok(['completed', 'failed'].includes(execution.status), `${id} is ${execution.status}`);
+    }
+    const audit = (await api(again, `${API_PATHS.audit}?limit=1000`)).body.entries as Array<{ action: string; target: string }>;
+    for (let index = 1; index < 20; index++) assert.ok(audit.some((entry) => entry.action === 'trigger' && entry.target === `job-${index}`), `the trigger of job-${index} is in the audit trail`);
+    await waitForStatus(again, await triggerOk(again, 'job-3'), 'completed');
+  });
+
+  it('backs up a consistent copy while the server runs; the copy serves', async () => {
+    const dataDir = newDataDir();
+    const configPath = writeConfig({ crons: [nodeCron('quick', 'console.log("done")'), nodeCron('long', HANG)], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } });
+    const server = await start(configPath, dataDir);
+    const target = join(newDataDir(), 'backup.db');
+    const done = await waitForStatus(server, await triggerOk(server, 'quick'), 'completed');
+    if (onPostgres()) {
+      const refused = await runServerCommand(['backup', target, '--data', dataDir], { DATABASE_URL: await databaseFor(process.env[TEST_DATABASE_ENV]!, dataDir) });
+      assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+      assert.match(refused.stderr, /pg_dump/);
+      return;
+    }
+    // Writes go on while the copy is made.
+    let writing = true;
+    const writer = (async () => {
+      let runs = 0;
+      while (writing && runs < 200) {
+        await waitForStatus(server, await triggerOk(server, 'quick'), 'completed');
+        runs++;
+      }
+    })();
+    const backup = await runServerCommand(['backup', target, '--data', dataDir]);
+    writing = false;
+    await writer;
+    assert.equal(backup.code, 0, backup.stdout + backup.stderr);
+    assert.match(backup.stdout, /Backed up .*cron-ops\.db/);
+    const check = spawnSync('sqlite3', [target, 'PRAGMA integrity_check;'], { encoding: 'utf8' });
+    assert.equal(check.stdout.trim(), 'ok', check.stderr);
+
+    const restored = newDataDir();
+    mkdirSync(restored, { recursive: true });
+    renameSync(target, join(restored, 'cron-ops.db'));
+    const copy = await start(configPath, restored);
+    assert.equal((await getExecution(copy, done.id)).status, 'completed');
+    await waitForStatus(copy, await triggerOk(copy, 'quick'), 'completed');
+  });
+
+  it('says what to do when backup gets no file or finds no store', async () => {
+    const missing = await runServerCommand(['backup']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /backup needs the file to write/);
+    const noStore = await runServerCommand(['backup', join(newDataDir(), 'x.db'), '--data', newDataDir()]);
+    assert.equal(noStore.code, 2);
+    assert.match(noStore.stderr, onPostgres() ? /back it up with pg_dump/ : /No store at .*cron-ops\.db: pass the server's --data folder/);
+  });
+
+  describe('timeline over a big history', () => {
+    let server: ServerProcess;
+    const count = 20_000;
+
+    before(async function () {
+      this.timeout(300_000);
+      const dataDir = newDataDir();
+      if (onPostgres()) await seedPostgres(await databaseFor(process.env[TEST_DATABASE_ENV]!, dataDir), { count, days: 7, running: 2, chunk: 10_000 });
+      else await seedSqliteFolder(dataDir, { count, days: 7, running: 2, chunk: 10_000 });
+      server = await startServer({ config: writeConfig(demoConfig()), args: ['--data', dataDir] });
+    });
+    after(async () => {
+      await server?.stop();
+    });
+
+    it('answers 7 days with buckets of completed runs, and the other runs one by one, newest first', async () => {
+      const reply = await api<TimelineReply>(server, `${API_PATHS.timeline}?days=7`);
+      assert.equal(reply.status, 200, reply.text);
+      const { buckets, bucketMs, executions } = reply.body;
+      assert.ok(buckets && buckets.length > 0 && bucketMs, 'buckets');
+      assert.ok(buckets.length <= 1000, `${buckets.length} buckets`);
+      const completed = buckets.reduce((sum, bucket) => sum + bucket.count, 0);
+      assert.ok(completed > count * 0.85 && completed < count * 0.95, `${completed} completed runs in buckets`);
+      for (const bucket of buckets) {
+        assert.equal(bucket.status, 'completed');
+        assert.ok(bucket.p95DurationMs <= bucket.maxDurationMs && bucket.p95DurationMs > 0, JSON.stringify(bucket));
+        assert.ok(Date.parse(bucket.end) - Date.parse(bucket.start) <= bucketMs);
+      }
+      assert.ok(executions.length > 0 && executions.length <= 1000, `${executions.length} single runs`);
+      assert.ok(executions.every((entry) => entry.status !== 'completed'));
+      for (let index = 1; index < executions.length; index++) assert.ok(executions[index - 1].startedAt >= executions[index].startedAt, 'newest first');
+      assert.ok(executions.some((entry) => entry.status === 'running'), 'the running runs are there');
+    });
+
+    it('zooms into a range down to single runs', async () => {
+      const to = new Date(Date.now() - 3600_000);
+      const from = new Date(to.getTime() - 20 * 60_000);
+      const reply = await api<TimelineReply>(server, `${API_PATHS.timeline}?from=${from.toISOString()}&to=${to.toISOString()}`);
+      assert.equal(reply.status, 200, reply.text);
+      assert.equal(reply.body.buckets, undefined);
+      assert.equal(reply.body.from, from.toISOString());
+      assert.ok(reply.body.executions.length > 0);
+      for (const entry of reply.body.executions) assert.ok(entry.startedAt >= from.toISOString() && entry.startedAt < to.toISOString());
+      const bad = await api(server, `${API_PATHS.timeline}?from=${to.toISOString()}&to=${from.toISOString()}`);
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error, /must be before/);
+    });
+
+    it('compresses JSON replies for a client that accepts it', async () => {
+      const plain = await getRaw(server.url, `${API_PATHS.timeline}?days=7`, {});
+      const gzipped = await getRaw(server.url, `${API_PATHS.timeline}?days=7`, { 'accept-encoding': 'gzip' });
+      assert.equal(gzipped.status, 200);
+      assert.equal(gzipped.headers['content-encoding'], 'gzip');
+      assert.ok(gzipped.body.length < plain.body.length / 3, `${gzipped.body.length} vs ${plain.body.length} bytes`);
+      assert.deepEqual(JSON.parse(gunzipSync(gzipped.body).toString()).bucketMs, JSON.parse(plain.body.toString()).bucketMs);
+    });
+
+    it('counts the KPIs and finds the last run of each cron over the whole history', async () => {
+      const stats = (await api<Stats>(server, API_PATHS.stats)).body;
+      assert.ok(stats.executions24h > count / 7 * 0.8 && stats.executions24h < count / 7 * 1.2, JSON.stringify(stats));
+      assert.equal(stats.running, 2);
+      const crons = (await api(server, API_PATHS.crons)).body.crons as Array<{ name: string; lastExecution: { startedAt: string } | null }>;
+      for (const cron of DEMO_CRONS) assert.ok(crons.find((candidate) => candidate.name === cron.name)?.lastExecution, `${cron.name} has a last run`);
+    });
+  });
+});
