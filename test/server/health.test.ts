@@ -70,7 +70,9 @@ describe('honest health', function () {
     assert.equal((await getExecution(server, id)).status, 'running', 'not recorded yet: the store refuses writes');
 
     await setReadOnly(false);
-    await waitFor(async () => (await api(server, API_PATHS.health, { token: null })).status === 200 || undefined, '/health back to ok', 30_000, 200);
+    await waitFor(async () => (await api(server, API_PATHS.health, { token: null })).status === 200 || undefined, '/health back to ok', 30_000, 200).catch((error: Error) => {
+      throw new Error(`${error.message}\nserver exit code: ${server.child.exitCode}, signal: ${server.child.signalCode}; its output ends with:\n${server.output().slice(-3000)}`);
+    });
     const done = await waitForStatus(server, id, 'completed', 60_000);
     assert.equal(done.exitCode, 0);
   });
