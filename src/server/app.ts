@@ -20,7 +20,7 @@ import type { Db } from './store/db';
 import { ExecutionStore } from './store/executionStore';
 import { LogStore } from './store/logStore';
 import { migrate } from './store/migrations';
-import { RunnerStore } from './store/runnerStore';
+import { RUNNER_ALIVE_SECONDS, RunnerStore } from './store/runnerStore';
 import { ScheduleStore } from './store/scheduleStore';
 import { TokenStore } from './store/tokenStore';
 
@@ -67,28 +67,49 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const cronSecret = options.cronSecret || randomBytes(24).toString('base64url');
   let serverUrl = '';
 
+  // A runner id is a lease: held while its instance heartbeats. One held by a live instance on another
+  // host is refused (on this host the lock in main.ts already refused it), so only the runs of an expired
+  // lease are reconciled below.
+  const runners = new RunnerStore(db);
+  const holder = await runners.holder(runnerId);
+  if (holder && holder.host !== hostname() && holder.seenSecondsAgo < RUNNER_ALIVE_SECONDS) {
+    throw new Error(
+      `Runner id "${runnerId}" is held by a live instance on ${holder.host} (seen ${Math.round(holder.seenSecondsAgo)} s ago): give this instance another id (--runner-id or CRON_OPS_RUNNER_ID), or stop that one.`,
+    );
+  }
   const interrupted = await executions.failInterrupted(runnerId);
   for (const { execution, pid } of interrupted) {
     const ended = pid !== null && endOrphan(pid, execution.id);
     log.warn(`Execution ${execution.id} of ${execution.cronName} was left running by a previous start: marked failed${ended ? `, its process group ${pid} ended` : ''}`);
   }
 
-  let service: CronService | undefined;
-  const runner = new Runner({
-    configPath: config.path,
-    caps: { maxLines: config.maxLogLinesPerExecution, maxLineBytes: config.maxLogLineBytes, maxBytes: config.maxLogBytesPerExecution },
-    killGraceMs: config.killGraceMs,
-    baseEnv: () => ({ CRON_SECRET: cronSecret, CRON_TRIGGER_SERVER_URL: serverUrl }),
-    logs,
+  const auth = new Authenticator(tokens, options.adminToken, cronSecret);
+  const pausedAtStart = await schedules.pausedCrons();
+  const service = new CronService(
+    config,
+    executions,
+    schedules,
+    {
+      runner: (hooks) =>
+        new Runner({
+          configPath: config.path,
+          caps: { maxLines: config.maxLogLinesPerExecution, maxLineBytes: config.maxLogLineBytes, maxBytes: config.maxLogBytesPerExecution },
+          killGraceMs: config.killGraceMs,
+          baseEnv: () => ({ CRON_SECRET: cronSecret, CRON_TRIGGER_SERVER_URL: serverUrl }),
+          logs,
+          events,
+          log,
+          recordPid: (id, pid) => executions.recordPid(id, pid),
+          ...hooks,
+        }),
+      scheduler: (hooks) => new Scheduler(config.crons, pausedAtStart, hooks.onTick, log, hooks.runsHere),
+    },
     events,
     log,
-    recordPid: (id, pid) => executions.recordPid(id, pid),
-    finish: (id, finish) => service!.finish(id, finish),
-    runEnded: (id, finish, dropped) => service!.runEnded(id, finish, dropped),
-  });
-  const scheduler = new Scheduler(config.crons, await schedules.pausedCrons(), (cron, tickAt) => service!.runScheduled(cron, tickAt), log, (cron) => service!.runsHere(cron));
-  const runners = new RunnerStore(db);
-  service = new CronService(config, executions, schedules, runner, scheduler, events, log, runnerId, runners);
+    runnerId,
+    runners,
+  );
+  const { runner, scheduler } = service;
   const alerts = createAlertsRuntime({
     db,
     config: config.alerting,
@@ -97,7 +118,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     log,
     running: async () => (await executions.running()) as RetriedExecution[],
     isLocalRun: (id) => runner.isLive(id),
-    startRetry: (retry) => service!.startRetry(retry),
+    startRetry: (retry) => service.startRetry(retry),
     paused: () => schedules.pausedCrons(),
   });
   service.setOutcomes(alerts.outcomes);
@@ -106,7 +127,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await runners.heartbeat(runnerId, hostname(), version, true);
   const heartbeat = setInterval(() => runners.heartbeat(runnerId, hostname(), version).catch((error) => log.debug('Heartbeat not stored', { error: errorText(error) })), 10_000);
   heartbeat.unref();
-  const sse = new SseHub(events, logs);
+  const sse = new SseHub(events, logs, {
+    maxStreamsPerOwner: config.maxStreamsPerToken,
+    stillAuthorized: async (authorization) => (await auth.identify(authorization, undefined)).ok,
+    log,
+  });
   await startChangeFeed({
     db,
     executions,
@@ -117,52 +142,80 @@ export async function buildApp(options: AppOptions): Promise<App> {
     isLocalRun: (id) => runner.isLive(id),
     isFollowed: (id) => sse.isFollowed(id),
     endedElsewhere: (execution) => runner.kill(execution.id),
-    started: (execution) => void service!.adopt(execution).catch((error) => log.warn(`Could not take over ${execution.id}`, { error: errorText(error) })),
+    started: (execution) => void service.adopt(execution).catch((error) => log.warn(`Could not take over ${execution.id}`, { error: errorText(error) })),
     pausedChanged: (paused) => scheduler.syncPaused(paused),
-    statsMayHaveChanged: () => void service!.publishStats(),
+    statsMayHaveChanged: () => void service.publishStats(),
   });
-  const http = await buildHttp({
-    service,
-    executions,
-    logs,
-    audit,
-    auth: new Authenticator(tokens, options.adminToken, cronSecret),
-    sse,
-    log,
-    version,
-    storeKind: db.kind,
-    retentionDays: config.retentionDays,
-    startedAt: Date.now(),
-    alerts,
-  });
+  // Health is honest about writes: a store that answers reads but refuses writes (disk full, read-only)
+  // is degraded. The probe is the runner's heartbeat (one row), at most once a second however often
+  // /health is asked.
+  let lastProbe: { at: number; result: Promise<{ ok: true } | { ok: false; reason: string }> } | undefined;
+  const writeProbe = () => {
+    if (!lastProbe || Date.now() - lastProbe.at > 1_000) {
+      lastProbe = {
+        at: Date.now(),
+        result: runners.heartbeat(runnerId, hostname(), version).then(
+          () => ({ ok: true as const }),
+          (error) => ({ ok: false as const, reason: `The store refuses writes: ${errorText(error)}` }),
+        ),
+      };
+    }
+    return lastProbe.result;
+  };
+  let bindHost = config.host;
+  const startedAt = Date.now();
+  const http = await buildHttp(
+    {
+      service,
+      executions,
+      logs,
+      audit,
+      tokens,
+      auth,
+      sse,
+      log,
+      version,
+      storeKind: db.kind,
+      retentionDays: config.retentionDays,
+      auditRetentionDays: config.auditRetentionDays,
+      allowedHosts: config.allowedHosts,
+      bindHost: () => bindHost,
+      health: () => writeProbe(),
+      startedAt,
+      alerts,
+    },
+    { maxStreamsPerToken: config.maxStreamsPerToken },
+  );
 
   const retention = new Scheduler(
     [{ name: 'retention', description: '', schedule: DAILY_RETENTION, scheduleText: '', timezone: 'UTC', command: [], estimatedDurationMs: 0, timeoutMs: 0, enabled: true, params: {}, runOn: [], env: {}, inheritEnv: false, leftovers: 'end' }],
     new Set(),
     async () => {
       const deleted = await executions.applyRetention(config.retentionDays);
-      log.info(`[Retention] Deleted ${deleted} executions older than ${config.retentionDays} days`);
+      const auditDeleted = await audit.prune(config.auditRetentionDays);
+      log.info(`[Retention] Deleted ${deleted} executions older than ${config.retentionDays} days and ${auditDeleted} audit entries older than ${config.auditRetentionDays} days`);
     },
     log,
     () => true,
   );
-  const statsTimer = setInterval(() => void service!.publishStats(), 60_000);
+  const statsTimer = setInterval(() => void service.publishStats(), 60_000);
   statsTimer.unref();
 
   return {
-    http,
+    http: http.app,
     service,
     tokens,
     runnerId,
     async listen(port, host) {
-      await http.listen({ port, host });
-      const address = http.server.address();
+      bindHost = host;
+      await http.app.listen({ port, host });
+      const address = http.app.server.address();
       const actualPort = typeof address === 'object' && address ? address.port : port;
       serverUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
       await alerts.start();
       scheduler.start();
       retention.start();
-      void service!.publishStats();
+      void service.publishStats();
       return serverUrl;
     },
     async close() {
@@ -171,7 +224,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       clearInterval(statsTimer);
       clearInterval(heartbeat);
       sse.close();
-      await http.close().catch((error) => log.warn('HTTP close', { error: errorText(error) }));
+      await http.app.close().catch((error) => log.warn('HTTP close', { error: errorText(error) }));
+      await http.close().catch((error) => log.warn('Audit of refusals at stop', { error: errorText(error) }));
       await runner.shutdown({ status: 'failed', errorMessage: 'Interrupted: server stopped while the run was in progress' });
       // After the runs ended: their retries and alerts are in the store for the next start.
       await alerts.stop();

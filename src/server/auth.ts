@@ -1,17 +1,28 @@
 // Who is calling: a bearer token (hashed in the store), the bootstrap admin token, or a machine with
-// X-Cron-Secret. Secrets are compared in constant time.
+// X-Cron-Secret. Secrets are compared in constant time. What each kind of caller may do is `allowed`.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Role } from '../shared/api';
-import type { TokenStore } from './store/tokenStore';
 
 export interface Caller {
   actor: string;
   role: Role | 'machine';
+  /** The stored token's name; undefined for the bootstrap token and the machine secret. */
+  tokenName?: string;
 }
 
 export type AuthResult = { ok: true; caller: Caller } | { ok: false; reason: string };
 
-export type Permission = 'read' | 'act' | 'audit' | 'machine';
+/**
+ * read: any token. act: admin and up (pause, cancel, mark-failed). trigger: admin and up, or the machine
+ * secret (the guide's scripts). retention: admin and up, or the machine secret. machine: the secret alone
+ * (external start/complete). audit and tokens: super-admin.
+ */
+export type Permission = 'read' | 'act' | 'trigger' | 'retention' | 'audit' | 'tokens' | 'machine';
+
+/** What the authenticator needs of the token store. */
+export interface TokenVerifier {
+  verify(token: string): Promise<{ name: string; role: Role } | undefined>;
+}
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -21,9 +32,11 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+export const MACHINE_ACTOR = 'machine:x-cron-secret';
+
 export class Authenticator {
   constructor(
-    private readonly tokens: TokenStore,
+    private readonly tokens: TokenVerifier,
     private readonly adminToken: string | undefined,
     private readonly cronSecret: string,
   ) {}
@@ -31,32 +44,43 @@ export class Authenticator {
   async identify(authorization: string | undefined, cronSecret: string | undefined): Promise<AuthResult> {
     if (cronSecret !== undefined) {
       return sameSecret(cronSecret, this.cronSecret)
-        ? { ok: true, caller: { actor: 'machine:x-cron-secret', role: 'machine' } }
+        ? { ok: true, caller: { actor: MACHINE_ACTOR, role: 'machine' } }
         : { ok: false, reason: 'The X-Cron-Secret header does not match CRON_SECRET: check the secret the script uses.' };
     }
     if (!authorization) {
       return { ok: false, reason: 'Missing Authorization header: send "Authorization: Bearer <token>" (create one with `cron-ops-server token create`; in VS Code run "Cron Ops: Sign In").' };
     }
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    const match = /^Bearer\s+(\S{1,512})\s*$/i.exec(authorization);
     if (!match) return { ok: false, reason: 'The Authorization header must be "Bearer <token>".' };
     const token = match[1];
     if (this.adminToken && sameSecret(token, this.adminToken)) return { ok: true, caller: { actor: 'env:CRON_OPS_ADMIN_TOKEN', role: 'super-admin' } };
     const known = await this.tokens.verify(token);
     if (!known) return { ok: false, reason: 'Unknown or revoked token: sign in again with a valid token (`cron-ops-server token list` shows the active ones).' };
-    return { ok: true, caller: { actor: `token:${known.name}`, role: known.role } };
+    return { ok: true, caller: { actor: `token:${known.name}`, role: known.role, tokenName: known.name } };
   }
 }
 
-/** Whether a caller may do something; the reason says what role it takes. */
+const MACHINE_LANE = 'X-Cron-Secret is for scripts: it may trigger, start and complete external runs (POST /api/cron/start, /api/cron/complete) and apply retention';
+
+/** Whether a caller may do something; undefined when allowed, else the reason (which role it takes). */
 export function allowed(caller: Caller, permission: Permission): string | undefined {
   const role = caller.role;
+  const isAdmin = role === 'admin' || role === 'super-admin';
   switch (permission) {
     case 'read':
-      return role === 'machine' ? 'X-Cron-Secret authenticates scripts for triggers and start/complete only: use a bearer token to read.' : undefined;
+      return role === 'machine' ? `${MACHINE_LANE}: use a bearer token to read.` : undefined;
     case 'act':
-      return role === 'viewer' ? 'Your token has the viewer role: triggering, cancelling and pausing need an admin or super-admin token.' : undefined;
+      if (role === 'machine') return `${MACHINE_LANE}: pausing, cancelling and marking runs failed need an admin or super-admin token.`;
+      return isAdmin ? undefined : 'Your token has the viewer role: triggering, cancelling and pausing need an admin or super-admin token.';
+    case 'trigger':
+    case 'retention':
+      return role === 'machine' || isAdmin ? undefined : 'Your token has the viewer role: this needs an admin or super-admin token.';
     case 'audit':
+      if (role === 'machine') return `${MACHINE_LANE}: only a super-admin token can read the audit trail.`;
       return role === 'super-admin' ? undefined : 'Only a super-admin token can read the audit trail.';
+    case 'tokens':
+      if (role === 'machine') return `${MACHINE_LANE}: only a super-admin token can manage tokens.`;
+      return role === 'super-admin' ? undefined : 'Only a super-admin token can manage tokens.';
     case 'machine':
       return role === 'machine' ? undefined : 'This endpoint is for scripts: authenticate with the X-Cron-Secret header.';
   }

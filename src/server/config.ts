@@ -37,6 +37,11 @@ export interface ServerConfig {
   killGraceMs: number;
   /** Retries per cron and alert rules and destinations (src/server/alerts/alertConfig.ts). */
   alerting: AlertConfig;
+  /** Open event streams one token may hold (429 beyond). */
+  maxStreamsPerToken: number;
+  /** Host names, besides the loopback ones, that a server bound to loopback answers (DNS rebinding guard). */
+  allowedHosts: string[];
+  auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -123,7 +128,7 @@ export function describeSchedule(schedule: string): string {
 }
 
 const CRON_KEYS = ['name', 'description', 'schedule', 'timezone', 'command', 'estimatedDurationMs', 'timeoutMs', 'enabled', 'params', 'runOn', 'env', 'inheritEnv', 'user', 'leftovers', ...ALERT_CRON_KEYS];
-const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'maxLogLineBytes', 'maxLogBytesPerExecution', 'killGraceMs', ...ALERT_TOP_KEYS];
+const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'maxLogLineBytes', 'maxLogBytesPerExecution', 'killGraceMs', 'maxStreamsPerToken', 'allowedHosts', 'auditRetentionDays', ...ALERT_TOP_KEYS];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function checkEnv(check: Checker, value: Json, field: string): Record<string, string> {
@@ -277,7 +282,15 @@ export function parseConfig(text: string, path: string): ServerConfig {
     maxLogBytesPerExecution: check.integer(top.maxLogBytesPerExecution, 'maxLogBytesPerExecution', 10 * 1024 * 1024, 4096),
     killGraceMs: check.integer(top.killGraceMs, 'killGraceMs', 5_000, 0),
     alerting: parseAlertConfig(top, process.env, (field, message) => check.fail(field, message)),
+    maxStreamsPerToken: check.integer(top.maxStreamsPerToken, 'maxStreamsPerToken', 10, 1, 1000),
+    allowedHosts: [],
+    auditRetentionDays: check.integer(top.auditRetentionDays, 'auditRetentionDays', 90, 1),
   };
+  if (top.allowedHosts !== undefined) {
+    if (!Array.isArray(top.allowedHosts) || !top.allowedHosts.every((host: Json) => typeof host === 'string' && /^[A-Za-z0-9.:\[\]-]{1,253}$/.test(host))) {
+      check.fail('allowedHosts', 'must be an array of host names (e.g. ["ops.example.internal"])');
+    } else config.allowedHosts = (top.allowedHosts as string[]).map((host) => host.toLowerCase());
+  }
   if (config.maxLogBytesPerExecution < 2 * config.maxLogLineBytes) {
     check.fail('maxLogBytesPerExecution', `must hold at least two lines of maxLogLineBytes (${2 * config.maxLogLineBytes} bytes), got ${config.maxLogBytesPerExecution}`);
   }

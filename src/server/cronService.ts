@@ -23,7 +23,15 @@ export type TriggerOutcome = StartOutcome | { kind: 'noRunner'; runOn: string[] 
 export type EndOutcome =
   | { kind: 'ended'; execution: Execution }
   | { kind: 'notFound' }
-  | { kind: 'notRunning'; execution: Execution };
+  | { kind: 'notRunning'; execution: Execution }
+  /** An external complete for a run the server started: its end is the server's to record. */
+  | { kind: 'notExternal'; execution: Execution };
+
+/** Builders of the parts the service drives, given the hooks through which those parts report back. */
+export interface ServiceParts {
+  runner(hooks: { finish(id: string, finish: Finish): Promise<unknown>; runEnded(id: string, finish: Finish, droppedLines: number): Promise<void> }): Runner;
+  scheduler(hooks: { onTick(cron: CronDefinition, tickAt: Date): Promise<void>; runsHere(cron: CronDefinition): boolean }): Scheduler;
+}
 
 export class CronService {
   private readonly byName: Map<string, CronDefinition>;
@@ -33,18 +41,23 @@ export class CronService {
   /** Retries and alerts after each transition (src/server/alerts), once app.ts has built them. */
   private outcomes: RunOutcomes | undefined;
 
+  /** The runner and the scheduler are built here, with the hooks they report through: calls go one way. */
+  readonly runner: Runner;
+  readonly scheduler: Scheduler;
+
   constructor(
     private readonly config: ServerConfig,
     private readonly executions: ExecutionStore,
     private readonly schedules: ScheduleStore,
-    private readonly runner: Runner,
-    private readonly scheduler: Scheduler,
+    parts: ServiceParts,
     private readonly events: EventBus,
     private readonly log: Logger,
     readonly runnerId: string,
     private readonly runners: RunnerStore,
   ) {
     this.byName = new Map(config.crons.map((cron) => [cron.name, cron]));
+    this.runner = parts.runner({ finish: (id, finish) => this.finish(id, finish), runEnded: (id, finish, dropped) => this.runEnded(id, finish, dropped) });
+    this.scheduler = parts.scheduler({ onTick: (cron, tickAt) => this.runScheduled(cron, tickAt), runsHere: (cron) => this.runsHere(cron) });
   }
 
   setOutcomes(outcomes: RunOutcomes): void {
@@ -221,6 +234,7 @@ export class CronService {
   async externalComplete(id: string, finish: Finish): Promise<EndOutcome> {
     const current = await this.executions.get(id);
     if (!current) return { kind: 'notFound' };
+    if (current.status === 'running' && current.triggerType !== 'external') return { kind: 'notExternal', execution: current };
     const ended = current.status === 'running' ? await this.finish(id, finish) : undefined;
     return ended ? { kind: 'ended', execution: ended } : { kind: 'notRunning', execution: (await this.executions.get(id))! };
   }
@@ -233,7 +247,7 @@ export class CronService {
   }
 
   async crons(): Promise<Cron[]> {
-    const latest = await this.executions.latestPerCron();
+    const [latest, availableAt] = await Promise.all([this.executions.latestPerCron(), this.manualTriggerAvailability()]);
     return this.config.crons.map((cron) => {
       const last = latest.get(cron.name) ?? null;
       const next = this.scheduler.nextRun(cron);
@@ -252,8 +266,32 @@ export class CronService {
         nextRunAt: next ? next.toISOString() : null,
         lastExecution: last,
         runningExecution: last?.status === 'running' ? last : null,
+        manualTriggerAvailableAt: availableAt(cron.name),
       };
     });
+  }
+
+  /**
+   * When the manual rate limits (per cron, and global per minute) will next accept a trigger of each
+   * cron, from the manual runs started recently: null when one would be accepted now. The store's
+   * transaction still decides; this lets a client say so before asking for a confirmation.
+   */
+  private async manualTriggerAvailability(): Promise<(cronName: string) => string | null> {
+    const { perCronSeconds, globalPerMinute } = this.config.rateLimits;
+    const windowS = Math.max(perCronSeconds, globalPerMinute > 0 ? 60 : 0);
+    if (windowS === 0) return () => null;
+    const now = Date.now();
+    const { executions } = await this.executions.list({ since: new Date(now - windowS * 1000).toISOString(), limit: 1000 });
+    const manual = executions.filter((execution) => execution.triggerType === 'manual').map((execution) => ({ cronName: execution.cronName, at: Date.parse(execution.startedAt) }));
+    // Newest first: the globalPerMinute-th newest start in the last minute frees a slot 60 s after it.
+    const lastMinute = manual.filter((start) => start.at > now - 60_000);
+    const globalAt = globalPerMinute > 0 && lastMinute.length >= globalPerMinute ? lastMinute[globalPerMinute - 1].at + 60_000 : 0;
+    return (cronName) => {
+      const last = manual.find((start) => start.cronName === cronName);
+      const cronAt = perCronSeconds > 0 && last ? last.at + perCronSeconds * 1000 : 0;
+      const at = Math.max(cronAt, globalAt);
+      return at > now ? new Date(at).toISOString() : null;
+    };
   }
 
   async stats(): Promise<Stats> {

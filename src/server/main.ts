@@ -1,16 +1,19 @@
 // The cron-ops-server command: serve (default), or manage tokens. Parses arguments, starts, shuts down.
-import { homedir, hostname, userInfo } from 'node:os';
+import { createHash } from 'node:crypto';
+import { homedir, hostname, tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROLES, type Role } from '../shared/api';
-import { buildApp, type App } from './app';
+import { buildApp, defaultRunnerId, type App } from './app';
 import { ConfigError, loadConfig } from './config';
+import { sendControlCommand, serveControlSocket } from './controlSocket';
+import { acquireLock, CONTROL_SOCKET, LOCK_FILE, lockHolder, prepareDataFolder, tightenPermissions, type Lock } from './dataFolder';
 import { createLogger, errorText } from './logger';
 import { AuditStore } from './store/auditStore';
 import { backupSqlite } from './store/backup';
 import { openPostgres, openSqlite, SQLITE_FILE, type Db } from './store/db';
 import { migrate } from './store/migrations';
 import { TokenStore } from './store/tokenStore';
+import { runTokenCommand, TokenCommandError } from './tokenCommands';
 
 const USAGE = `Usage:
   cron-ops-server [--config FILE] [--port 9998] [--host 127.0.0.1] [--data DIR | --memory]
@@ -42,21 +45,51 @@ function redactUrl(url: string): string {
   }
 }
 
-async function openStore(values: { data?: string; memory?: boolean }): Promise<Db> {
+interface OpenedStore {
+  db: Db;
+  /** The embedded store's folder (undefined for --memory and PostgreSQL). */
+  dataDir?: string;
+  lock?: Lock;
+}
+
+/**
+ * Opens the store this process owns: the embedded folder under its exclusive lock (0700, files 0600), or
+ * PostgreSQL, where `runnerId` (when serving) is locked on this host so a second instance with the same
+ * id refuses to start instead of taking over the first one's runs.
+ */
+async function openStore(values: { data?: string; memory?: boolean }, runnerId?: string): Promise<OpenedStore> {
   if (values.memory && values.data) throw new UsageError('--data and --memory exclude each other: choose one.');
   const databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) {
+    const lock = runnerId
+      ? acquireLock(
+          join(tmpdir(), `cron-ops-runner-${createHash('sha256').update(`${redactUrl(databaseUrl)}\n${runnerId}`).digest('hex').slice(0, 16)}.lock`),
+          `Runner id "${runnerId}" on ${redactUrl(databaseUrl)}`,
+          'stop it, or give this instance another id (--runner-id or CRON_OPS_RUNNER_ID)',
+        )
+      : undefined;
     try {
-      return await openPostgres({ url: databaseUrl, log });
+      return { db: await openPostgres({ url: databaseUrl, log }), lock };
     } catch (error) {
+      lock?.release();
       throw new Error(`Cannot reach PostgreSQL at ${redactUrl(databaseUrl)}: ${errorText(error)}. Check DATABASE_URL and that the server accepts connections.`);
     }
   }
-  const file = values.memory ? undefined : join(resolve(values.data ?? defaultDataDir()), SQLITE_FILE);
+  if (values.memory) return { db: await openSqlite({ file: undefined, log }) };
+  const dataDir = resolve(values.data ?? defaultDataDir());
+  prepareDataFolder(dataDir);
+  const lock = acquireLock(join(dataDir, LOCK_FILE), `The data folder ${dataDir}`);
+  // Files the store creates now are private; the umask is restored so the crons' own files are not affected.
+  const umask = process.umask(0o077);
   try {
-    return await openSqlite({ file, log });
+    const db = await openSqlite({ file: join(dataDir, SQLITE_FILE), log });
+    tightenPermissions(dataDir);
+    return { db, dataDir, lock };
   } catch (error) {
-    throw new Error(`Cannot open the store ${file ?? 'in memory'}: ${errorText(error)}. Check that the folder is writable, or pass another --data.`);
+    lock.release();
+    throw new Error(`Cannot open the store ${join(dataDir, SQLITE_FILE)}: ${errorText(error)}. Check that the folder is writable, or pass another --data.`);
+  } finally {
+    process.umask(umask);
   }
 }
 
@@ -79,43 +112,22 @@ async function tokenCommand(args: string[]): Promise<void> {
     allowPositionals: true,
   });
   const [action, target] = positionals;
-  const db = await openStore(values);
+  const command = { action: action ?? '', name: action === 'revoke' ? (target ?? values.name) : values.name, role: values.role, actor: `cli:${userInfo().username}@${hostname()}` };
+  // A server holds the folder: it runs the command (whoever can open the data folder may).
+  if (!process.env.DATABASE_URL && !values.memory) {
+    const dataDir = resolve(values.data ?? defaultDataDir());
+    if (lockHolder(join(dataDir, LOCK_FILE)) !== undefined) {
+      process.stdout.write(await sendControlCommand(join(dataDir, CONTROL_SOCKET), command));
+      return;
+    }
+  }
+  const { db, lock } = await openStore(values);
   try {
     await migrate(db);
-    const tokens = new TokenStore(db);
-    const audit = new AuditStore(db);
-    const actor = `cli:${userInfo().username}@${hostname()}`;
-    switch (action) {
-      case 'create': {
-        if (!values.name) throw new UsageError('token create needs --name NAME');
-        if (!ROLES.includes(values.role as Role)) throw new UsageError(`token create needs --role ${ROLES.join('|')}`);
-        if (await tokens.exists(values.name)) throw new UsageError(`A token named "${values.name}" exists already: choose another name, or revoke it first.`);
-        const token = await tokens.create(values.name, values.role as Role);
-        await audit.record({ actor, role: null, action: 'token.create', target: values.name, details: { role: values.role } });
-        process.stdout.write(`Created ${values.role} token "${values.name}". It is shown once; keep it safe:\n${token}\n`);
-        return;
-      }
-      case 'list': {
-        const list = await tokens.list();
-        if (list.length === 0) process.stdout.write('No tokens yet: create one with `cron-ops-server token create --name NAME --role admin`.\n');
-        for (const token of list) {
-          process.stdout.write(`${token.name}\t${token.role}\tcreated ${token.createdAt}\tlast used ${token.lastUsedAt ?? 'never'}${token.revokedAt ? `\tREVOKED ${token.revokedAt}` : ''}\n`);
-        }
-        return;
-      }
-      case 'revoke': {
-        const name = target ?? values.name;
-        if (!name) throw new UsageError('token revoke needs the token name');
-        if (!(await tokens.revoke(name))) throw new UsageError(`No active token named "${name}" (see \`cron-ops-server token list\`).`);
-        await audit.record({ actor, role: null, action: 'token.revoke', target: name });
-        process.stdout.write(`Revoked token "${name}".\n`);
-        return;
-      }
-      default:
-        throw new UsageError(`Unknown token command "${action ?? ''}".`);
-    }
+    process.stdout.write(await runTokenCommand(new TokenStore(db), new AuditStore(db), command));
   } finally {
     await db.close();
+    lock?.release();
   }
 }
 
@@ -142,14 +154,17 @@ async function serve(args: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number (0-65535), got "${values.port}"`);
   const host = values.host ?? config.host;
 
-  const db = await openStore(values);
+  const runnerId = values['runner-id'] ?? defaultRunnerId();
+  const { db, dataDir, lock } = await openStore(values, runnerId);
   let app: App;
   try {
-    app = await buildApp({ config, db, log, runnerId: values['runner-id'], adminToken: process.env.CRON_OPS_ADMIN_TOKEN || undefined, cronSecret: process.env.CRON_SECRET || undefined });
+    app = await buildApp({ config, db, log, runnerId, adminToken: process.env.CRON_OPS_ADMIN_TOKEN || undefined, cronSecret: process.env.CRON_SECRET || undefined });
   } catch (error) {
     await db.close().catch(() => undefined);
+    lock?.release();
     throw error;
   }
+  const control = dataDir ? await serveControlSocket(join(dataDir, CONTROL_SOCKET), app.tokens, new AuditStore(db), log) : undefined;
   const firstToken = !process.env.CRON_OPS_ADMIN_TOKEN && (await app.tokens.count()) === 0 ? await app.tokens.create('initial-super-admin', 'super-admin') : undefined;
   if (firstToken) await new AuditStore(db).record({ actor: 'server', role: null, action: 'token.create', target: 'initial-super-admin', details: { role: 'super-admin', reason: 'first start' } });
   let url: string;
@@ -192,8 +207,9 @@ async function serve(args: string[]): Promise<void> {
       // The runner ends every run within killGraceMs and a little: this is only the safety net past it.
     }, Math.max(20_000, config.killGraceMs + 10_000));
     forced.unref();
-    app.close().then(
+    Promise.all([app.close(), control?.close()]).then(
       () => {
+        lock?.release();
         log.info('Stopped');
         process.exit(0);
       },
@@ -220,7 +236,7 @@ async function main(): Promise<void> {
 main().catch((error) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`Invalid cron config:\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\nFix the file and start again.\n`);
-  } else if (error instanceof UsageError || (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+  } else if (error instanceof UsageError || error instanceof TokenCommandError || (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     process.stderr.write(`${errorText(error)}\n\n${USAGE}\n`);
   } else {
     process.stderr.write(`cron-ops-server: ${errorText(error)}\n`);

@@ -179,6 +179,8 @@ export interface HealthReply {
   store: 'sqlite' | 'postgres';
   runnerId: string;
   uptimeS: number;
+  /** Why the server is degraded (a store that refuses writes, for example). */
+  reason?: string;
 }
 
 /** Who the server takes the caller for: lets a client hide what the role may not do. */

@@ -548,9 +548,9 @@ describe('HTTP API', function () {
     it('applies the retention for a machine caller and says how many rows went', async () => {
       const reply = await api(server, '/api/cron/retention', { secret: TEST_CRON_SECRET, body: {} });
       assert.equal(reply.status, 200, reply.text);
-      assert.deepEqual(reply.body, { success: true, deleted: 0, days: 7 });
+      assert.deepEqual(reply.body, { success: true, deleted: 0, days: 7, auditDeleted: 0 });
       const days = await api(server, '/api/cron/retention', { secret: TEST_CRON_SECRET, body: { days: 30 } });
-      assert.deepEqual(days.body, { success: true, deleted: 0, days: 30 });
+      assert.deepEqual(days.body, { success: true, deleted: 0, days: 30, auditDeleted: 0 });
       assertErrorReply(await api(server, '/api/cron/retention', { secret: TEST_CRON_SECRET, body: { days: 0 } }), 400, 'days 0');
       assertErrorReply(await api(server, '/api/cron/retention', { secret: 'wrong', body: {} }), 401, 'wrong secret');
       assert.ok((await listExecutions(server, 'limit=1000')).length > 0, 'recent executions stay');

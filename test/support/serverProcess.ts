@@ -33,6 +33,9 @@ export interface TestConfig {
   retentionDays?: number;
   maxLogLinesPerExecution?: number;
   killGraceMs?: number;
+  maxStreamsPerToken?: number;
+  allowedHosts?: string[];
+  auditRetentionDays?: number;
 }
 
 /** A cron running `node -e SCRIPT`: the test's own little job. */

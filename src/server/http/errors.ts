@@ -1,5 +1,6 @@
-// Turns every thrown error into the API's error shape; bad input never becomes a 500.
-import type { FastifyError, FastifyInstance } from 'fastify';
+// Turns every thrown error into the API's error shape: bad input never becomes a 500, a refusal is audited
+// where it is answered, and a 500 never echoes an internal message (the log has it, under the request id).
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { ErrorReply } from '../../shared/api';
 import { errorText, type Logger } from '../logger';
 
@@ -8,8 +9,23 @@ export class HttpError extends Error {
     readonly statusCode: number,
     message: string,
     readonly extra: Partial<ErrorReply> = {},
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
+  }
+}
+
+/** A refusal the audit trail records: `action.refused` on `target`, with the status and the reason. */
+export class Refusal extends HttpError {
+  constructor(
+    statusCode: number,
+    readonly action: string,
+    readonly target: string | null,
+    message: string,
+    extra: Partial<ErrorReply> = {},
+    headers: Record<string, string> = {},
+  ) {
+    super(statusCode, message, extra, headers);
   }
 }
 
@@ -17,14 +33,17 @@ export function errorReply(error: string, extra: Partial<ErrorReply> = {}): Erro
   return { success: false, error, ...extra };
 }
 
+export const BODY_LIMIT = 1024 * 1024;
 const BODY_LIMIT_TEXT = '1 MB';
 
-export function installErrorHandling(app: FastifyInstance, log: Logger): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof HttpError) return reply.code(error.statusCode).send(errorReply(error.message, error.extra));
+export function installErrorHandling(app: FastifyInstance, log: Logger, audit: (request: FastifyRequest, refusal: Refusal) => Promise<void>): void {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (error instanceof Refusal) await audit(request, error);
+    if (error instanceof HttpError) return reply.code(error.statusCode).headers(error.headers).send(errorReply(error.message, error.extra));
     if (error.validation) {
       const where = error.validationContext ?? 'request';
       const detail = error.validation
+        .slice(0, 5)
         .map((issue) => `${issue.instancePath ? issue.instancePath.slice(1).replace(/\//g, '.') : where} ${issue.message}${issue.params && 'allowedValues' in issue.params ? ` (${(issue.params.allowedValues as unknown[]).join(', ')})` : ''}`)
         .join('; ');
       return reply.code(400).send(errorReply(`Invalid ${where}: ${detail}`));
@@ -33,23 +52,31 @@ export function installErrorHandling(app: FastifyInstance, log: Logger): void {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return reply.code(413).send(errorReply(`Request body is larger than ${BODY_LIMIT_TEXT}: send less.`));
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
-        return reply.code(400).send(errorReply(`Body is not valid JSON (${error.message}): send a JSON object such as {"cronName": "monitor-openai"}.`));
+        return reply.code(400).send(errorReply(`Body is not valid JSON (${error.message.slice(0, 200)}): send a JSON object such as {"cronName": "monitor-openai"}.`));
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return reply.code(400).send(errorReply('Body is empty but Content-Type is application/json: send a JSON object, e.g. {}.'));
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return reply.code(415).send(errorReply(`Unsupported Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json.`));
+        return reply.code(415).send(errorReply(`Unsupported Content-Type ${JSON.stringify(String(request.headers['content-type'] ?? '').slice(0, 100))}: send application/json.`));
     }
+    if (error instanceof SyntaxError) return reply.code(400).send(errorReply(`Body is not valid JSON (${error.message.slice(0, 200)}): send a JSON object.`));
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(error.statusCode).send(errorReply(error.message));
+      return reply.code(error.statusCode).send(errorReply(error.message.slice(0, 300)));
     }
-    const unavailable = /connect|ECONNREFUSED|ECONNRESET|terminat|closed|timeout|shutting down/i.test(error.message);
-    if (unavailable) log.warn(`${request.method} ${request.url}: store unavailable`, { error: errorText(error) });
-    else log.error(`${request.method} ${request.url} failed`, { error: errorText(error), stack: error.stack });
+    const unavailable = /connect|ECONNREFUSED|ECONNRESET|terminat|closed|timeout|shutting down|SQLITE_BUSY|database is locked/i.test(error.message);
+    const where = `${request.method} ${request.url.slice(0, 200)}`;
+    if (unavailable) log.warn(`${where}: store unavailable`, { requestId: request.id, error: errorText(error) });
+    else log.error(`${where} failed`, { requestId: request.id, error: errorText(error), stack: error.stack });
     return reply
       .code(unavailable ? 503 : 500)
-      .send(errorReply(unavailable ? 'The store is unavailable: retry in a few seconds; the server log says why.' : `Internal error: ${error.message}. The server log has the details.`));
+      .send(
+        errorReply(
+          unavailable
+            ? 'The store is unavailable: retry in a few seconds; the server log says why.'
+            : `Internal error (request ${request.id}): the server log has the details under this request id.`,
+        ),
+      );
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorReply(`No route ${request.method} ${request.url.split('?')[0]}: see the API table in the README.`)),
+    reply.code(404).send(errorReply(`No route ${request.method} ${request.url.split('?')[0].slice(0, 200)}: see the API table in the README.`)),
   );
 }

@@ -1,7 +1,7 @@
 // Queries on audit_log: who did what, to what, from where; refusals included.
 import type { AuditEntry, Role } from '../../shared/api';
 import type { Db } from './db';
-import { isoOf } from './dialect';
+import { ago, isoOf } from './dialect';
 
 export interface AuditRecord {
   actor: string;
@@ -27,6 +27,12 @@ export class AuditStore {
         client_address: entry.clientAddress ?? null,
       })
       .execute();
+  }
+
+  /** Deletes entries older than `days` days (the daily retention); returns how many went. */
+  async prune(days: number): Promise<number> {
+    const result = await this.db.q.deleteFrom('audit_log').where('at', '<', ago(this.db, days * 86_400)).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async list(limit: number, filter: { action?: string; actor?: string } = {}): Promise<AuditEntry[]> {

@@ -1,6 +1,6 @@
 // Queries on runners: each instance's heartbeat, so a trigger of a pinned cron goes to a live runner.
 import { now, type Db } from './db';
-import { ago } from './dialect';
+import { ago, epochMs } from './dialect';
 
 /** A runner not seen for this long is taken as dead. */
 export const RUNNER_ALIVE_SECONDS = 30;
@@ -22,6 +22,12 @@ export class RunnerStore {
         })),
       )
       .execute();
+  }
+
+  /** Who last held a runner id: its host and how long ago it was seen. */
+  async holder(runnerId: string): Promise<{ host: string; seenSecondsAgo: number } | undefined> {
+    const row = await this.db.q.selectFrom('runners').select(['host', 'last_seen_at']).where('runner_id', '=', runnerId).executeTakeFirst();
+    return row ? { host: row.host, seenSecondsAgo: (Date.now() - epochMs(row.last_seen_at)) / 1000 } : undefined;
   }
 
   /** Of `candidates`, the runners alive now. */

@@ -1,7 +1,7 @@
 // Small builders for the alerting tests: a config file's top level, executions with retry fields, messages.
 import type { AlertMessage } from '../../../../src/shared/alerts';
 import type { AlertExecution } from '../../../../src/server/alerts/alertRules';
-import type { Logger } from '../../../../src/server/logger';
+import { createLogger, type Logger } from '../../../../src/server/logger';
 import type { RetriedExecution } from '../../../../src/server/alerts/runOutcomes';
 
 export function aConfigTop(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -55,7 +55,8 @@ export function aLog(): Logger & { lines: string[] } {
   const write = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     lines.push(`${level} ${message}${fields ? ' ' + JSON.stringify(fields) : ''}`);
   };
-  return { lines, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+  // The pino instance is the real one (Fastify is never built here); the four calls keep their lines.
+  return { ...createLogger({ write: () => undefined }), lines, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
 /** A whole execution as the store returns it, with its retry fields. */

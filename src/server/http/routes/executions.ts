@@ -1,0 +1,138 @@
+// Executions: history, one run, its log lines, the KPIs, the timeline, and the acts on runs (trigger,
+// mark-failed, cancel).
+import { Type } from '@sinclair/typebox';
+import { MANUAL_FAILURE_REASON } from '../../../shared/api';
+import { auditor, callerOf, cronWithParams, type Api, type HttpDeps } from '../context';
+import { HttpError } from '../errors';
+import { answerTrigger, endedOrRefusal } from '../outcomes';
+import {
+  CronName,
+  ErrorReplySchema,
+  ExecutionSchema,
+  ExecutionsReplySchema,
+  IdParams,
+  Limit,
+  LogsReplySchema,
+  ParamsBody,
+  refusals,
+  StatsSchema,
+  Status,
+  TimelineReplySchema,
+  TriggerReplySchema,
+  Uuid,
+} from '../schemas';
+
+const ReasonBody = Type.Union([Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, pattern: '\\S' })) }), Type.Null()]);
+
+export function executionRoutes(app: Api, deps: HttpDeps): void {
+  const { service, executions } = deps;
+  const record = auditor(deps);
+
+  app.get(
+    '/api/admin/cron-executions',
+    {
+      config: { permission: 'read' },
+      schema: {
+        querystring: Type.Object({
+          cronName: Type.Optional(CronName),
+          status: Type.Optional(Status),
+          since: Type.Optional(Type.String({ format: 'date-time' })),
+          until: Type.Optional(Type.String({ format: 'date-time' })),
+          limit: Limit,
+          before: Type.Optional(Uuid),
+        }),
+        response: { 200: ExecutionsReplySchema, ...refusals },
+      },
+    },
+    async (request) => executions.list(request.query),
+  );
+
+  app.get('/api/admin/cron-executions/stats', { config: { permission: 'read' }, schema: { response: { 200: StatsSchema, ...refusals } } }, async () => service.stats());
+
+  app.get(
+    '/api/admin/cron-executions/timeline',
+    {
+      config: { permission: 'read' },
+      schema: {
+        querystring: Type.Object({
+          days: Type.Integer({ minimum: 1, maximum: 31, default: 7 }),
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          to: Type.Optional(Type.String({ format: 'date-time' })),
+          cronName: Type.Optional(Type.Union([CronName, Type.Literal('')])),
+          status: Type.Optional(Type.Union([Status, Type.Literal('')])),
+        }),
+        response: { 200: TimelineReplySchema, ...refusals },
+      },
+    },
+    async (request) => {
+      const { days, from, to, cronName, status } = request.query;
+      if (from && to && Date.parse(from) >= Date.parse(to)) throw new HttpError(400, `"from" (${from}) must be before "to" (${to}).`);
+      if (from && (to ? Date.parse(to) : Date.now()) - Date.parse(from) > 31 * 86_400_000) throw new HttpError(400, `"from" (${from}) to "to" may cover at most 31 days: narrow the range.`);
+      return executions.timeline({ days, from, to, cronName: cronName || undefined, status: status || undefined });
+    },
+  );
+
+  const executionOr404 = async (id: string) => {
+    const execution = await executions.get(id);
+    if (!execution) throw new HttpError(404, `No execution with id "${id}": it may have been removed by the retention (GET /api/admin/cron-executions lists them).`);
+    return execution;
+  };
+
+  app.get(
+    '/api/admin/cron-executions/:id',
+    { config: { permission: 'read' }, schema: { params: IdParams, response: { 200: ExecutionSchema, 404: ErrorReplySchema, ...refusals } } },
+    async (request) => executionOr404(request.params.id),
+  );
+
+  app.get(
+    '/api/admin/cron-executions/:id/logs',
+    {
+      config: { permission: 'read' },
+      schema: {
+        params: IdParams,
+        querystring: Type.Object({ after: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 0 }), limit: Type.Integer({ minimum: 1, maximum: 5000, default: 1000 }) }),
+        response: { 200: LogsReplySchema, 404: ErrorReplySchema, ...refusals },
+      },
+    },
+    async (request) => {
+      // Status before lines: "done" is only claimed once no line can still arrive.
+      const execution = await executionOr404(request.params.id);
+      const lines = await deps.logs.after(execution.id, request.query.after, request.query.limit);
+      return { lines, done: execution.status !== 'running' && lines.length < request.query.limit };
+    },
+  );
+
+  app.post(
+    '/api/admin/cron-executions/trigger',
+    {
+      config: { permission: 'trigger' },
+      schema: { body: Type.Object({ cronName: CronName, params: ParamsBody }), response: { 202: TriggerReplySchema, 404: ErrorReplySchema, 409: ErrorReplySchema, 429: ErrorReplySchema, ...refusals } },
+    },
+    async (request, reply) => {
+      const { cron, params } = cronWithParams(deps, 'trigger', request.body.cronName, request.body.params);
+      const outcome = await service.trigger(cron, params, callerOf(request).actor);
+      return answerTrigger(deps, record, request, reply, cron, outcome);
+    },
+  );
+
+  const endRoute = (path: string, action: 'mark-failed' | 'cancel') =>
+    app.post(
+      path,
+      {
+        config: { permission: 'act' },
+        schema: { params: IdParams, body: Type.Optional(ReasonBody), response: { 200: ExecutionSchema, 404: ErrorReplySchema, 409: ErrorReplySchema, ...refusals } },
+      },
+      async (request) => {
+        const { id } = request.params;
+        const reason = request.body?.reason;
+        const actor = callerOf(request).actor;
+        const outcome =
+          action === 'mark-failed'
+            ? await service.end(id, { status: 'failed', errorMessage: reason ?? MANUAL_FAILURE_REASON })
+            : await service.end(id, { status: 'cancelled', errorMessage: `Cancelled by ${actor}${reason ? `: ${reason}` : ''}` });
+        return endedOrRefusal(record, request, id, outcome, action);
+      },
+    );
+  endRoute('/api/admin/cron-executions/:id/mark-failed', 'mark-failed');
+  endRoute('/api/admin/cron-executions/:id/cancel', 'cancel');
+}

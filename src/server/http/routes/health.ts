@@ -1,0 +1,18 @@
+// GET /health: liveness of the server, the store (can it write?) and the runner. Public.
+import { type Api, type HttpDeps } from '../context';
+import { HealthReplySchema } from '../schemas';
+
+export function healthRoutes(app: Api, deps: HttpDeps): void {
+  app.get('/health', { config: { permission: 'public' }, schema: { response: { 200: HealthReplySchema, 503: HealthReplySchema } } }, async (_request, reply) => {
+    const health = await deps.health();
+    reply.code(health.ok ? 200 : 503);
+    return {
+      status: health.ok ? ('ok' as const) : ('degraded' as const),
+      version: deps.version,
+      store: deps.storeKind,
+      runnerId: deps.service.runnerId,
+      uptimeS: Math.round((Date.now() - deps.startedAt) / 1000),
+      ...(health.ok ? {} : { reason: health.reason }),
+    };
+  });
+}

@@ -1,0 +1,186 @@
+// The API's request and reply shapes as TypeBox schemas: Fastify validates requests and serializes replies
+// with them, and the handlers' types come from them. Each reply schema is checked against the shared type
+// in src/shared/api.ts (the `Same` assertions below), so the two cannot drift.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import {
+  CRON_NAME_PATTERN,
+  EXECUTION_STATUSES,
+  ROLES,
+  TRIGGER_TYPES,
+  type AuditEntry,
+  type CreateTokenReply,
+  type Cron,
+  type ErrorReply,
+  type Execution,
+  type HealthReply,
+  type LogsReply,
+  type SessionReply,
+  type Stats,
+  type TimelineReply,
+  type TokenInfo,
+  type TriggerReply,
+} from '../../shared/api';
+
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((value) => Type.Literal(value)));
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const Status = literals(EXECUTION_STATUSES);
+export const RoleSchema = literals(ROLES);
+export const CronName = Type.String({ pattern: CRON_NAME_PATTERN, maxLength: 63 });
+export const TokenName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' });
+export const Uuid = Type.String({ format: 'uuid' });
+export const Limit = Type.Integer({ minimum: 1, maximum: 1000, default: 100 });
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+export const NameParams = Type.Object({ name: Type.String({ maxLength: 100 }) });
+export const ParamValueSchema = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+// Values stay untyped here: a typed union would let the validator coerce 3 into "3". resolveParams checks them.
+export const ParamsBody = Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 50 }));
+
+export const ErrorReplySchema = Type.Object({
+  success: Type.Literal(false),
+  error: Type.String(),
+  message: Type.Optional(Type.String()),
+  runningExecutionId: Type.Optional(Type.String()),
+  retryAfterS: Type.Optional(Type.Number()),
+  status: Type.Optional(Status),
+  cronName: Type.Optional(Type.String()),
+});
+
+export const ExecutionSchema = Type.Object({
+  id: Type.String(),
+  cronName: Type.String(),
+  status: Status,
+  triggerType: literals(TRIGGER_TYPES),
+  triggeredBy: Nullable(Type.String()),
+  params: Type.Record(Type.String(), ParamValueSchema),
+  startedAt: Type.String(),
+  completedAt: Nullable(Type.String()),
+  durationMs: Nullable(Type.Number()),
+  exitCode: Nullable(Type.Number()),
+  errorMessage: Nullable(Type.String()),
+  runnerId: Nullable(Type.String()),
+  stuck: Type.Boolean(),
+  logLinesDropped: Type.Number(),
+});
+
+const ParamSpecSchema = Type.Object({
+  type: literals(['integer', 'string', 'boolean'] as const),
+  description: Type.Optional(Type.String()),
+  min: Type.Optional(Type.Number()),
+  max: Type.Optional(Type.Number()),
+  pattern: Type.Optional(Type.String()),
+  default: Type.Optional(ParamValueSchema),
+});
+
+export const CronSchema = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  schedule: Type.String(),
+  scheduleText: Type.String(),
+  timezone: Type.String(),
+  command: Type.Array(Type.String()),
+  estimatedDurationMs: Type.Number(),
+  timeoutMs: Type.Number(),
+  enabled: Type.Boolean(),
+  paused: Type.Boolean(),
+  params: Type.Record(Type.String(), ParamSpecSchema),
+  nextRunAt: Nullable(Type.String()),
+  lastExecution: Nullable(ExecutionSchema),
+  runningExecution: Nullable(ExecutionSchema),
+  manualTriggerAvailableAt: Type.Optional(Nullable(Type.String())),
+});
+
+export const CronsReplySchema = Type.Object({ crons: Type.Array(CronSchema) });
+export const ExecutionsReplySchema = Type.Object({ executions: Type.Array(ExecutionSchema), nextCursor: Nullable(Type.String()) });
+
+export const LogLineSchema = Type.Object({ seq: Type.Integer(), at: Type.String(), stream: literals(['stdout', 'stderr'] as const), line: Type.String() });
+export const LogsReplySchema = Type.Object({ lines: Type.Array(LogLineSchema), done: Type.Boolean() });
+
+export const TriggerReplySchema = Type.Object({
+  success: Type.Literal(true),
+  cronName: Type.String(),
+  description: Type.String(),
+  estimatedDuration: Type.Number(),
+  executionId: Type.String(),
+  message: Type.String(),
+  note: Type.String(),
+});
+
+export const StatsSchema = Type.Object({
+  executions24h: Type.Number(),
+  running: Type.Number(),
+  failures24h: Type.Number(),
+  nextExecution: Nullable(Type.Object({ cronName: Type.String(), at: Type.String() })),
+});
+
+const TimelineEntrySchema = Type.Object({ id: Type.String(), cronName: Type.String(), status: Status, startedAt: Type.String(), durationMs: Type.Number() });
+const TimelineBucketSchema = Type.Object({
+  cronName: Type.String(),
+  status: Status,
+  start: Type.String(),
+  end: Type.String(),
+  count: Type.Number(),
+  maxDurationMs: Type.Number(),
+  p95DurationMs: Type.Number(),
+});
+export const TimelineReplySchema = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  executions: Type.Array(TimelineEntrySchema),
+  buckets: Type.Optional(Type.Array(TimelineBucketSchema)),
+  bucketMs: Type.Optional(Type.Number()),
+});
+
+export const HealthReplySchema = Type.Object({
+  status: literals(['ok', 'degraded'] as const),
+  version: Type.String(),
+  store: literals(['sqlite', 'postgres'] as const),
+  runnerId: Type.String(),
+  uptimeS: Type.Number(),
+  /** Why the server is degraded. */
+  reason: Type.Optional(Type.String()),
+});
+
+export const AuditEntrySchema = Type.Object({
+  id: Type.Number(),
+  at: Type.String(),
+  actor: Type.String(),
+  role: Nullable(Type.Union([RoleSchema, Type.Literal('machine')])),
+  action: Type.String(),
+  target: Nullable(Type.String()),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  clientAddress: Nullable(Type.String()),
+});
+export const AuditReplySchema = Type.Object({ entries: Type.Array(AuditEntrySchema) });
+
+export const SessionReplySchema = Type.Object({ name: Nullable(Type.String()), role: RoleSchema });
+export const TokenInfoSchema = Type.Object({
+  name: Type.String(),
+  role: RoleSchema,
+  createdAt: Type.String(),
+  lastUsedAt: Nullable(Type.String()),
+  revokedAt: Nullable(Type.String()),
+});
+export const TokensReplySchema = Type.Object({ tokens: Type.Array(TokenInfoSchema) });
+export const CreateTokenReplySchema = Type.Object({ name: Type.String(), role: RoleSchema, token: Type.String() });
+export const RevokeTokenReplySchema = Type.Object({ success: Type.Literal(true), name: Type.String(), revokedAt: Type.String() });
+export const RetentionReplySchema = Type.Object({ success: Type.Literal(true), deleted: Type.Number(), days: Type.Number(), auditDeleted: Type.Optional(Type.Number()) });
+
+/** The error statuses every authenticated route may answer. */
+export const refusals = { 400: ErrorReplySchema, 401: ErrorReplySchema, 403: ErrorReplySchema, 500: ErrorReplySchema, 503: ErrorReplySchema } as const;
+
+// Compile-time checks that each schema and its shared type describe the same thing.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+function same<_T extends true>(): void {}
+same<Same<Static<typeof ExecutionSchema>, Execution>>();
+same<Same<Static<typeof CronSchema>, Cron>>();
+same<Same<Static<typeof ErrorReplySchema>, ErrorReply>>();
+same<Same<Static<typeof TriggerReplySchema>, TriggerReply>>();
+same<Same<Static<typeof StatsSchema>, Stats>>();
+same<Same<Static<typeof TimelineReplySchema>, TimelineReply>>();
+same<Same<Static<typeof LogsReplySchema>, LogsReply>>();
+same<Same<Static<typeof AuditEntrySchema>, AuditEntry>>();
+same<Same<Static<typeof SessionReplySchema>, SessionReply>>();
+same<Same<Static<typeof TokenInfoSchema>, TokenInfo>>();
+same<Same<Static<typeof CreateTokenReplySchema>, CreateTokenReply>>();
+same<Same<Static<typeof HealthReplySchema>, HealthReply>>();
