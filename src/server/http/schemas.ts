@@ -61,6 +61,8 @@ export const ExecutionSchema = Type.Object({
   runnerId: Nullable(Type.String()),
   stuck: Type.Boolean(),
   logLinesDropped: Type.Number(),
+  attempt: Type.Optional(Type.Integer({ minimum: 1 })),
+  retryOf: Type.Optional(Nullable(Type.String())),
 });
 
 const ParamSpecSchema = Type.Object({
