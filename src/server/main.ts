@@ -102,7 +102,7 @@ async function backupCommand(args: string[]): Promise<void> {
   }
   const source = join(resolve(values.data ?? defaultDataDir()), SQLITE_FILE);
   const pages = await backupSqlite(source, resolve(target));
-  process.stdout.write(`Backed up ${source} to ${resolve(target)} (${pages} pages). Restore: stop the server, put the copy in place as ${SQLITE_FILE} in the data folder, start it.\n`);
+  process.stdout.write(`Backed up ${source} to ${resolve(target)} (${pages} pages). Restore: stop the server, delete ${SQLITE_FILE}-wal and ${SQLITE_FILE}-shm from the data folder (they belong to the old file), put the copy there as ${SQLITE_FILE}, start it.\n`);
 }
 
 async function tokenCommand(args: string[]): Promise<void> {

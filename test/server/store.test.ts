@@ -2,7 +2,7 @@
 // data folder, a run ended by hand in SQL noticed by the running server, nothing acknowledged lost to a
 // kill -9, a consistent backup while the server runs, and a timeline that summarises big ranges.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -152,6 +152,13 @@ describe('store', function () {
       assert.match(refused.stderr, /pg_dump/);
       return;
     }
+    // The live store and its write-ahead log are never a backup's target: the copy would replace them.
+    for (const live of ['cron-ops.db', 'cron-ops.db-wal']) {
+      const refused = await runServerCommand(['backup', join(dataDir, live), '--data', dataDir]);
+      assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+      assert.match(refused.stderr, /is the live store itself: write the backup to a file outside the data folder/);
+    }
+    assert.equal((await getExecution(server, done.id)).status, 'completed');
     // Writes go on while the copy is made.
     let writing = true;
     const writer = (async () => {
@@ -166,6 +173,7 @@ describe('store', function () {
     await writer;
     assert.equal(backup.code, 0, backup.stdout + backup.stderr);
     assert.match(backup.stdout, /Backed up .*cron-ops\.db/);
+    assert.match(backup.stdout, /delete cron-ops\.db-wal and cron-ops\.db-shm/);
     const check = spawnSync('sqlite3', [target, 'PRAGMA integrity_check;'], { encoding: 'utf8' });
     assert.equal(check.stdout.trim(), 'ok', check.stderr);
 
@@ -176,6 +184,35 @@ describe('store', function () {
     assert.equal((await getExecution(copy, done.id)).status, 'completed');
     await waitForStatus(copy, await triggerOk(copy, 'quick'), 'completed');
   });
+
+  // SQLite only: PostgreSQL's outage replies are tested by the read-only database of the health tests.
+  if (!onPostgres()) {
+    it('answers reads, 503 "retry" for writes and /health degraded while the sqlite3 shell holds the write lock', async () => {
+      const dataDir = newDataDir();
+      const server = await start(writeConfig({ crons: [nodeCron('quick', 'console.log("done")')], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } }), dataDir);
+      await waitForStatus(server, await triggerOk(server, 'quick'), 'completed');
+      const shell = spawn('sqlite3', [sqliteFileOf(dataDir)], { stdio: ['pipe', 'pipe', 'inherit'] });
+      let shellOut = '';
+      shell.stdout.setEncoding('utf8').on('data', (chunk: string) => (shellOut += chunk));
+      shell.stdin.write("BEGIN IMMEDIATE;\nUPDATE cron_state SET paused = paused;\n.print locked\n");
+      try {
+        await waitFor(async () => shellOut.includes('locked') || undefined, 'the sqlite3 shell to hold the write lock', 30_000);
+        const crons = await api(server, API_PATHS.crons);
+        assert.equal(crons.status, 200, crons.text);
+        const trigger = await api(server, API_PATHS.trigger, { body: { cronName: 'quick' } });
+        assert.equal(trigger.status, 503, trigger.text);
+        assert.match(trigger.body.error, /retry in a few seconds/);
+        const health = await api(server, API_PATHS.health, { token: null });
+        assert.equal(health.status, 503, health.text);
+        assert.equal(health.body.status, 'degraded');
+      } finally {
+        shell.stdin.end('COMMIT;\n.quit\n');
+      }
+      await new Promise((resolveExit) => shell.once('exit', resolveExit));
+      await waitFor(async () => (await api(server, API_PATHS.health, { token: null })).status === 200 || undefined, '/health ok once the lock is released', 30_000);
+      await waitForStatus(server, await triggerOk(server, 'quick'), 'completed');
+    });
+  }
 
   it('says what to do when backup gets no file or finds no store', async () => {
     const missing = await runServerCommand(['backup']);
@@ -234,7 +271,10 @@ describe('store', function () {
       assert.match(bad.body.error, /must be before/);
       const tooLong = await api(server, `${API_PATHS.timeline}?from=2020-01-01T00:00:00Z`);
       assert.equal(tooLong.status, 400);
-      assert.match(tooLong.body.error, /at most 31 days/);
+      assert.match(tooLong.body.error, /longer than 31 days: narrow it/);
+      const future = await api(server, `${API_PATHS.timeline}?from=2999-01-01T00:00:00Z&to=2999-01-02T00:00:00Z`);
+      assert.equal(future.status, 400, future.text);
+      assert.match(future.body.error, /is in the future/);
     });
 
     it('compresses JSON replies for a client that accepts it', async () => {

@@ -59,8 +59,10 @@ const STATEMENT_CACHE_SIZE = 200;
 export function openSqliteFile(file: string | undefined, options: { readonly?: boolean } = {}): BetterSqlite3.Database {
   if (file) mkdirSync(dirname(file), { recursive: true });
   const raw = new BetterSqlite3(file ?? ':memory:', { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-  // A writer waits for the lock held by another process (the sqlite3 shell, a backup) instead of failing.
-  raw.pragma('busy_timeout = 5000');
+  // A writer waits a moment for a lock held by another process (the sqlite3 shell) instead of failing at
+  // once; the wait blocks the event loop, so it stays short: past it the write fails as transient (the
+  // API answers 503 "retry", the runner keeps log lines to retry, /health says degraded).
+  raw.pragma('busy_timeout = 1000');
   if (!options.readonly) {
     // WAL: readers never block the writer; NORMAL: a commit is durable once the WAL is written, and the
     // WAL is synced at each checkpoint. A process crash (kill -9) loses nothing committed; only a power

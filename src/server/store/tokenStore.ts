@@ -35,12 +35,15 @@ export class TokenStore {
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     if (!row) return undefined;
+    // Best effort: a store that refuses writes for now (locked by the sqlite3 shell, read-only, full) must
+    // not turn every read into an error; the time is written at the next use after it recovers.
     await this.db.q
       .updateTable('api_tokens')
       .set({ last_used_at: now(this.db) })
       .where('name', '=', row.name)
       .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', ago(this.db, 60))]))
-      .execute();
+      .execute()
+      .catch(() => undefined);
     return row;
   }
 
