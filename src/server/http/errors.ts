@@ -42,11 +42,7 @@ export function installErrorHandling(app: FastifyInstance, log: Logger, audit: (
     if (error instanceof HttpError) return reply.code(error.statusCode).headers(error.headers).send(errorReply(error.message, error.extra));
     if (error.validation) {
       const where = error.validationContext ?? 'request';
-      const detail = error.validation
-        .slice(0, 5)
-        .map((issue) => `${issue.instancePath ? issue.instancePath.slice(1).replace(/\//g, '.') : where} ${issue.message}${issue.params && 'allowedValues' in issue.params ? ` (${(issue.params.allowedValues as unknown[]).join(', ')})` : ''}`)
-        .join('; ');
-      return reply.code(400).send(errorReply(`Invalid ${where}: ${detail}`));
+      return reply.code(400).send(errorReply(`Invalid ${where}: ${describeIssues(error.validation, where)}`));
     }
     switch (error.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -79,4 +75,27 @@ export function installErrorHandling(app: FastifyInstance, log: Logger, audit: (
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorReply(`No route ${request.method} ${request.url.split('?')[0].slice(0, 200)}: see the API table in the README.`)),
   );
+}
+
+type ValidationIssue = NonNullable<FastifyError['validation']>[number];
+
+/**
+ * One phrase per field: a union of literals (a status, a role) reads "must be one of: a, b" rather than
+ * ajv's "must be equal to constant" once per literal and "must match a schema in anyOf".
+ */
+function describeIssues(issues: ValidationIssue[], where: string): string {
+  const fields = new Map<string, { allowed: unknown[]; messages: string[] }>();
+  for (const issue of issues) {
+    const field = issue.instancePath ? issue.instancePath.slice(1).replace(/\//g, '.') : where;
+    const entry = fields.get(field) ?? { allowed: [], messages: [] };
+    fields.set(field, entry);
+    const params = (issue.params ?? {}) as Record<string, unknown>;
+    if (issue.keyword === 'const') entry.allowed.push(params.allowedValue);
+    else if (issue.keyword === 'enum') entry.allowed.push(...(params.allowedValues as unknown[]));
+    else if (issue.keyword !== 'anyOf') entry.messages.push(issue.message ?? 'is not valid');
+  }
+  return [...fields]
+    .slice(0, 5)
+    .map(([field, { allowed, messages }]) => (allowed.length > 0 ? `${field} must be one of: ${allowed.map((value) => JSON.stringify(value)).join(', ')}` : `${field} ${messages.join(', ')}`))
+    .join('; ');
 }

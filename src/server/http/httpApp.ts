@@ -85,6 +85,8 @@ export async function buildHttp(deps: HttpDeps, limits: HttpLimits): Promise<Htt
   // Depth is checked before parsing: a deeply nested body costs nothing and is a clear 400.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
+  // The API takes JSON only: text/plain gets the same 415 "send application/json" as any other type.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (jsonDepth(text) > MAX_JSON_DEPTH) {

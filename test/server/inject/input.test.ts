@@ -53,6 +53,17 @@ describe('in-process: input, errors, logs and Host', function () {
       assert.notEqual(pair.statusCode, 500, 'a surrogate pair is fine text');
     });
 
+    it('names the allowed values of a bad status, and answers a body that is not JSON with 415', async () => {
+      for (const url of [`${API_PATHS.executions}?status=bogus`, `${API_PATHS.timeline}?status=FAILED`]) {
+        const reply = await server.request({ url });
+        assert.equal(reply.statusCode, 400, reply.body);
+        assert.match(json(reply).error, /status must be one of: "completed", "running", "failed", "cancelled"/, reply.body);
+      }
+      const text = await server.request({ method: 'POST', url: API_PATHS.trigger, payload: 'quick', headers: { 'content-type': 'text/plain' } });
+      assert.equal(text.statusCode, 415, text.body);
+      assert.match(json(text).error, /send application\/json/);
+    });
+
     it('refuses JSON nested past 32 levels before parsing it', async () => {
       const deep = (levels: number) => `{"cronName": "quick", "params": {"x": ${'['.repeat(levels)}${']'.repeat(levels)}}}`;
       for (const levels of [40, 5000, 400_000]) {
