@@ -1,12 +1,12 @@
 // Trigger Cron… and Trigger and Follow Logs: pick, refuse a running cron up front, ask for params, confirm,
-// call the API, turn the reply into a notification, and say how the run ended when it does.
+// call the API and turn the reply into a notification (runNotifications.ts says how the run ended).
 import * as vscode from 'vscode';
-import type { Cron, Execution, ParamValue, TriggerReply } from '../shared/api';
+import type { Cron, ParamValue, TriggerReply } from '../shared/api';
 import { ApiError, type ApiClient } from './apiClient';
 import { showFailure } from './errorNotifications';
 import { manualTriggerBlockedUntil } from '../shared/timing';
 import type { Clock } from './clock';
-import { finishedSummary, formatDuration, formatTimeLeft, timeSince } from './format';
+import { formatDuration, formatTimeLeft, timeSince } from './format';
 import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import type { LogTails } from './logTail';
@@ -31,12 +31,8 @@ export type TriggerOutcome =
   | { kind: 'cancelled' };
 
 export class TriggerCommands implements vscode.Disposable {
-  /** Runs started from this window: their end is announced. */
+  /** Runs started from this window ("mine" for cronOps.notify). */
   private readonly mine = new Set<string>();
-  private readonly subscription: vscode.Disposable;
-  private readonly announced = new vscode.EventEmitter<{ execution: Execution; summary: string }>();
-  /** Fires with the notification's text when a run started from this window ends. */
-  readonly onDidAnnounceFinished = this.announced.event;
 
   constructor(
     private readonly client: ApiClient,
@@ -45,17 +41,11 @@ export class TriggerCommands implements vscode.Disposable {
     private readonly tails: LogTails,
     private readonly log: Logger,
     private readonly clock: Clock,
-  ) {
-    this.subscription = state.onExecutionFinished((execution) => {
-      if (!this.mine.delete(execution.id)) return;
-      const cron = state.cron(execution.cronName);
-      const summary = finishedSummary(execution, cron?.estimatedDurationMs, t, displayLanguage());
-      this.log.info(`${execution.status === 'completed' ? '✅' : '❌'} ${summary}`);
-      this.announced.fire({ execution, summary });
-      const show = execution.status === 'completed' ? vscode.window.showInformationMessage : execution.status === 'failed' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-      const showLogs = t('Show Logs');
-      void show(summary, showLogs).then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', execution.id));
-    });
+  ) {}
+
+  /** The ids of the runs triggered from this window. */
+  get startedHere(): ReadonlySet<string> {
+    return this.mine;
   }
 
   async trigger(arg: unknown, follow: boolean, options: TriggerOptions = {}): Promise<TriggerOutcome> {
@@ -179,8 +169,7 @@ export class TriggerCommands implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.subscription.dispose();
-    this.announced.dispose();
+    this.mine.clear();
   }
 }
 
