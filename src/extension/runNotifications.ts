@@ -37,13 +37,22 @@ export class RunNotifications implements vscode.Disposable {
       deps.state.onExecutionFinished((execution) => this.finished(execution)),
       deps.onDashboardShown(() => this.unseen.clear() && this.unseenChanged.fire(this.unseen.count)),
       deps.onLogsOpened(({ executionId }) => this.unseen.seen(executionId) && this.unseenChanged.fire(this.unseen.count)),
-      deps.settings.onDidChange((names) => names.has('notify') && deps.log.info(`Notifications: ${deps.settings.notify}`)),
+      deps.settings.onDidChange((names) => {
+        if (names.has('notify')) deps.log.info(`Notifications: ${deps.settings.notify}`);
+        if (names.has('serverUrl')) this.forget();
+      }),
+      // Failures of a server no longer watched (signed out, another URL) are not this window's to count.
+      deps.state.onDidChange(() => deps.state.connection === 'signedOut' && this.forget()),
     ];
   }
 
   /** Failures announced or received since the dashboard or their logs were last looked at. */
   get unseenCount(): number {
     return this.unseen.count;
+  }
+
+  private forget(): void {
+    if (this.unseen.clear()) this.unseenChanged.fire(this.unseen.count);
   }
 
   private finished(execution: Execution): void {
