@@ -30,6 +30,8 @@ export type TriggerOutcome =
   | { kind: 'refused'; status: number | undefined; message: string; retryAfterS?: number; runningExecutionId?: string; upFront?: boolean }
   | { kind: 'cancelled' };
 
+const MAX_STARTED_HERE = 1000;
+
 export class TriggerCommands implements vscode.Disposable {
   /** Runs started from this window ("mine" for cronOps.notify). */
   private readonly mine = new Set<string>();
@@ -91,6 +93,8 @@ export class TriggerCommands implements vscode.Disposable {
         () => this.client.trigger(name, params),
       );
       this.mine.add(reply.executionId);
+      // Kept after the run ends (its retries are mine too); the oldest go first past a bound.
+      if (this.mine.size > MAX_STARTED_HERE) this.mine.delete(this.mine.values().next().value!);
       // The rate limits moved: a reload brings when this cron may be triggered by hand again (refused up front then).
       void this.state.refresh();
       this.log.info(`✅ Cron ${name} triggered successfully (execution ${reply.executionId})`);
