@@ -67,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
     dashboardVisible: () => dashboard.visible,
     onDashboardShown: dashboard.onDidShow,
     onLogsOpened: logTails.onDidOpen,
+    logsOpened: (executionId) => logTails.get(executionId) !== undefined,
   });
   const statusBar = registerStatusBar(context, state, clock, notifications);
   const codeLens = registerCronCodeLens(context, { client, state, clock, settings });

@@ -20,6 +20,8 @@ export interface RunNotificationsDeps {
   dashboardVisible: () => boolean;
   onDashboardShown: vscode.Event<unknown>;
   onLogsOpened: vscode.Event<{ executionId: string }>;
+  /** Whether this run's logs were opened in this window (followed as it ran: its end was seen). */
+  logsOpened: (executionId: string) => boolean;
 }
 
 export class RunNotifications implements vscode.Disposable {
@@ -58,7 +60,8 @@ export class RunNotifications implements vscode.Disposable {
   private finished(execution: Execution): void {
     const { state, settings, log } = this.deps;
     // Counted whatever the setting: the status bar is quiet, and a 03:00 failure should not wait for the dashboard.
-    if (isFailure(execution) && !this.deps.dashboardVisible() && this.unseen.add(execution)) this.unseenChanged.fire(this.unseen.count);
+    const lookedAt = this.deps.dashboardVisible() || this.deps.logsOpened(execution.id);
+    if (isFailure(execution) && !lookedAt && this.unseen.add(execution)) this.unseenChanged.fire(this.unseen.count);
     const mine = isMine(execution, this.deps.startedHere());
     if (!shouldNotify(execution, settings.notify, mine)) return;
     const locale = displayLanguage();
