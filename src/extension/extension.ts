@@ -14,6 +14,7 @@ import { displayLanguage, t } from './l10n';
 import { Logger } from './logger';
 import { registerLogTails, type LogTails } from './logTail';
 import { registerFailureDiagnostics, type FailureDiagnostics } from './problems/failureDiagnostics';
+import { registerRunNotifications, type RunNotifications } from './runNotifications';
 import { registerScheduleCommands } from './scheduleCommands';
 import { Settings } from './settings';
 import { CronOpsState } from './state';
@@ -31,6 +32,7 @@ export interface CronOpsApi {
   statusBar: CronOpsStatusBar;
   logTails: LogTails;
   triggers: TriggerCommands;
+  notifications: RunNotifications;
   dashboard: Dashboard;
   codeLens: CronCodeLensProvider;
   failures: FailureDiagnostics;
@@ -56,14 +58,24 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
   registerScheduleCommands(context, { client, state, log });
   registerAuthCommands(context, { client, state, tokens, log });
   registerTokenCommands(context, { client, clock, log });
-  const statusBar = registerStatusBar(context, state, clock);
   const dashboard = registerDashboard(context, { state, settings, clock, log: channel });
+  const notifications = registerRunNotifications(context, {
+    state,
+    settings,
+    log,
+    startedHere: () => triggers.startedHere,
+    dashboardVisible: () => dashboard.visible,
+    onDashboardShown: dashboard.onDidShow,
+    onLogsOpened: logTails.onDidOpen,
+    logsOpened: (executionId) => logTails.get(executionId) !== undefined,
+  });
+  const statusBar = registerStatusBar(context, state, clock, notifications);
   const codeLens = registerCronCodeLens(context, { client, state, clock, settings });
   const failures = registerFailureDiagnostics(context, { client, state, settings, log });
 
   log.info(`[Activation] Cron Ops ${context.extension.packageJSON.version ?? ''} using ${client.displayUrl}`);
   void state.restart();
-  return { client, state, clock, contextKeys, tree, statusBar, logTails, triggers, dashboard, codeLens, failures };
+  return { client, state, clock, contextKeys, tree, statusBar, logTails, triggers, notifications, dashboard, codeLens, failures };
 }
 
 export function deactivate(): void {}

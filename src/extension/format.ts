@@ -48,12 +48,13 @@ export function cronDescription(cron: Cron, now: number, t: Translate = english,
   return parts.join(' · ');
 }
 
-/** An execution row under its cron: "failed · 2.0 sec · manual (token:alice)". */
+/** An execution row under its cron: "failed · 2.0 sec · manual (token:alice)", with "attempt 2" on a retry. */
 export function executionDescription(execution: Execution, now: number, t: Translate = english, locale = 'en'): string {
   const parts = [execution.stuck && execution.status === 'running' ? t('stuck') : statusLabel(execution.status, t)];
   const duration = runDurationMs(execution, now);
   if (duration !== undefined) parts.push(formatDuration(duration, locale));
   parts.push(execution.triggeredBy ? `${execution.triggerType} (${execution.triggeredBy})` : execution.triggerType);
+  if ((execution.attempt ?? 1) > 1) parts.push(t('attempt {0}', execution.attempt ?? 1));
   return parts.join(' · ');
 }
 
@@ -66,8 +67,11 @@ export function nextScheduledRun(crons: readonly Cron[], stats: Stats | undefine
 
 export type Connection = 'connected' | 'connecting' | 'disconnected' | 'signedOut';
 
-/** The status bar's text: "$(pulse) 1 running · 0 failed · next in 3 min 12 sec", or the connection's trouble. */
-export function statusBarText(connection: Connection, stats: Stats | undefined, crons: readonly Cron[], now: number, t: Translate = english, locale = 'en'): string {
+/**
+ * The status bar's text: "$(pulse) 1 running · 0 failed · next in 3 min 12 sec", or the connection's trouble;
+ * failures not looked at yet come first ("$(bell-dot) 2 unseen").
+ */
+export function statusBarText(connection: Connection, stats: Stats | undefined, crons: readonly Cron[], now: number, t: Translate = english, locale = 'en', unseenFailures = 0): string {
   switch (connection) {
     case 'signedOut':
       return t('$(account) Cron Ops: sign in');
@@ -80,6 +84,7 @@ export function statusBarText(connection: Connection, stats: Stats | undefined, 
   const failed = stats?.failures24h ?? 0;
   const icon = failed > 0 ? '$(warning)' : '$(pulse)';
   const parts = [`${icon} ${t('{0} running', running)}`, t('{0} failed', failed)];
+  if (unseenFailures > 0) parts.unshift(`$(bell-dot) ${t('{0} unseen', unseenFailures)}`);
   const next = nextScheduledRun(crons, stats, now);
   if (next) parts.push(t('next in {0}', formatTimeLeft(next.at - now, locale)));
   return parts.join(' · ');

@@ -1,9 +1,10 @@
 // Typed access to the cronOps.* settings and one listener for their changes.
 import * as vscode from 'vscode';
+import { parseNotifyMode, type NotifyMode } from './notifyPolicy';
 
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:9998';
 
-export type SettingName = 'serverUrl' | 'confirmBeforeTrigger' | 'refreshIntervalSeconds' | 'historyLimit' | 'pathMappings';
+export type SettingName = 'serverUrl' | 'confirmBeforeTrigger' | 'refreshIntervalSeconds' | 'historyLimit' | 'pathMappings' | 'notify';
 
 export class Settings implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ReadonlySet<SettingName>>();
@@ -14,7 +15,7 @@ export class Settings implements vscode.Disposable {
   constructor() {
     this.listener = vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration('cronOps')) return;
-      const names = (['serverUrl', 'confirmBeforeTrigger', 'refreshIntervalSeconds', 'historyLimit', 'pathMappings'] as const).filter((name) =>
+      const names = (['serverUrl', 'confirmBeforeTrigger', 'refreshIntervalSeconds', 'historyLimit', 'pathMappings', 'notify'] as const).filter((name) =>
         event.affectsConfiguration(`cronOps.${name}`),
       );
       if (names.length) this.changed.fire(new Set(names));
@@ -45,6 +46,11 @@ export class Settings implements vscode.Disposable {
   get historyLimit(): number {
     const value = this.config.get<number>('historyLimit', 10);
     return Number.isFinite(value) ? Math.min(100, Math.max(1, Math.round(value))) : 10;
+  }
+
+  /** Which finished runs get a notification: mine (default), failures, all or off. */
+  get notify(): NotifyMode {
+    return parseNotifyMode(this.config.get<unknown>('notify', 'mine'));
   }
 
   /** Server path prefix -> workspace folder, to find the files a failed run's traces name; only string targets kept. */

@@ -1,5 +1,5 @@
-// One status bar item: running count, failures in 24 h and a ticking countdown to the next scheduled run,
-// or the connection's trouble; a click opens the dashboard.
+// One status bar item: failures not looked at yet, running count, failures in 24 h and a ticking countdown to
+// the next scheduled run, or the connection's trouble; a click opens the dashboard.
 import * as vscode from 'vscode';
 import { formatDateTime, formatNumber } from '../shared/format';
 import type { Clock } from './clock';
@@ -8,6 +8,12 @@ import { displayLanguage, t } from './l10n';
 import { escapeMarkdown } from './markdown';
 import type { CronOpsState } from './state';
 
+/** What the status bar reads of the notifications: failures not looked at yet. */
+export interface UnseenFailuresSource {
+  readonly unseenCount: number;
+  readonly onDidChangeUnseen: vscode.Event<number>;
+}
+
 export class CronOpsStatusBar implements vscode.Disposable {
   readonly item: vscode.StatusBarItem;
   private readonly subscriptions: vscode.Disposable[];
@@ -15,11 +21,12 @@ export class CronOpsStatusBar implements vscode.Disposable {
   constructor(
     private readonly state: CronOpsState,
     private readonly clock: Clock,
+    private readonly unseen: UnseenFailuresSource,
   ) {
     this.item = vscode.window.createStatusBarItem('cronOps.status', vscode.StatusBarAlignment.Left, 10);
     this.item.name = t('Cron Ops');
     this.item.command = 'cronOps.openDashboard';
-    this.subscriptions = [state.onDidChange(() => this.update()), clock.onTick(() => this.update())];
+    this.subscriptions = [state.onDidChange(() => this.update()), clock.onTick(() => this.update()), unseen.onDidChangeUnseen(() => this.update())];
     this.update();
   }
 
@@ -33,7 +40,7 @@ export class CronOpsStatusBar implements vscode.Disposable {
     const now = this.clock.now();
     const locale = displayLanguage();
     const connection = state.connection;
-    this.item.text = statusBarText(connection, state.stats, state.crons, now, t, locale);
+    this.item.text = statusBarText(connection, state.stats, state.crons, now, t, locale, this.unseen.unseenCount);
     // The countdown moves every second while the server answers; a disconnected or signed-out item stays still.
     this.clock.need('statusBar', connection === 'connected' || (connection === 'connecting' && state.stats !== undefined));
     this.item.backgroundColor = connection === 'disconnected' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
@@ -48,6 +55,8 @@ export class CronOpsStatusBar implements vscode.Disposable {
     const md = new vscode.MarkdownString('', true);
     const line = (icon: string, label: string, value: string) => md.appendMarkdown(`$(${icon}) ${escapeMarkdown(label)}: ${escapeMarkdown(value)}  \n`);
     md.appendMarkdown(`**${escapeMarkdown(t('Cron Ops'))}**\n\n`);
+    const unseen = this.unseen.unseenCount;
+    if (unseen > 0) line('bell-dot', t('Failures not looked at'), t('{0} (open the dashboard or their logs to clear)', formatNumber(unseen, locale)));
     const stats = state.stats;
     if (stats) {
       line('history', t('Executions (24 h)'), formatNumber(stats.executions24h, locale));
@@ -79,8 +88,8 @@ export class CronOpsStatusBar implements vscode.Disposable {
   }
 }
 
-export function registerStatusBar(context: vscode.ExtensionContext, state: CronOpsState, clock: Clock): CronOpsStatusBar {
-  const statusBar = new CronOpsStatusBar(state, clock);
+export function registerStatusBar(context: vscode.ExtensionContext, state: CronOpsState, clock: Clock, unseen: UnseenFailuresSource): CronOpsStatusBar {
+  const statusBar = new CronOpsStatusBar(state, clock, unseen);
   context.subscriptions.push(statusBar);
   return statusBar;
 }

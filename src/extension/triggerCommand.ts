@@ -1,12 +1,12 @@
 // Trigger Cron… and Trigger and Follow Logs: pick, refuse a running cron up front, ask for params, confirm,
-// call the API, turn the reply into a notification, and say how the run ended when it does.
+// call the API and turn the reply into a notification (runNotifications.ts says how the run ended).
 import * as vscode from 'vscode';
-import type { Cron, Execution, ParamValue, TriggerReply } from '../shared/api';
+import type { Cron, ParamValue, TriggerReply } from '../shared/api';
 import { ApiError, type ApiClient } from './apiClient';
 import { showFailure } from './errorNotifications';
 import { manualTriggerBlockedUntil } from '../shared/timing';
 import type { Clock } from './clock';
-import { finishedSummary, formatDuration, formatTimeLeft, timeSince } from './format';
+import { formatDuration, formatTimeLeft, timeSince } from './format';
 import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import type { LogTails } from './logTail';
@@ -30,13 +30,11 @@ export type TriggerOutcome =
   | { kind: 'refused'; status: number | undefined; message: string; retryAfterS?: number; runningExecutionId?: string; upFront?: boolean }
   | { kind: 'cancelled' };
 
+const MAX_STARTED_HERE = 1000;
+
 export class TriggerCommands implements vscode.Disposable {
-  /** Runs started from this window: their end is announced. */
+  /** Runs started from this window ("mine" for cronOps.notify). */
   private readonly mine = new Set<string>();
-  private readonly subscription: vscode.Disposable;
-  private readonly announced = new vscode.EventEmitter<{ execution: Execution; summary: string }>();
-  /** Fires with the notification's text when a run started from this window ends. */
-  readonly onDidAnnounceFinished = this.announced.event;
 
   constructor(
     private readonly client: ApiClient,
@@ -45,17 +43,11 @@ export class TriggerCommands implements vscode.Disposable {
     private readonly tails: LogTails,
     private readonly log: Logger,
     private readonly clock: Clock,
-  ) {
-    this.subscription = state.onExecutionFinished((execution) => {
-      if (!this.mine.delete(execution.id)) return;
-      const cron = state.cron(execution.cronName);
-      const summary = finishedSummary(execution, cron?.estimatedDurationMs, t, displayLanguage());
-      this.log.info(`${execution.status === 'completed' ? '✅' : '❌'} ${summary}`);
-      this.announced.fire({ execution, summary });
-      const show = execution.status === 'completed' ? vscode.window.showInformationMessage : execution.status === 'failed' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-      const showLogs = t('Show Logs');
-      void show(summary, showLogs).then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', execution.id));
-    });
+  ) {}
+
+  /** The ids of the runs triggered from this window. */
+  get startedHere(): ReadonlySet<string> {
+    return this.mine;
   }
 
   async trigger(arg: unknown, follow: boolean, options: TriggerOptions = {}): Promise<TriggerOutcome> {
@@ -101,6 +93,8 @@ export class TriggerCommands implements vscode.Disposable {
         () => this.client.trigger(name, params),
       );
       this.mine.add(reply.executionId);
+      // Kept after the run ends (its retries are mine too); the oldest go first past a bound.
+      if (this.mine.size > MAX_STARTED_HERE) this.mine.delete(this.mine.values().next().value!);
       // The rate limits moved: a reload brings when this cron may be triggered by hand again (refused up front then).
       void this.state.refresh();
       this.log.info(`✅ Cron ${name} triggered successfully (execution ${reply.executionId})`);
@@ -179,8 +173,7 @@ export class TriggerCommands implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.subscription.dispose();
-    this.announced.dispose();
+    this.mine.clear();
   }
 }
 

@@ -14,7 +14,7 @@ export async function cronOpsApi(): Promise<CronOpsApi> {
   return extension.activate();
 }
 
-export async function setSetting(name: 'serverUrl' | 'confirmBeforeTrigger' | 'refreshIntervalSeconds' | 'historyLimit', value: unknown): Promise<void> {
+export async function setSetting(name: 'serverUrl' | 'confirmBeforeTrigger' | 'refreshIntervalSeconds' | 'historyLimit' | 'notify', value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('cronOps').update(name, value, vscode.ConfigurationTarget.Global);
 }
 

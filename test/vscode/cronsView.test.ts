@@ -85,7 +85,8 @@ describe('Crons view and connection', () => {
     assert.equal(report.problem, 'down');
     assert.ok(report.message.includes(server.url), report.message);
     assert.match(report.message, /npm start/);
-    await stateUntil(api, () => api.state.connection === 'disconnected', `the disconnected state (now ${api.state.connection})`, 20_000);
+    // The state may read disconnected (the stream dropped) before the reload that follows repaints the views: wait for both.
+    await stateUntil(api, () => api.state.connection === 'disconnected' && api.statusBar.text.includes('disconnected'), `the disconnected state (now ${api.state.connection}, "${api.statusBar.text}")`, 20_000);
     assert.match(api.statusBar.text, /\$\(debug-disconnect\) Cron Ops: disconnected/);
     await vscode.commands.executeCommand('cronOps.refresh');
     assert.deepEqual(await cronRows(api), [], 'no stale rows: the unreachable welcome view shows instead');

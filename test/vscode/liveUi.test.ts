@@ -61,7 +61,7 @@ describe('A live UI: one clock, every state visible', () => {
     assert.equal(created.code, 0, `token create: ${created.stdout}${created.stderr}`);
     viewerToken = created.stdout.trim().split('\n').pop()!.trim();
     [server, api] = await Promise.all([startServer({ config, args: ['--data', dataDir] }), cronOpsApi()]);
-    subscriptions.push(api.triggers.onDidAnnounceFinished((announced) => announcements.push(announced)));
+    subscriptions.push(api.notifications.onDidNotify((announced) => announcements.push(announced)));
     await connectTo(api, server, config.crons.length);
     await vscode.commands.executeCommand('workbench.view.extension.cronOps');
   });
@@ -128,7 +128,7 @@ describe('A live UI: one clock, every state visible', () => {
     await requestScreenshot('status-bar-disconnected', { selector: '#workbench\\.parts\\.statusbar' });
 
     server = await startServer({ config, args: ['--data', dataDir, '--port', String(port)] });
-    const announced = await until(api.triggers.onDidAnnounceFinished, () => announcements.find(({ execution }) => execution.id === running.id), 'the stopped run to be announced', 45_000);
+    const announced = await until(api.notifications.onDidNotify, () => announcements.find(({ execution }) => execution.id === running.id), 'the stopped run to be announced', 45_000);
     assert.equal(announced.execution.status, 'failed');
     assert.match(announced.summary, /^long-job failed in .+: Interrupted/);
     const row = await cronRow(api, 'long-job');

@@ -42,7 +42,7 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
   before(async () => {
     [server, api] = await Promise.all([startServer({ config }), cronOpsApi()]);
     logs = new LogRecorder(api.logTails);
-    subscriptions.push(logs, api.triggers.onDidAnnounceFinished((announced) => announcements.push(announced)));
+    subscriptions.push(logs, api.notifications.onDidNotify((announced) => announcements.push(announced)));
     await connectTo(api, server, config.crons.length);
   });
 
@@ -130,7 +130,7 @@ describe('Operations: trigger, logs, cancel, mark as failed, schedules', () => {
     assert.deepEqual([...body].sort(), ['[stderr] warning 2', 'line 1', 'line 3']);
     assert.match(written.text, /── quick-job completed in .+, exit code 0 ──\n$/);
     await stateUntil(api, () => cron('quick-job').lastExecution?.status === 'completed', 'the finished event');
-    const announced = await until(api.triggers.onDidAnnounceFinished, () => announcements.find(({ execution }) => execution.id === quickId), 'the end of the run to be announced');
+    const announced = await until(api.notifications.onDidNotify, () => announcements.find(({ execution }) => execution.id === quickId), 'the end of the run to be announced');
     assert.match(announced.summary, /^quick-job completed in .+ \(estimated 500 ms\)$/);
     assert.equal(iconId(await cronRow(api, 'quick-job')), 'pass');
   });

@@ -67,6 +67,9 @@ export class Dashboard implements vscode.Disposable {
   private readonly received = new vscode.EventEmitter<FromWebview>();
   /** Every message the page posted (checked), before it is handled. */
   readonly onDidReceive = this.received.event;
+  private readonly shown = new vscode.EventEmitter<void>();
+  /** The panel was opened or came back on screen: whatever it shows has been looked at. */
+  readonly onDidShow = this.shown.event;
   private readonly posted = new vscode.EventEmitter<ToWebview>();
   /** Every message sent (or queued) to the page. */
   readonly onDidPost = this.posted.event;
@@ -78,6 +81,7 @@ export class Dashboard implements vscode.Disposable {
     const { state } = deps;
     this.disposables.push(
       this.received,
+      this.shown,
       this.posted,
       state.onDidChange(() => this.currentPanel && this.pushState()),
       state.timeline.onDidChange((value) => this.currentPanel && this.post(value ? timelineMessage(value) : { type: 'timelineCleared' })),
@@ -89,9 +93,15 @@ export class Dashboard implements vscode.Disposable {
     return this.currentPanel;
   }
 
+  /** Whether the dashboard is on screen. */
+  get visible(): boolean {
+    return this.currentPanel?.visible ?? false;
+  }
+
   open(): void {
     if (this.currentPanel) {
       this.currentPanel.reveal();
+      this.shown.fire();
       return;
     }
     const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, t('Cron Ops Dashboard'), vscode.ViewColumn.Active, this.webviewOptions());
@@ -112,11 +122,13 @@ export class Dashboard implements vscode.Disposable {
       panel.onDidChangeViewState(() => {
         // Not retained when hidden: the page is gone and will say `ready` again when shown.
         if (!panel.visible) this.ready = false;
+        else this.shown.fire();
         this.deps.state.timeline.setActive(panel.visible);
       }),
       panel.onDidDispose(() => this.panelClosed(panel)),
     ];
     this.deps.log.info('[Dashboard] opened');
+    this.shown.fire();
   }
 
   /** Handles a message as the page sends it. */

@@ -98,6 +98,7 @@ describe('format', () => {
   it('describes an execution with its trigger', () => {
     assert.equal(executionDescription(anExecution({ status: 'failed', durationMs: 2000 }), NOW), 'failed · 2.0 sec · manual (token:alice)');
     assert.equal(executionDescription(anExecution({ triggerType: 'scheduled', triggeredBy: null, durationMs: 800 }), NOW), 'completed · 800 ms · scheduled');
+    assert.equal(executionDescription(anExecution({ status: 'failed', triggerType: 'scheduled', triggeredBy: 'retry', durationMs: 800, attempt: 2, retryOf: 'x' }), NOW), 'failed · 800 ms · scheduled (retry) · attempt 2');
   });
 
   it('finds the next run among active schedules, skipping paused ones', () => {
@@ -119,6 +120,7 @@ describe('format', () => {
     const crons = [aCron({ nextRunAt: new Date(NOW + 192_000).toISOString(), runningExecution: running })];
     assert.equal(statusBarText('connected', stats, crons, NOW), '$(pulse) 1 running · 0 failed · next in 3 min 12 sec');
     assert.equal(statusBarText('connected', { ...stats, failures24h: 2 }, [], NOW), '$(warning) 1 running · 2 failed');
+    assert.equal(statusBarText('connected', { ...stats, failures24h: 2 }, [], NOW, undefined, 'en', 1), '$(bell-dot) 1 unseen · $(warning) 1 running · 2 failed');
     assert.equal(statusBarText('disconnected', stats, crons, NOW), '$(debug-disconnect) Cron Ops: disconnected');
     assert.equal(statusBarText('signedOut', undefined, [], NOW), '$(account) Cron Ops: sign in');
     assert.equal(statusBarText('connecting', undefined, [], NOW), '$(sync~spin) Cron Ops: connecting…');
