@@ -52,6 +52,10 @@ export function misreadProblem(expression: string): string | undefined {
         return `${name} "${field}" does not run every ${n} ${range.unit}: the step restarts at ${range.min} each cycle (${values.join(',')}, then ${range.min} again). Write "${corrected(index, values.join(','))}" to say what runs, or use a step that divides ${span}`;
       }
     }
+    if (field.includes('?')) {
+      // croner replaces "?" by the value of the moment the job is created: "0 0 ? * *" would run monthly.
+      return `${name} "${field}": "?" is read as the value of the moment the server starts, not "any". Write "${corrected(index, field.replace(/\?/g, '*'))}"`;
+    }
     if (name === 'weekday') {
       const lastWeekday = /(^|,)([0-7])L(,|$)/.exec(field);
       if (lastWeekday) {
@@ -177,7 +181,8 @@ export class Schedule {
       let low = start;
       let high = end;
       while (high - low > 1000) {
-        const middle = low + Math.floor((high - low) / 2000) * 1000;
+        // Whole seconds (offsets change on a second), and always a step: a span of 1–2 s still halves.
+        const middle = low + Math.max(1, Math.floor((high - low) / 2000)) * 1000;
         if (this.offsetAt(middle) === before) low = middle;
         else high = middle;
       }

@@ -36,6 +36,18 @@ describe('schedule', () => {
     for (const fine of ['*/5 * * * *', '0 */6 * * *', '0 0 1 */3 *', '*/15 * * * * *', '0 9 * * 1-5']) assert.ok(Schedule.parse(fine, 'UTC') instanceof Schedule, fine);
   });
 
+  it('"?" is refused: croner reads it as the value of the start, not "any"', () => {
+    assert.match(problem('0 0 ? * *'), /day of month "\?".*Write "0 0 \* \* \*"/);
+    assert.match(problem('0 ? * * *'), /hour "\?".*Write "0 \* \* \* \*"/);
+  });
+
+  it('several times in the skipped hour, asked from any instant: one run at the change, never a hang', () => {
+    // From an instant that is not on a whole second, as the scheduler asks.
+    assert.deepEqual(runs('*/15 2 14 3 *', 'America/New_York', '2026-11-30T00:12:34.567Z', 2), ['2027-03-14T07:00:00.000Z', '2028-03-14T06:00:00.000Z']);
+    assert.deepEqual(runs('0,30 2 * * *', 'America/New_York', '2027-03-13T12:00:00.123Z', 2), ['2027-03-14T07:00:00.000Z', '2027-03-15T06:00:00.000Z']);
+    assert.deepEqual(runs('*/20 2 28 3 *', 'Europe/Berlin', '2026-11-30T00:00:00.999Z', 1), ['2027-03-28T01:00:00.000Z']);
+  });
+
   it('weekday forms croner reads differently are refused with a corrected form', () => {
     assert.match(problem('0 0 * * 1L'), /every Monday.*Write "0 0 \* \* 1#L"/);
     assert.match(problem('0 0 * * 1-7'), /Write "0 0 \* \* 1-6,0"/);
