@@ -100,6 +100,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
           events,
           log,
           recordPid: (id, pid) => executions.recordPid(id, pid),
+          serverSecrets: new Set(config.alerting.secretEnvNames),
           ...hooks,
         }),
       scheduler: (hooks) => new Scheduler(config.crons, pausedAtStart, hooks.onTick, log, hooks.runsHere),

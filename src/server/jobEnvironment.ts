@@ -59,13 +59,15 @@ export interface JobEnvironmentInput {
   execution: Pick<Execution, 'id' | 'params'>;
   /** CRON_SECRET and CRON_TRIGGER_SERVER_URL, as the operator guide gives them to jobs. */
   base: Record<string, string>;
+  /** Variables the server reads secrets from (alert destinations): never passed, even with inheritEnv. */
+  serverSecrets?: ReadonlySet<string>;
   user?: OsUser;
 }
 
-export function jobEnvironment({ serverEnv, cron, execution, base, user }: JobEnvironmentInput): Record<string, string> {
+export function jobEnvironment({ serverEnv, cron, execution, base, user, serverSecrets }: JobEnvironmentInput): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(serverEnv)) {
-    if (value === undefined || SERVER_SECRET.test(name)) continue;
+    if (value === undefined || SERVER_SECRET.test(name) || serverSecrets?.has(name)) continue;
     if (cron.inheritEnv || ALLOWED.has(name) || ALLOWED_PREFIX.test(name)) env[name] = value;
   }
   // Inside an Electron host this variable would make a child "node" behave as Node: never for a job.

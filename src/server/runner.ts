@@ -31,6 +31,8 @@ export interface RunnerOptions {
   runEnded(id: string, finish: Finish, droppedLines: number): Promise<void>;
   /** The server's environment, from which the allow-listed variables come (default process.env). */
   serverEnv?: NodeJS.ProcessEnv;
+  /** Variables holding the server's own secrets (alert destinations), kept from every job. */
+  serverSecrets?: ReadonlySet<string>;
 }
 
 interface LiveRun {
@@ -66,7 +68,7 @@ export class Runner {
     const { options } = this;
     const ids = { cronName: cron.name, executionId: execution.id };
     const user = cron.user !== undefined ? this.osUser(cron.user) : undefined;
-    const env = jobEnvironment({ serverEnv: options.serverEnv ?? process.env, cron, execution, base: options.baseEnv(), user });
+    const env = jobEnvironment({ serverEnv: options.serverEnv ?? process.env, cron, execution, base: options.baseEnv(), user, serverSecrets: options.serverSecrets });
 
     const [program, ...args] = cron.command;
     options.log.info(`Executing: ${cron.command.join(' ')}`, ids);

@@ -75,6 +75,8 @@ export interface AlertConfig {
   alerts: AlertSettings;
   /** Per cron name; a cron without `retries` is absent. */
   retries: Map<string, RetryPolicy>;
+  /** The environment variables the destinations read their secrets from: never passed to a job. */
+  secretEnvNames: string[];
 }
 
 /** Where a problem is and what is wrong: config.ts prefixes the file. */
@@ -103,6 +105,9 @@ function isObject(value: Json): value is Record<string, Json> {
 }
 
 class Fields {
+  /** Every variable a secret was read from. */
+  readonly secretNames = new Set<string>();
+
   constructor(private readonly report: Report) {}
 
   fail(field: string, message: string): void {
@@ -182,12 +187,18 @@ class Fields {
       this.fail(field, `the environment variable ${name} is not set: export it before starting the server`);
       return undefined;
     }
+    this.secretNames.add(name);
     return { name, value: found };
   }
 
   url(value: string, field: string): string | undefined {
     try {
       const url = new URL(value);
+      if (url.username || url.password) {
+        // fetch refuses such a URL, and the credentials would show wherever the URL does.
+        this.fail(field, 'must not hold credentials (user:password@): the receiver checks the HMAC signature of "secretEnv" instead');
+        return undefined;
+      }
       if (url.protocol === 'http:' || url.protocol === 'https:') return url.toString();
     } catch {
       // Reported below.
@@ -365,7 +376,7 @@ export function parseAlertConfig(top: Record<string, Json>, env: Env, report: Re
     maxDelayMs: check.integer(deliveryRaw.maxDelayMs, 'alerts.delivery.maxDelayMs', Math.max(delayMs, DEFAULT_DELIVERY.maxDelayMs), delayMs, 7 * 86_400_000),
     timeoutMs: check.integer(deliveryRaw.timeoutMs, 'alerts.delivery.timeoutMs', DEFAULT_DELIVERY.timeoutMs, 100, 600_000),
   };
-  return { alerts: { destinations, rules, delivery }, retries };
+  return { alerts: { destinations, rules, delivery }, retries, secretEnvNames: [...check.secretNames] };
 }
 
 /** Where a destination sends, without its secrets: for GET /api/admin/alerts and the log. */

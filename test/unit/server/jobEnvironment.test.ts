@@ -43,6 +43,12 @@ describe('jobEnvironment', () => {
     for (const hidden of ['DATABASE_URL', 'PGPASSWORD', 'CRON_OPS_ADMIN_TOKEN', 'ELECTRON_RUN_AS_NODE']) assert.equal(env[hidden], undefined, hidden);
   });
 
+  it('inheritEnv never passes the variables the server reads its alert secrets from', () => {
+    const env = jobEnvironment({ serverEnv: { ...serverEnv, HOOK_SECRET: 'hook' }, cron: { name: 'c', env: {}, inheritEnv: true }, execution, base, serverSecrets: new Set(['HOOK_SECRET']) });
+    assert.equal(env.HOOK_SECRET, undefined);
+    assert.equal(env.AWS_SECRET_ACCESS_KEY, 'cloud-key');
+  });
+
   it('a user gets HOME, USER, LOGNAME and SHELL from its passwd entry', () => {
     const user = { name: 'backup', uid: 34, gid: 34, home: '/var/backups', shell: '/usr/sbin/nologin' };
     const env = jobEnvironment({ serverEnv, cron: { name: 'c', env: {}, inheritEnv: false }, execution, base, user });

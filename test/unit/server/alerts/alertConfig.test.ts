@@ -121,6 +121,13 @@ describe('alert config', () => {
     ]);
   });
 
+  it('refuses credentials in a URL, and lists the variables secrets were read from', () => {
+    const refused = parse(aConfigTop({ alerts: { destinations: { ops: { type: 'webhook', url: 'http://user:pw@127.0.0.1:1/h', secretEnv: 'ALERT_HOOK_SECRET' } } } }));
+    assert.deepEqual(refused.problems, ['alerts.destinations.ops.url: must not hold credentials (user:password@): the receiver checks the HMAC signature of "secretEnv" instead']);
+    const { config } = parse(aConfigTop({ alerts: { destinations: DESTINATIONS } }));
+    assert.deepEqual(config.secretEnvNames.sort(), ['ALERT_HOOK_SECRET', 'SLACK_URL', 'SMTP_PASSWORD', 'SMTP_USER']);
+  });
+
   it('defaults retries to both outcomes, a minute apart, and port 465 to TLS', () => {
     const problems: string[] = [];
     assert.deepEqual(parseRetries({ count: 3 }, 'crons[0].retries', (f, m) => problems.push(`${f}: ${m}`)), {
