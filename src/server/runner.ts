@@ -115,7 +115,8 @@ export class Runner {
         run.mainExited = true;
         clearTimeout(timeoutTimer);
         await drain(child);
-        const leftovers = this.endLeftovers(run);
+        // The scan and the SIGTERM are said in the run's log before it closes; the end is waited for below.
+        const leftovers = await this.endLeftovers(run);
         await capture.close();
         const outcome = { ...describeExit(child, spawnError, program, capture.stderrTail), endedAt };
         options.log.info(`Exit code: ${child.exitCode ?? child.signalCode ?? 'none'}`, ids);
@@ -125,7 +126,7 @@ export class Runner {
           options.log.error(`Could not record the end of ${cron.name}`, { ...ids, error: errorText(error) });
         }
         // Leftovers and a termination in progress are waited for: the run is over when nothing of it is left.
-        await leftovers;
+        await leftovers.ended;
         await run.tree?.terminateIfStarted();
       })
       .catch((error) => options.log.error(`Ending ${cron.name} failed`, { ...ids, error: errorText(error) }))
@@ -144,34 +145,39 @@ export class Runner {
   }
 
   /** The main process exited: what it left behind is ended, unless the cron keeps its leftovers. */
-  private async endLeftovers(run: LiveRun): Promise<void> {
+  private async endLeftovers(run: LiveRun): Promise<Ending> {
     const tree = run.tree;
-    if (!tree || tree.terminating) return;
-    const left = tree.processes();
-    if (left.length === 0) return;
+    if (!tree || tree.terminating) return NOTHING_TO_END;
+    const left = await tree.processes();
+    if (left.length === 0 || tree.terminating) return NOTHING_TO_END;
     if (run.cron.leftovers === 'keep') {
       run.capture.notice(`the main process exited; ${left.length} process(es) it started keep running ("leftovers": "keep"): ${describeProcesses(left)}`);
-      return;
+      return NOTHING_TO_END;
     }
-    await this.terminate(run, 'the main process exited and left');
+    return this.terminate(run, 'the main process exited and left');
   }
 
-  /** SIGTERM to every process of the run, SIGKILL after the grace period; both said in the run's log. */
-  private async terminate(run: LiveRun, why: string): Promise<void> {
+  /**
+   * SIGTERM to every process of the run, SIGKILL after the grace period; both said in the run's log. Resolves
+   * once the SIGTERM is sent and said, with the end of the termination to wait for.
+   */
+  private async terminate(run: LiveRun, why: string): Promise<Ending> {
     const tree = run.tree;
-    if (!tree) return;
+    if (!tree) return NOTHING_TO_END;
     const first = !tree.terminating;
-    const termination = tree.terminate();
+    const termination = await tree.terminate();
     if (first && termination.termed.length > 0) run.capture.notice(sentText('SIGTERM', termination.termed, why, this.options.killGraceMs));
-    const killed = await termination.done;
-    if (first && killed.length > 0) run.capture.notice(`SIGKILL sent after ${this.options.killGraceMs} ms (killGraceMs) to ${describeProcesses(killed)}`);
+    const ended = termination.done.then((killed) => {
+      if (first && killed.length > 0) run.capture.notice(`SIGKILL sent after ${this.options.killGraceMs} ms (killGraceMs) to ${describeProcesses(killed)}`);
+    });
+    return { ended };
   }
 
   /** Records `finish` (if nothing else ended the run first) and ends every process of the run. */
   async stop(executionId: string, finish: Finish): Promise<void> {
     const run = this.live.get(executionId);
     if (!run) return;
-    const targets = run.tree?.processes() ?? [];
+    const targets = (await run.tree?.processes()) ?? [];
     const said = targets.length > 0 ? `; SIGTERM sent to ${describeProcesses(targets)}, SIGKILL after ${this.options.killGraceMs} ms to any left` : '';
     try {
       await this.options.finish(executionId, { ...finish, errorMessage: finish.errorMessage ? finish.errorMessage + said : finish.errorMessage });
@@ -186,7 +192,9 @@ export class Runner {
     // Once the main process has exited, its own end (recorded by this runner) comes back here through the
     // change feed: what is left is for the leftovers setting to decide.
     if (!run || run.mainExited) return;
-    void this.terminate(run, 'the run was ended').catch((error) => this.options.log.warn('Ending the processes failed', { executionId: run.execution.id, error: errorText(error) }));
+    void this.terminate(run, 'the run was ended')
+      .then((ending) => ending.ended)
+      .catch((error) => this.options.log.warn('Ending the processes failed', { executionId: run.execution.id, error: errorText(error) }));
   }
 
   /** At shutdown: every run is ended and recorded; bounded by the grace period plus a little. */
@@ -200,6 +208,13 @@ export class Runner {
     if (this.live.size > 0) this.options.log.warn(`Stopped waiting for ${this.live.size} run(s) to be recorded`);
   }
 }
+
+/** A termination under way: resolves once nothing of the run is left. */
+interface Ending {
+  ended: Promise<void>;
+}
+
+const NOTHING_TO_END: Ending = { ended: Promise.resolve() };
 
 function sentText(signal: string, targets: RunProcess[], why: string, graceMs: number): string {
   if (targets.length === 0) return `${why}: no process of the run was left to signal`;

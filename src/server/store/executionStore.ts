@@ -4,7 +4,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Execution, ExecutionStatus, ParamValue, TimelineBucket, TimelineEntry, TimelineReply, TriggerType } from '../../shared/api';
 import { isUniqueViolation, now, type Db, type Query } from './db';
 import { ago, epochMs, isoOf, msSinceStart, timeOrNow } from './dialect';
-import { RollupReader, type RangeFilter } from './rollupReader';
+import { RollupReader, type Group, type RangeFilter } from './rollupReader';
 import { p95FromClasses } from './rollups';
 import type { CronExecutionsTable } from './schema';
 
@@ -82,6 +82,16 @@ export const TIMELINE_MAX_NOTABLE = 1000;
 const BUCKET_WIDTHS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((minutes) => minutes * 60_000);
 
 const RETENTION_BATCH = 500;
+/** The order of cron names in the timeline's buckets (localeCompare's, without its cost per call). */
+const NAME_ORDER = new Intl.Collator();
+
+type TimelineRow = Pick<ExecutionRow, 'id' | 'cron_name' | 'status' | 'started_at' | 'duration_ms'>;
+type TimelineReads = { kind: 'runs'; rows: TimelineRow[] } | { kind: 'buckets'; groups: Group[]; bucketMs: number; notable: TimelineRow[] };
+
+/** Lets timers, sockets and the scheduler run between two slices of a long read. */
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolveLater) => setImmediate(resolveLater));
+}
 
 export class ExecutionStore {
   private readonly rollups: RollupReader;
@@ -297,41 +307,26 @@ export class ExecutionStore {
    * TIMELINE_MAX_BUCKETS) and failed, cancelled and running runs one by one, newest first, bounded.
    */
   async timeline(query: TimelineQuery): Promise<TimelineReply> {
-    return this.db.snapshot((q) => this.timelineIn(q, query));
-  }
-
-  private async timelineIn(q: Query, query: TimelineQuery): Promise<TimelineReply> {
     const nowMs = Date.now();
     const toMs = query.to ? Math.min(Date.parse(query.to), nowMs + 1) : nowMs + 1;
     const fromMs = query.from ? Date.parse(query.from) : toMs - (query.days ?? 7) * 86_400_000;
     const reply = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() };
-    const filter: RangeFilter = { cronName: query.cronName, status: query.status };
     if (toMs <= fromMs) return { ...reply, executions: [] };
-    const totals = await this.rollups.groups(q, fromMs, toMs, 0, filter);
-    const total = totals.reduce((sum, group) => sum + group.runs, 0);
-    const entry = (row: Pick<ExecutionRow, 'id' | 'cron_name' | 'status' | 'started_at' | 'duration_ms'>): TimelineEntry => ({
+    const entry = (row: TimelineRow): TimelineEntry => ({
       id: row.id,
       cronName: row.cron_name,
       status: row.status,
       startedAt: isoOf(row.started_at),
       durationMs: row.duration_ms ?? Math.max(0, nowMs - epochMs(row.started_at)),
     });
-    let runs = q
-      .selectFrom('cron_executions')
-      .select(['id', 'cron_name', 'status', 'started_at', 'duration_ms'])
-      .where('started_at', '>=', reply.from)
-      .where('started_at', '<', reply.to);
-    if (query.cronName) runs = runs.where('cron_name', '=', query.cronName);
-    if (query.status) runs = runs.where('status', '=', query.status);
-    if (total <= TIMELINE_MAX_RUNS) {
-      const rows = await runs.orderBy('started_at').limit(TIMELINE_MAX_RUNS * 2).execute();
-      return { ...reply, executions: rows.map(entry) };
-    }
+    // No request may hold the event loop for more than ~20 ms: the reads (synchronous on SQLite) give it
+    // back between statements, and the shaping runs after the snapshot, in slices.
+    const read = await this.db.snapshot((q) => this.timelineReads(q, query, fromMs, toMs, reply));
+    await yieldToLoop();
+    if (read.kind === 'runs') return { ...reply, executions: read.rows.map(entry) };
 
-    const crons = new Set(totals.map((group) => group.cronName)).size;
-    const bucketMs = BUCKET_WIDTHS_MS.find((width) => Math.ceil((toMs - fromMs) / width) * crons <= TIMELINE_MAX_BUCKETS) ?? BUCKET_WIDTHS_MS[BUCKET_WIDTHS_MS.length - 1];
-    const groups = await this.rollups.groups(q, fromMs, toMs, bucketMs, { ...filter, status: 'completed' });
-    const byBucket = new Map<string, { bucket: TimelineBucket; classes: { durationClass: number; runs: number }[] }>();
+    const { groups, bucketMs } = read;
+    const byBucket = new Map<string, { bucket: TimelineBucket; startMs: number; classes: { durationClass: number; runs: number }[] }>();
     if (!query.status || query.status === 'completed') {
       for (const group of groups) {
         const key = `${group.bucketStartMs}|${group.cronName}`;
@@ -341,6 +336,7 @@ export class ExecutionStore {
           const end = Math.min(group.bucketStartMs + bucketMs, toMs);
           known = {
             bucket: { cronName: group.cronName, status: group.status, start: new Date(start).toISOString(), end: new Date(end).toISOString(), count: 0, maxDurationMs: 0, p95DurationMs: 0 },
+            startMs: start,
             classes: [],
           };
           byBucket.set(key, known);
@@ -350,10 +346,34 @@ export class ExecutionStore {
         known.classes.push({ durationClass: group.durationClass, runs: group.runs });
       }
     }
-    const buckets = [...byBucket.values()].map(({ bucket, classes }) => ({ ...bucket, p95DurationMs: p95FromClasses(classes, bucket.maxDurationMs) }));
-    buckets.sort((a, b) => a.start.localeCompare(b.start) || a.cronName.localeCompare(b.cronName));
+    await yieldToLoop();
+    const sorted = [...byBucket.values()].sort((a, b) => a.startMs - b.startMs || NAME_ORDER.compare(a.bucket.cronName, b.bucket.cronName));
+    const buckets = sorted.map(({ bucket, classes }) => ({ ...bucket, p95DurationMs: p95FromClasses(classes, bucket.maxDurationMs) }));
+    await yieldToLoop();
+    return { ...reply, executions: read.notable.map(entry), buckets, bucketMs };
+  }
+
+  /** The timeline's statements on one snapshot: the range's runs, or its buckets and notable runs. */
+  private async timelineReads(q: Query, query: TimelineQuery, fromMs: number, toMs: number, reply: { from: string; to: string }): Promise<TimelineReads> {
+    const filter: RangeFilter = { cronName: query.cronName, status: query.status };
+    const totals = await this.rollups.groups(q, fromMs, toMs, 0, filter);
+    const total = totals.reduce((sum, group) => sum + group.runs, 0);
+    let runs = q
+      .selectFrom('cron_executions')
+      .select(['id', 'cron_name', 'status', 'started_at', 'duration_ms'])
+      .where('started_at', '>=', reply.from)
+      .where('started_at', '<', reply.to);
+    if (query.cronName) runs = runs.where('cron_name', '=', query.cronName);
+    if (query.status) runs = runs.where('status', '=', query.status);
+    await yieldToLoop();
+    if (total <= TIMELINE_MAX_RUNS) return { kind: 'runs', rows: await runs.orderBy('started_at').limit(TIMELINE_MAX_RUNS * 2).execute() };
+
+    const crons = new Set(totals.map((group) => group.cronName)).size;
+    const bucketMs = BUCKET_WIDTHS_MS.find((width) => Math.ceil((toMs - fromMs) / width) * crons <= TIMELINE_MAX_BUCKETS) ?? BUCKET_WIDTHS_MS[BUCKET_WIDTHS_MS.length - 1];
+    const groups = !query.status || query.status === 'completed' ? await this.rollups.groups(q, fromMs, toMs, bucketMs, { ...filter, status: 'completed' }) : [];
+    await yieldToLoop();
     const notable = query.status === 'completed' ? [] : await runs.where('status', '<>', 'completed').orderBy('started_at', 'desc').limit(TIMELINE_MAX_NOTABLE).execute();
-    return { ...reply, executions: notable.map(entry), buckets, bucketMs };
+    return { kind: 'buckets', groups, bucketMs, notable };
   }
 
   /** At start: what this runner left running when it died can never finish now. */

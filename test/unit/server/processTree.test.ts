@@ -47,19 +47,22 @@ describe('processTree', function () {
     const { leader, pids } = await startTree(id);
     const [sleeper, setsid] = pids;
     const tree = new ProcessTree(leader.pid!, id, 300);
-    const found = tree.processes();
+    const found = await tree.processes();
+    assert.deepEqual(tree.processesSync(), found, 'the blocking scan (endOrphan at start-up) finds the same');
     assert.ok(found.some((p) => p.pid === leader.pid && p.inGroup));
     assert.ok(found.some((p) => p.pid === sleeper && p.inGroup && p.name === 'sleep'));
     assert.ok(found.some((p) => p.pid === setsid && !p.inGroup), JSON.stringify(found));
     assert.match(describeProcesses(found), new RegExp(`${setsid} node \\(left the process group\\)`));
-    const termination = tree.terminate();
-    assert.equal(tree.terminate(), termination, 'once');
+    const started = tree.terminate();
+    assert.ok(tree.terminating, 'terminating as soon as asked');
+    assert.equal(tree.terminate(), started, 'once');
+    const termination = await started;
     assert.ok(termination.termed.some((p) => p.pid === setsid));
     const killed = await termination.done;
     assert.deepEqual(killed.map((p) => p.pid), [setsid], 'only the one ignoring SIGTERM got SIGKILL');
     await new Promise((resolveDelay) => setTimeout(resolveDelay, 100));
     for (const pid of [leader.pid!, sleeper, setsid]) assert.ok(!alive(pid), `${pid} gone`);
-    assert.deepEqual(tree.processes(), []);
+    assert.deepEqual(await tree.processes(), []);
   });
 
   it('endOrphan kills only processes naming the execution', async () => {
