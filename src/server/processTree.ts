@@ -1,5 +1,5 @@
 // Every process of a run: its process group, and (on Linux) any descendant that left the group with
-// setsid, found by the CRON_EXECUTION_ID it inherited. Ends them as systemd ends a unit: SIGTERM, then
+// setsid, found by the CRON_EXECUTION_ID it inherited or, when it cleared its environment, by its parent. Ends them as systemd ends a unit: SIGTERM, then
 // SIGKILL after the grace period to whatever is left, even once the main process is gone.
 // The scan of a running server reads /proc asynchronously (a few hundred small files: 40-65 ms of blocking
 // reads on a loaded machine, at each run's end and every 100 ms while ending one); only the start-up
@@ -44,6 +44,7 @@ async function readProcAsync(pid: number, file: string): Promise<string | undefi
 const SCAN_CONCURRENCY = 8;
 
 interface ProcStat {
+  parent: number;
   group: number;
   /** Clock ticks after boot: a descendant of the run cannot have started before its leader. */
   startTime: number;
@@ -59,7 +60,7 @@ function parseStat(stat: string | undefined): ProcStat | undefined {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is the state: a zombie is already dead, only waiting to be reaped.
   if (fields[0] === 'Z') return undefined;
-  return { group: Number(fields[2]), startTime: Number(fields[19]) };
+  return { parent: Number(fields[1]), group: Number(fields[2]), startTime: Number(fields[19]) };
 }
 
 function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
@@ -75,6 +76,8 @@ export class ProcessTree {
   private termination: Promise<Termination> | undefined;
   /** The leader's start time, read while it lives: older processes are not looked into. */
   private readonly startTime: number;
+  /** Descendants found by their parent (start time by pid): they stay the run's after re-parenting. */
+  private readonly adopted = new Map<number, number>();
 
   constructor(
     /** The main process, leader of the run's process group (spawned detached). */
@@ -96,6 +99,9 @@ export class ProcessTree {
     const marker = `CRON_EXECUTION_ID=${this.executionId}`;
     const pids = entries.filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => pid !== process.pid);
     const found: RunProcess[] = [];
+    /** Young processes outside the group without the marker, by pid: their parent may still be ours. */
+    const strangers = new Map<number, number>();
+    const starts = new Map<number, number>();
     let next = 0;
     // Only stat first; environ only for a process as young as the leader outside its group; comm for what is kept.
     const worker = async () => {
@@ -104,11 +110,31 @@ export class ProcessTree {
         const stat = parseStat(await readProcAsync(pid, 'stat'));
         if (stat === undefined) continue;
         const inGroup = stat.group === this.pid;
-        if (!inGroup && (stat.startTime < this.startTime || !hasMarker(await readProcAsync(pid, 'environ'), marker))) continue;
+        if (!inGroup && stat.startTime < this.startTime) continue;
+        if (!inGroup && this.adopted.get(pid) !== stat.startTime && !hasMarker(await readProcAsync(pid, 'environ'), marker)) {
+          strangers.set(pid, stat.parent);
+          starts.set(pid, stat.startTime);
+          continue;
+        }
         found.push({ pid, name: ((await readProcAsync(pid, 'comm')) ?? '?').trim(), inGroup });
       }
     };
     await Promise.all(Array.from({ length: Math.min(SCAN_CONCURRENCY, pids.length) }, worker));
+    // A descendant that left the group and cleared its environment (setsid env -i …) is still the child of
+    // a process of the run while that one lives: follow the parent links too.
+    const ours = new Set([this.pid, ...found.map((entry) => entry.pid)]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [pid, parent] of strangers) {
+        if (!ours.has(parent)) continue;
+        strangers.delete(pid);
+        ours.add(pid);
+        // Still ours once its parent is gone and it is re-parented: known by pid and start time.
+        this.adopted.set(pid, starts.get(pid)!);
+        found.push({ pid, name: ((await readProcAsync(pid, 'comm')) ?? '?').trim(), inGroup: false });
+        grew = true;
+      }
+    }
     return found.sort((a, b) => a.pid - b.pid);
   }
 

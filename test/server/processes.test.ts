@@ -29,6 +29,8 @@ const SETSID_GRANDCHILD = (then: string) =>
     '});',
   ].join('\n');
 const HANG = 'setInterval(() => {}, 1000)';
+/** The same grandchild, started with an emptied environment (setsid env -i …): no CRON_EXECUTION_ID to find it by. */
+const SETSID_NO_ENV_GRANDCHILD = (then: string) => SETSID_GRANDCHILD(then).replace('detached: true,', 'detached: true, env: {},');
 const BACKGROUND_SLEEP = ['sh', '-c', 'echo start; sleep 45 & echo "sleeper $!"; exit 0'];
 
 type Cron = TestCronDefinition & { leftovers?: 'end' | 'keep' };
@@ -60,6 +62,7 @@ describe('process trees', function () {
       nodeCron('setsid-then-hang', SETSID_GRANDCHILD(HANG)),
       nodeCron('setsid-times-out', SETSID_GRANDCHILD(HANG), { timeoutMs: 1500 }),
       nodeCron('setsid-then-exit', SETSID_GRANDCHILD('process.exitCode = 0')),
+      nodeCron('setsid-no-env', SETSID_NO_ENV_GRANDCHILD(HANG)),
     ];
     const config: TestConfig = { crons, rateLimits: { perCronSeconds: 0, globalPerMinute: 0 }, killGraceMs: GRACE_MS };
     server = await startServer({ config });
@@ -98,6 +101,18 @@ describe('process trees', function () {
     const texts = await finalLogs(server, id, /keep running/);
     assert.ok(texts.some((text) => text.includes(`${sleeper} sleep`)));
     assert.ok(processAlive(sleeper), 'the sleep is still running');
+  });
+
+  it('cancel ends a setsid grandchild that cleared its environment: found by its parent, still killed once re-parented', async () => {
+    const id = await triggerOk(server, 'setsid-no-env');
+    const [main, grandchild] = await pidsOf(server, id, /^pid (\d+) setsid (\d+)$/);
+    strays.push(grandchild);
+    const reply = await api<Execution>(server, API_PATHS.cancel(id), { method: 'POST' });
+    assert.equal(reply.status, 200, reply.text);
+    await waitFor(() => !processAlive(main), `main process ${main} to end`, 10_000);
+    await waitFor(() => !processAlive(grandchild), `grandchild ${grandchild} without CRON_EXECUTION_ID to be killed`, 15_000);
+    const texts = await finalLogs(server, id, /SIGKILL sent/);
+    assert.ok(texts.some((text) => /SIGKILL sent after 700 ms/.test(text) && text.includes(`${grandchild}`)), texts.join('\n'));
   });
 
   it('cancel ends a setsid grandchild that ignores SIGTERM: SIGKILL after the grace, though the main process is gone', async () => {
