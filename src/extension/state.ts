@@ -44,7 +44,8 @@ export class CronOpsState implements vscode.Disposable {
   private readonly histories = new Map<string, Execution[]>();
   private readonly historyLoads = new Map<string, Promise<Execution[]>>();
   private refreshTimer: NodeJS.Timeout | undefined;
-  private sessionRole: Role | undefined;
+  /** The caller's role: undefined until the session answers; 'unversioned' when the server has no session route. */
+  private sessionRole: Role | 'unversioned' | undefined;
   /** Runs seen running before a reload failed: reconciled (and announced) once the server answers again. */
   private readonly unconfirmed = new Map<string, Execution>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -77,12 +78,15 @@ export class CronOpsState implements vscode.Disposable {
 
   /** The caller's role as the server reports it; undefined until known, or when the server predates the session route. */
   get role(): Role | undefined {
-    return this.sessionRole;
+    return this.sessionRole === 'unversioned' ? undefined : this.sessionRole;
   }
 
-  /** Whether to offer trigger, cancel, mark-failed and pause: every role but viewer (and an unknown role, the server decides). */
+  /**
+   * Whether to offer trigger, cancel, mark-failed and pause: every role but viewer once the session answered.
+   * Until then none (a viewer would be offered them); a server without the session route decides itself.
+   */
   get canAct(): boolean {
-    return this.sessionRole !== 'viewer';
+    return this.sessionRole !== undefined && this.sessionRole !== 'viewer';
   }
 
   get crons(): readonly Cron[] {
@@ -175,6 +179,8 @@ export class CronOpsState implements vscode.Disposable {
     this.histories.clear();
     this.sessionRole = undefined;
     this.hasToken = (await this.tokens.get()) !== undefined;
+    // The previous token's role no longer holds: menus and lenses drop their actions until the session answers.
+    this.emit(undefined);
     this.stream.start({ resetLastEventId: true });
     this.scheduleRefresh();
     await this.refresh();
@@ -214,7 +220,7 @@ export class CronOpsState implements vscode.Disposable {
         this.client.stats(),
         // A failing session read keeps the role known so far; the crons' reply says what is wrong.
         this.client.session().then(
-          (reply) => ({ role: reply?.role }),
+          (reply): { role: Role | 'unversioned' | undefined } => ({ role: reply?.role ?? 'unversioned' }),
           () => ({ role: this.sessionRole }),
         ),
       ]);
