@@ -46,6 +46,8 @@ export class CronOpsState implements vscode.Disposable {
   private refreshTimer: NodeJS.Timeout | undefined;
   /** The caller's role: undefined until the session answers; 'unversioned' when the server has no session route. */
   private sessionRole: Role | 'unversioned' | undefined;
+  /** Bumped by each restart: a reload begun before it (another token) must not set the role. */
+  private generation = 0;
   /** Runs seen running before a reload failed: reconciled (and announced) once the server answers again. */
   private readonly unconfirmed = new Map<string, Execution>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -178,6 +180,7 @@ export class CronOpsState implements vscode.Disposable {
     this.apiProblem = undefined;
     this.histories.clear();
     this.sessionRole = undefined;
+    this.generation++;
     this.hasToken = (await this.tokens.get()) !== undefined;
     // The previous token's role no longer holds: menus and lenses drop their actions until the session answers.
     this.emit(undefined);
@@ -214,6 +217,7 @@ export class CronOpsState implements vscode.Disposable {
       this.emit(undefined);
       return;
     }
+    const generation = this.generation;
     try {
       const [crons, stats, session] = await Promise.all([
         this.client.crons(),
@@ -224,7 +228,8 @@ export class CronOpsState implements vscode.Disposable {
           () => ({ role: this.sessionRole }),
         ),
       ]);
-      this.sessionRole = session.role;
+      // A restart meanwhile (another token): this answer may be the previous token's; the next reload says.
+      if (generation === this.generation) this.sessionRole = session.role;
       const wasProblem = this.apiProblem;
       this.apiProblem = undefined;
       this.loaded = true;

@@ -119,7 +119,10 @@ describe('CodeLens in crons.json', () => {
   });
 
   it('gives the schedule in its tooltip as the tree does: in words, in the display language, with its time zone', async () => {
-    const [summary] = await lensesUntil('lens-cleanup', (found) => found.length > 0, 'the lenses above lens-cleanup');
+    await lensesUntil('lens-cleanup', (found) => found.length > 0, 'the lenses above lens-cleanup');
+    // VS Code's executeCodeLensProvider drops the tooltip of an information-only lens: ask the provider itself.
+    const line = lineOf('lens-cleanup') - 1;
+    const summary = api.codeLens.provideCodeLenses(document).find((lens) => lens.range.start.line === line)!.command!;
     // The shared description (not the server's English text), in this window's language and hour cycle.
     assert.equal(summary.tooltip, `lens-cleanup: ${describeSchedule('30 2 * * *', 'Africa/Tunis', vscode.env.language)}`);
     assert.match(summary.tooltip, /\(Africa\/Tunis\)$/);
