@@ -93,6 +93,11 @@ export class ApiClient {
     private readonly locale: () => string = () => 'en',
   ) {}
 
+  /** Whether a token is stored for the current server (false after Sign Out). */
+  async hasToken(): Promise<boolean> {
+    return (await this.getToken()) !== undefined;
+  }
+
   get baseUrl(): string {
     return this.getBaseUrl().replace(/\/+$/, '');
   }

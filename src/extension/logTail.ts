@@ -106,6 +106,12 @@ export class LogTail implements vscode.Disposable {
           if (!outage) this.append(t('… {0} Retrying.', error.message));
           outage = true;
           delay = Math.min(MAX_OUTAGE_DELAY_MS, delay * 2);
+        } else if (error instanceof ApiError && error.isAuthFailure && !(await this.client.hasToken())) {
+          // The user signed out: the token was not refused, there was none to send.
+          this.append(t('… stopped: you signed out of Cron Ops. Run "Cron Ops: Sign In", then Show Logs to follow this run again.'));
+          this.log.info(`Log tail of ${this.executionId} stopped: signed out`);
+          this.stopped = true;
+          return undefined;
         } else {
           this.append(t('… stopped: {0}', error instanceof Error ? error.message : String(error)));
           this.log.warn(`Log tail of ${this.executionId} stopped`, error);

@@ -44,7 +44,10 @@ export class CronOpsState implements vscode.Disposable {
   private readonly histories = new Map<string, Execution[]>();
   private readonly historyLoads = new Map<string, Promise<Execution[]>>();
   private refreshTimer: NodeJS.Timeout | undefined;
-  private sessionRole: Role | undefined;
+  /** The caller's role: undefined until the session answers; 'unversioned' when the server has no session route. */
+  private sessionRole: Role | 'unversioned' | undefined;
+  /** Bumped by each restart: a reload begun before it (another token) must not set the role. */
+  private generation = 0;
   /** Runs seen running before a reload failed: reconciled (and announced) once the server answers again. */
   private readonly unconfirmed = new Map<string, Execution>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -77,12 +80,15 @@ export class CronOpsState implements vscode.Disposable {
 
   /** The caller's role as the server reports it; undefined until known, or when the server predates the session route. */
   get role(): Role | undefined {
-    return this.sessionRole;
+    return this.sessionRole === 'unversioned' ? undefined : this.sessionRole;
   }
 
-  /** Whether to offer trigger, cancel, mark-failed and pause: every role but viewer (and an unknown role, the server decides). */
+  /**
+   * Whether to offer trigger, cancel, mark-failed and pause: every role but viewer once the session answered.
+   * Until then none (a viewer would be offered them); a server without the session route decides itself.
+   */
   get canAct(): boolean {
-    return this.sessionRole !== 'viewer';
+    return this.sessionRole !== undefined && this.sessionRole !== 'viewer';
   }
 
   get crons(): readonly Cron[] {
@@ -174,7 +180,10 @@ export class CronOpsState implements vscode.Disposable {
     this.apiProblem = undefined;
     this.histories.clear();
     this.sessionRole = undefined;
+    this.generation++;
     this.hasToken = (await this.tokens.get()) !== undefined;
+    // The previous token's role no longer holds: menus and lenses drop their actions until the session answers.
+    this.emit(undefined);
     this.stream.start({ resetLastEventId: true });
     this.scheduleRefresh();
     await this.refresh();
@@ -208,17 +217,19 @@ export class CronOpsState implements vscode.Disposable {
       this.emit(undefined);
       return;
     }
+    const generation = this.generation;
     try {
       const [crons, stats, session] = await Promise.all([
         this.client.crons(),
         this.client.stats(),
         // A failing session read keeps the role known so far; the crons' reply says what is wrong.
         this.client.session().then(
-          (reply) => ({ role: reply?.role }),
+          (reply): { role: Role | 'unversioned' | undefined } => ({ role: reply?.role ?? 'unversioned' }),
           () => ({ role: this.sessionRole }),
         ),
       ]);
-      this.sessionRole = session.role;
+      // A restart meanwhile (another token): this answer may be the previous token's; the next reload says.
+      if (generation === this.generation) this.sessionRole = session.role;
       const wasProblem = this.apiProblem;
       this.apiProblem = undefined;
       this.loaded = true;

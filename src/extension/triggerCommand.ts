@@ -58,7 +58,8 @@ export class TriggerCommands implements vscode.Disposable {
     const now = this.clock.now();
 
     // Refusals the state already knows come before any question.
-    if (!this.state.canAct) {
+    // Only a known viewer is refused here; an unknown role (session not answered yet) is left to the server.
+    if (this.state.role === 'viewer') {
       const message = t('Your token\'s role ({0}) can see runs but not trigger them. Ask for an admin token, then run "Cron Ops: Sign In".', this.state.role ?? '');
       this.log.warn(`${name} not triggered: role ${this.state.role}`);
       void vscode.window.showWarningMessage(message);

@@ -44,7 +44,9 @@ export function formatDurationTick(ms: number, locale = 'en'): string {
 /** A duration in the one style of the product: "850 ms", "4.2 sec", "42 sec", "3 min 12 sec", "1 hr 5 min", "2 days 3 hr". */
 export function formatDuration(ms: number, locale = 'en'): string {
   if (!Number.isFinite(ms) || ms < 0) return '–';
-  if (ms < SECOND) return unit(Math.round(ms), 'millisecond', locale);
+  // Round first, then choose the unit: 999.6 ms is "1.0 sec", never "1,000 ms".
+  ms = Math.round(ms);
+  if (ms < SECOND) return unit(ms, 'millisecond', locale);
   if (ms < 10 * SECOND) return unit(Math.floor(ms / 100) / 10, 'second', locale, 1);
   if (ms < MINUTE) return unit(Math.floor(ms / SECOND), 'second', locale);
   const pair = (big: number, bigUnit: Unit, small: number, smallUnit: Unit) =>

@@ -1,5 +1,6 @@
-// A cron's schedule in words, in the display language, with the time zone it runs in: "At 08:00 (Africa/Tunis)",
-// "À 08:00 (Africa/Tunis)". The tree's tooltip and the dashboard's table both say it this way.
+// A cron's schedule in words, in the display language, with the time zone it runs in: "At 08:00 AM (Africa/Tunis)",
+// "À 08:00 (Africa/Tunis)", in the display language's hour cycle like every other time shown. The tree's
+// tooltip, the dashboard's table and the CodeLens tooltip all say it this way.
 import cronstrue from 'cronstrue';
 import 'cronstrue/locales/fr';
 

@@ -28,6 +28,17 @@ function schedule(expression: string, timezone: string): CronSchedule | null {
   return found;
 }
 
+/** The schedule's next tick after `now`; undefined when this runtime cannot compute it (an unknown time zone throws here, not in the constructor). */
+function scheduledAfter(expression: string, timezone: string, now: number): number | undefined {
+  try {
+    return schedule(expression, timezone)?.nextRun(new Date(now))?.getTime();
+  } catch {
+    // Render paths must never throw: the caller falls back to the server's nextRunAt.
+    schedules.set(`${expression}|${timezone}`, null);
+    return undefined;
+  }
+}
+
 /**
  * When a cron next runs on its schedule (ms), after `now`; undefined when paused, disabled or unknown. The
  * server's `nextRunAt` is used while it is ahead; once it has passed, the schedule gives the following tick at
@@ -37,8 +48,8 @@ export function nextRunAt(cron: Pick<Cron, 'paused' | 'enabled' | 'nextRunAt' | 
   if (cron.paused || !cron.enabled) return undefined;
   const given = cron.nextRunAt ? Date.parse(cron.nextRunAt) : NaN;
   if (Number.isFinite(given) && given > now) return given;
-  const next = schedule(cron.schedule, cron.timezone)?.nextRun(new Date(now));
-  if (next) return next.getTime();
+  const next = scheduledAfter(cron.schedule, cron.timezone, now);
+  if (next !== undefined) return next;
   return Number.isFinite(given) ? given : undefined;
 }
 

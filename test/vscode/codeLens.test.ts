@@ -1,12 +1,14 @@
 // CodeLens above each cron of an open crons.json that the connected server runs: last run, p95, next run,
 // ▶ Run and Show Logs, against a live backend. The file in the workspace is the one the server was started with.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CronOpsApi } from '../../src/extension/extension';
 import type { TriggerOutcome } from '../../src/extension/triggerCommand';
-import { nodeCron, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
+import { nodeCron, runServerCommand, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
+import { describeSchedule } from '../../src/shared/schedule';
 import { requestScreenshot } from './harness/protocol';
 import { connectTo, cronOpsApi, disconnect, stateUntil, until } from './cronOpsTestKit';
 
@@ -14,7 +16,7 @@ const config: TestConfig = {
   rateLimits: { perCronSeconds: 1, globalPerMinute: 100 },
   crons: [
     nodeCron('lens-report', "console.log('report ready')", { description: 'Builds the report', schedule: '0 6 * * *', estimatedDurationMs: 500 }),
-    nodeCron('lens-cleanup', "console.log('clean')", { schedule: '30 2 * * *' }),
+    nodeCron('lens-cleanup', "console.log('clean')", { schedule: '30 2 * * *', timezone: 'Africa/Tunis' }),
   ],
 };
 
@@ -27,6 +29,7 @@ function workspaceFolder(): string {
 interface LensRow {
   line: number;
   title: string;
+  tooltip: string;
   command: string;
   arguments: unknown[];
 }
@@ -38,7 +41,7 @@ describe('CodeLens in crons.json', () => {
 
   const lenses = async (): Promise<LensRow[]> => {
     const found = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri)) ?? [];
-    return found.map((lens) => ({ line: lens.range.start.line, title: lens.command?.title ?? '', command: lens.command?.command ?? '', arguments: lens.command?.arguments ?? [] }));
+    return found.map((lens) => ({ line: lens.range.start.line, title: lens.command?.title ?? '', tooltip: lens.command?.tooltip ?? '', command: lens.command?.command ?? '', arguments: lens.command?.arguments ?? [] }));
   };
   const lineOf = (name: string) => document.positionAt(document.getText().indexOf(`"name": "${name}"`)).line;
   const lensesOf = async (name: string) => (await lenses()).filter((lens) => lens.line === lineOf(name) - 1);
@@ -65,8 +68,15 @@ describe('CodeLens in crons.json', () => {
       void check().catch(finish);
     });
 
+  let viewerToken = '';
+
   before(async () => {
-    [server, api] = await Promise.all([startServer({ config }), cronOpsApi()]);
+    // A store on disk, so that a viewer's token can be made for the server before it starts.
+    const dataDir = mkdtempSync(join(tmpdir(), 'cron-ops-lens-'));
+    const created = await runServerCommand(['token', 'create', '--name', 'lens-viewer', '--role', 'viewer', '--data', dataDir], {}, 60_000);
+    assert.equal(created.code, 0, `token create: ${created.stdout}${created.stderr}`);
+    viewerToken = created.stdout.trim().split('\n').pop()!.trim();
+    [server, api] = await Promise.all([startServer({ config, args: ['--data', dataDir] }), cronOpsApi()]);
     await connectTo(api, server, config.crons.length);
     const dir = join(workspaceFolder(), 'lens-check');
     mkdirSync(dir, { recursive: true });
@@ -106,5 +116,29 @@ describe('CodeLens in crons.json', () => {
     ]);
     await vscode.commands.executeCommand('notifications.clearAll');
     await requestScreenshot('crons-json-codelens', { waitForSelector: '.codelens-decoration:has-text("p95")' });
+  });
+
+  it('gives the schedule in its tooltip as the tree does: in words, in the display language, with its time zone', async () => {
+    await lensesUntil('lens-cleanup', (found) => found.length > 0, 'the lenses above lens-cleanup');
+    // VS Code's executeCodeLensProvider drops the tooltip of an information-only lens: ask the provider itself.
+    const line = lineOf('lens-cleanup') - 1;
+    const summary = api.codeLens.provideCodeLenses(document).find((lens) => lens.range.start.line === line)!.command!;
+    // The shared description (not the server's English text), in this window's language and hour cycle.
+    assert.equal(summary.tooltip, `lens-cleanup: ${describeSchedule('30 2 * * *', 'Africa/Tunis', vscode.env.language)}`);
+    assert.match(summary.tooltip, /\(Africa\/Tunis\)$/);
+  });
+
+  it('a viewer signing in on the same server loses ▶ Run at once, and gets it back as admin', async () => {
+    await lensesUntil('lens-cleanup', (found) => found.some((lens) => lens.command === 'cronOps.triggerCron'), 'the Run lens for the admin');
+    try {
+      assert.equal(await vscode.commands.executeCommand<boolean>('cronOps.signIn', viewerToken), true);
+      // The crons are the same: only the role changed, and that alone must redraw the lenses.
+      const rows = await lensesUntil('lens-cleanup', (found) => found.length > 0 && !found.some((lens) => lens.command === 'cronOps.triggerCron'), 'the Run lens to go for the viewer');
+      assert.match(rows[0].title, /never run/);
+      assert.equal(api.state.role, 'viewer');
+    } finally {
+      assert.equal(await vscode.commands.executeCommand<boolean>('cronOps.signIn', server.token), true);
+    }
+    await lensesUntil('lens-cleanup', (found) => found.some((lens) => lens.command === 'cronOps.triggerCron'), 'the Run lens back for the admin');
   });
 });

@@ -1,5 +1,6 @@
 // Failures in the Problems panel: a real script of the workspace fails on the server, its stack trace becomes
-// diagnostics on its lines with a Show Logs quick fix, and the next good run of that cron clears them.
+// diagnostics on its lines with a Show Logs quick fix, and the next good run of that cron clears them, as does
+// Sign Out (with a live log tail that then says you signed out rather than blaming a token).
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import type { CronOpsApi } from '../../src/extension/extension';
 import type { TriggerOutcome } from '../../src/extension/triggerCommand';
 import { startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
 import { requestScreenshot } from './harness/protocol';
-import { connectTo, cronOpsApi, disconnect, until } from './cronOpsTestKit';
+import { connectTo, cronOpsApi, disconnect, stateUntil, until } from './cronOpsTestKit';
+import { LogRecorder } from './logRecorder';
 
 /** The script the operator edits: it fails while mode.txt says "fail". */
 const SCRIPT = [
@@ -36,8 +38,8 @@ describe('Failures in the Problems panel', () => {
   let dir: string;
   let script: vscode.Uri;
 
-  const trigger = async (): Promise<string> => {
-    const outcome = await vscode.commands.executeCommand<TriggerOutcome>('cronOps.triggerCron', 'flaky-report');
+  const trigger = async (name = 'flaky-report'): Promise<string> => {
+    const outcome = await vscode.commands.executeCommand<TriggerOutcome>('cronOps.triggerCron', name);
     assert.equal(outcome.kind, 'started', JSON.stringify(outcome));
     if (outcome.kind !== 'started') throw new Error('not started');
     return outcome.reply.executionId;
@@ -52,10 +54,13 @@ describe('Failures in the Problems panel', () => {
     script = vscode.Uri.file(join(dir, 'report.js'));
     const config: TestConfig = {
       rateLimits: { perCronSeconds: 0, globalPerMinute: 100 },
-      crons: [{ name: 'flaky-report', description: 'Builds the report', schedule: '0 0 1 1 *', command: [process.execPath, join(dir, 'report.js')], timeoutMs: 60_000 }],
+      crons: [
+        { name: 'flaky-report', description: 'Builds the report', schedule: '0 0 1 1 *', command: [process.execPath, join(dir, 'report.js')], timeoutMs: 60_000 },
+        { name: 'slow-export', description: 'Runs until stopped', schedule: '0 0 1 1 *', command: [process.execPath, '-e', "console.log('exporting'); setInterval(() => {}, 1000)"], timeoutMs: 600_000 },
+      ],
     };
     [server, api] = await Promise.all([startServer({ config }), cronOpsApi()]);
-    await connectTo(api, server, 1);
+    await connectTo(api, server, 2);
   });
 
   after(async () => {
@@ -106,5 +111,35 @@ describe('Failures in the Problems panel', () => {
     assert.equal(api.state.cron('flaky-report')?.lastExecution?.id, goodId);
     assert.equal(api.state.cron('flaky-report')?.lastExecution?.status, 'completed');
     await until(vscode.languages.onDidChangeDiagnostics, () => diagnostics().length === 0, 'Problems to be empty for report.js', 30_000, () => JSON.stringify(diagnostics()));
+  });
+
+  it('Sign Out clears them, and a live log tail says it stopped because you signed out', async () => {
+    writeFileSync(join(dir, 'mode.txt'), 'fail\n');
+    const raised = until(api.failures.onDidUpdate, () => api.failures.problemsOf('flaky-report').length > 0, 'the failed run to raise problems', 60_000);
+    await trigger();
+    await raised;
+    await until(vscode.languages.onDidChangeDiagnostics, () => diagnostics().length > 0, 'the diagnostics in report.js', 30_000, () => JSON.stringify(diagnostics()));
+
+    const recorder = new LogRecorder(api.logTails);
+    try {
+      const runId = await trigger('slow-export');
+      const tail = await vscode.commands.executeCommand<unknown>('cronOps.showLogs', runId);
+      assert.ok(tail, 'Show Logs opened a tail');
+      const record = recorder.record(runId);
+      await until(record.tail.onDidReceive, () => record.lines.length > 0, 'the first log line of slow-export', 60_000, () => record.text);
+      assert.ok(record.tail.isLive, 'the tail follows the running run');
+
+      const cleared = until(vscode.languages.onDidChangeDiagnostics, () => diagnostics().length === 0, 'Problems to be empty after Sign Out', 30_000, () => JSON.stringify(diagnostics()));
+      await vscode.commands.executeCommand('cronOps.signOut');
+      await stateUntil(api, () => api.state.connection === 'signedOut', 'the extension to be signed out');
+      await cleared;
+      assert.deepEqual(api.failures.problemsOf('flaky-report'), []);
+
+      await record.tail.finished;
+      assert.match(record.text, /… stopped: you signed out of Cron Ops\. Run "Cron Ops: Sign In", then Show Logs to follow this run again\./);
+      assert.doesNotMatch(record.text, /refused your token|Missing Authorization/);
+    } finally {
+      recorder.dispose();
+    }
   });
 });

@@ -137,12 +137,19 @@ describe('A live UI: one clock, every state visible', () => {
   });
 
   it('a viewer is offered no action: none in the menus, no Execute button, a refusal before any question', async () => {
+    // Every state the views render from while the token changes: actions are never offered before the session says who this is.
+    const seen: Array<{ role: string | undefined; canAct: boolean; key: unknown }> = [];
+    const watching = api.state.onDidChange(() => seen.push({ role: api.state.role, canAct: api.state.canAct, key: api.contextKeys.get('cronOps.canAct') }));
     assert.equal(await vscode.commands.executeCommand<boolean>('cronOps.signIn', viewerToken), true);
     await stateUntil(api, () => api.state.connection === 'connected' && api.state.crons.length === config.crons.length, 'the viewer to be connected');
+    watching.dispose();
     const session = await fetch(`${server.url}/api/admin/session`, { headers: { authorization: `Bearer ${viewerToken}` } });
     const recorder = new DashboardRecorder(api.dashboard);
     try {
       if (session.status === 200) {
+        // Until the session answers (role unknown) and once it says viewer, no action is offered, nor the menus' key set.
+        const offered = seen.filter((entry) => entry.role !== 'admin' && entry.role !== 'super-admin' && (entry.canAct || entry.key !== false));
+        assert.deepEqual(offered, [], JSON.stringify(seen));
         await stateUntil(api, () => api.state.role === 'viewer', 'the viewer role from the session');
         assert.equal(api.contextKeys.get('cronOps.canAct'), false);
         assert.equal(api.contextKeys.get('cronOps.isSuperAdmin'), false);

@@ -27,6 +27,13 @@ export class LogRecorder implements vscode.Disposable {
     ];
   }
 
+  /** What the tail of an execution has written so far (the tail must have been opened). */
+  record(executionId: string): TailRecord {
+    const record = this.records.get(executionId);
+    if (!record) throw new Error(`no log tail was opened for ${executionId}`);
+    return record;
+  }
+
   /** What the tail of an execution wrote, once it has ended. */
   async finished(executionId: string): Promise<TailRecord> {
     const record = this.records.get(executionId);

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { ApiClient } from '../apiClient';
 import type { Clock } from '../clock';
+import { describeSchedule } from '../../shared/schedule';
 import { displayLanguage, t } from '../l10n';
 import type { Settings } from '../settings';
 import type { CronOpsState } from '../state';
@@ -22,6 +23,8 @@ export class CronCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
   readonly onDidChangeCodeLenses = this.changed.event;
   readonly p95: P95Cache;
   private readonly subscriptions: vscode.Disposable[];
+  /** Whether the lenses last drawn offered ▶ Run: a role change (another token, same crons) redraws them. */
+  private drawnCanAct: boolean;
 
   constructor(
     client: ApiClient,
@@ -29,9 +32,13 @@ export class CronCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
     private readonly clock: Clock,
     settings: Settings,
   ) {
+    this.drawnCanAct = state.canAct;
     this.p95 = new P95Cache(async (cronName, limit) => (await client.executions({ cronName, limit })).executions);
     this.subscriptions = [
       state.onDidChangeCrons(() => this.changed.fire()),
+      state.onDidChange(() => {
+        if (state.canAct !== this.drawnCanAct) this.changed.fire();
+      }),
       state.onExecutionFinished((execution) => this.p95.invalidate(execution.cronName)),
       this.p95.onDidChange(() => this.changed.fire()),
       // Another server: its crons of the same names are other crons.
@@ -44,6 +51,7 @@ export class CronCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (this.state.connection !== 'connected' && !this.state.isLoaded) return [];
     const now = this.clock.now();
+    this.drawnCanAct = this.state.canAct;
     const lenses: vscode.CodeLens[] = [];
     for (const site of cronDefinitionSites(document.getText())) {
       const cron = this.state.cron(site.name);
@@ -54,7 +62,8 @@ export class CronCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
       lenses.push(
         new vscode.CodeLens(range, {
           title: lensSummary(cron, this.p95.get(cron.name), now, t, displayLanguage()),
-          tooltip: cron.scheduleText ? t('{0}: {1} ({2})', cron.name, cron.scheduleText, cron.timezone) : cron.name,
+          // The schedule as the tree and the dashboard say it: in the display language, with its time zone.
+          tooltip: cron.schedule ? t('{0}: {1}', cron.name, describeSchedule(cron.schedule, cron.timezone, displayLanguage())) : cron.name,
           // Information only: an empty command makes the lens text unclickable.
           command: '',
         }),

@@ -21,6 +21,7 @@ export class FailureDiagnostics implements vscode.CodeActionProvider, vscode.Dis
   /** The newest run of each cron handled, so that a slow log read of an older failure never wins. */
   private readonly latest = new Map<string, string>();
   private readonly subscriptions: vscode.Disposable[];
+  private signedIn: boolean;
   private readonly updated = new vscode.EventEmitter<string>();
   /** A cron's problems were raised or cleared (after the log read). */
   readonly onDidUpdate = this.updated.event;
@@ -31,11 +32,17 @@ export class FailureDiagnostics implements vscode.CodeActionProvider, vscode.Dis
     private readonly settings: Settings,
     private readonly log: Logger,
   ) {
+    this.signedIn = state.signedIn;
     this.subscriptions = [
       state.onExecutionFinished((execution) => void this.onFinished(execution)),
       // Another server's crons are other crons: what the previous one raised no longer applies.
       settings.onDidChange((names) => {
         if (names.has('serverUrl')) this.clearAll();
+      }),
+      // Sign Out clears every view: problems read with the token are gone with it.
+      state.onDidChange(() => {
+        if (this.signedIn && !state.signedIn) this.clearAll();
+        this.signedIn = state.signedIn;
       }),
     ];
   }

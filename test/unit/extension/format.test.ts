@@ -25,6 +25,9 @@ const plain = (text: string) => text.replace(/[\u00a0\u202f]/g, ' ');
 describe('format', () => {
   it('writes every duration in one Intl style, in the display language', () => {
     assert.equal(formatDuration(850), '850 ms');
+    // Rounded before the unit is chosen: never "1,000 ms".
+    assert.equal(formatDuration(999.6), '1.0 sec');
+    assert.equal(formatDuration(999.4), '999 ms');
     assert.equal(formatDuration(1631), '1.6 sec');
     assert.equal(formatDuration(5000), '5.0 sec');
     assert.equal(formatDuration(42_000), '42 sec');
@@ -62,7 +65,10 @@ describe('format', () => {
   it('describes schedules in the display language with the cron\'s time zone', () => {
     assert.equal(describeSchedule('*/5 * * * *', 'Africa/Tunis', 'fr'), 'Toutes les 5 minutes (Africa/Tunis)');
     assert.equal(describeSchedule('0 8 * * *', 'Africa/Tunis', 'fr'), 'À 08:00 (Africa/Tunis)');
+    // The display language's hour cycle, as every other time: 12-hour in US English, 24-hour in British English and French.
     assert.equal(describeSchedule('0 8 * * *', 'Africa/Tunis', 'en'), 'At 08:00 AM (Africa/Tunis)');
+    assert.equal(describeSchedule('0 20 * * *', 'Africa/Tunis', 'en-GB'), 'At 20:00 (Africa/Tunis)');
+    assert.equal(describeSchedule('0 20 * * *', 'Africa/Tunis', 'fr'), 'À 20:00 (Africa/Tunis)');
     assert.equal(describeSchedule('not a cron', 'UTC', 'en'), 'not a cron (UTC)');
   });
 

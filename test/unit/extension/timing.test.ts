@@ -23,6 +23,14 @@ describe('one definition of a run\'s duration and a cron\'s next run', () => {
     assert.equal(nextRunAt({ ...cron, enabled: false }, NOW), undefined);
   });
 
+  it('never throws for a time zone this runtime does not know: the server\'s next run stands', () => {
+    const odd = aCron({ schedule: '*/5 * * * *', timezone: 'Mars/Olympus_Mons', nextRunAt: '2026-02-14T15:25:00.000Z' });
+    assert.doesNotThrow(() => nextRunAt(odd, NOW));
+    assert.equal(nextRunAt(odd, NOW), Date.parse('2026-02-14T15:25:00.000Z'));
+    assert.equal(nextRunAt({ ...odd, nextRunAt: null }, NOW), undefined);
+    assert.deepEqual(nextScheduledRun([odd], NOW), { cronName: odd.name, at: Date.parse('2026-02-14T15:25:00.000Z') });
+  });
+
   it('reads the schedule in the cron\'s time zone', () => {
     const tunis = aCron({ schedule: '0 8 * * *', timezone: 'Africa/Tunis', nextRunAt: null });
     // 08:00 in Tunis (UTC+1) is 07:00 UTC.
