@@ -304,7 +304,8 @@ export class ExecutionStore {
   /**
    * Runs of a range for the chart. Up to TIMELINE_MAX_RUNS runs come one by one (oldest first); past
    * that, completed runs come as buckets (per cron, of a width that keeps them under
-   * TIMELINE_MAX_BUCKETS) and failed, cancelled and running runs one by one, newest first, bounded.
+   * TIMELINE_MAX_BUCKETS) and failed, cancelled and running runs one by one, newest first, bounded; the
+   * failed and cancelled runs older than that bound come as buckets too.
    */
   async timeline(query: TimelineQuery): Promise<TimelineReply> {
     const nowMs = Date.now();
@@ -327,9 +328,9 @@ export class ExecutionStore {
 
     const { groups, bucketMs } = read;
     const byBucket = new Map<string, { bucket: TimelineBucket; startMs: number; classes: { durationClass: number; runs: number }[] }>();
-    if (!query.status || query.status === 'completed') {
+    {
       for (const group of groups) {
-        const key = `${group.bucketStartMs}|${group.cronName}`;
+        const key = `${group.bucketStartMs}|${group.cronName}|${group.status}`;
         let known = byBucket.get(key);
         if (!known) {
           const start = Math.max(group.bucketStartMs, fromMs);
@@ -373,6 +374,16 @@ export class ExecutionStore {
     const groups = !query.status || query.status === 'completed' ? await this.rollups.groups(q, fromMs, toMs, bucketMs, { ...filter, status: 'completed' }) : [];
     await yieldToLoop();
     const notable = query.status === 'completed' ? [] : await runs.where('status', '<>', 'completed').orderBy('started_at', 'desc').limit(TIMELINE_MAX_NOTABLE).execute();
+    if (notable.length === TIMELINE_MAX_NOTABLE) {
+      // More failed and cancelled runs than can be listed: the older ones come as buckets too, so the chart
+      // never shows a week without failures that had them.
+      const olderThanMs = epochMs(notable[notable.length - 1].started_at);
+      for (const status of ['failed', 'cancelled'] as const) {
+        if (query.status && query.status !== status) continue;
+        await yieldToLoop();
+        groups.push(...(await this.rollups.groups(q, fromMs, olderThanMs, bucketMs, { ...filter, status })));
+      }
+    }
     return { kind: 'buckets', groups, bucketMs, notable };
   }
 
