@@ -266,6 +266,9 @@ describe('HTTP API', function () {
       assert.deepEqual(paged, all.slice(0, 4).map((execution) => execution.id));
       const last = await api(server, `${API_PATHS.executions}?cronName=quick&limit=1000`);
       assert.equal(last.body.nextCursor, null);
+      const gone = await api(server, `${API_PATHS.executions}?before=00000000-0000-4000-8000-000000000000`);
+      assert.equal(gone.status, 400, 'a cursor whose run is gone is not the end of the history');
+      assert.match(gone.body.error, /names no execution: it was removed \(retention\) or mistyped\. Start again without "before"/);
     });
 
     it('filters by since and until', async () => {

@@ -44,7 +44,14 @@ export function executionRoutes(app: Api, deps: HttpDeps): void {
         response: { 200: ExecutionsReplySchema, ...refusals },
       },
     },
-    async (request) => executions.list(request.query),
+    async (request) => {
+      const { before } = request.query;
+      // A cursor whose row is gone would read as "no older runs": say so instead of ending the history.
+      if (before && !(await executions.get(before))) {
+        throw new HttpError(400, `The cursor "before" (${before}) names no execution: it was removed (retention) or mistyped. Start again without "before".`);
+      }
+      return executions.list(request.query);
+    },
   );
 
   app.get('/api/admin/cron-executions/stats', { config: { permission: 'read' }, schema: { response: { 200: StatsSchema, ...refusals } } }, async () => service.stats());
