@@ -1,16 +1,9 @@
 // Queries on api_tokens: only the SHA-256 of a token is stored; the token itself is shown once.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Role } from '../../shared/api';
+import type { Role, TokenInfo } from '../../shared/api';
 import { now, type Db } from './db';
 import { ago, isoOf } from './dialect';
 
-export interface TokenInfo {
-  name: string;
-  role: Role;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
