@@ -1,7 +1,7 @@
 // The cron-ops-server command: serve (default), or manage tokens. Parses arguments, starts, shuts down.
 import { createHash } from 'node:crypto';
 import { homedir, hostname, tmpdir, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildApp, defaultRunnerId, type App } from './app';
 import { ConfigError, loadConfig } from './config';
@@ -57,6 +57,12 @@ interface OpenedStore {
  * PostgreSQL, where `runnerId` (when serving) is locked on this host so a second instance with the same
  * id refuses to start instead of taking over the first one's runs.
  */
+
+/** How to run this program again, as it was run: `cron-ops-server` when installed, `node dist/server.mjs` in a clone. */
+function selfCommand(): string {
+  const script = process.argv[1] ?? '';
+  return /(^|[\\/])dist[\\/]server\.mjs$/.test(script) ? `node ${relative(process.cwd(), script) || script}` : 'cron-ops-server';
+}
 async function openStore(values: { data?: string; memory?: boolean }, runnerId?: string): Promise<OpenedStore> {
   if (values.memory && values.data) throw new UsageError('--data and --memory exclude each other: choose one.');
   const databaseUrl = process.env.DATABASE_URL;
@@ -96,7 +102,7 @@ async function openStore(values: { data?: string; memory?: boolean }, runnerId?:
 async function backupCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, options: { data: { type: 'string' } }, allowPositionals: true });
   const [target] = positionals;
-  if (!target) throw new UsageError('backup needs the file to write: cron-ops-server backup FILE');
+  if (!target) throw new UsageError(`backup needs the file to write: ${selfCommand()} backup FILE`);
   if (process.env.DATABASE_URL) {
     throw new UsageError(`The store is PostgreSQL (DATABASE_URL is set): back it up with pg_dump, for example: pg_dump --format=custom --file=${target} "$DATABASE_URL"`);
   }
@@ -188,12 +194,12 @@ async function serve(args: string[]): Promise<void> {
         `    ${firstToken}`,
         '',
         'Sign in from VS Code: run "Cron Ops: Sign In" from the Command Palette and paste it',
-        `(set "cronOps.serverUrl" to ${url} if you changed the port). More tokens: cron-ops-server token create --name NAME --role admin`,
+        `(set "cronOps.serverUrl" to ${url} if you changed the port). More tokens: ${selfCommand()} token create --name NAME --role admin`,
         '',
       ].join('\n') + '\n',
     );
   } else {
-    log.info(`Sign in from VS Code with "Cron Ops: Sign In" and a token (cron-ops-server token create --name NAME --role admin).`);
+    log.info(`Sign in from VS Code with "Cron Ops: Sign In" and a token (${selfCommand()} token create --name NAME --role admin).`);
   }
 
   let stopping = false;
