@@ -54,7 +54,8 @@ export function misreadProblem(expression: string): string | undefined {
     }
     if (field.includes('?')) {
       // croner replaces "?" by the value of the moment the job is created: "0 0 ? * *" would run monthly.
-      return `${name} "${field}": "?" is read as the value of the moment the server starts, not "any". Write "${corrected(index, field.replace(/\?/g, '*'))}"`;
+      const hint = field === '?' ? `Write "${corrected(index, '*')}"` : 'Write a value or "*" in its place';
+      return `${name} "${field}": "?" is read as the value of the moment the server starts, not "any". ${hint}`;
     }
     if (name === 'weekday') {
       const lastWeekday = /(^|,)([0-7])L(,|$)/.exec(field);

@@ -3,7 +3,7 @@
 // kill -9, a consistent backup while the server runs, and a timeline that summarises big ranges.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,11 +153,15 @@ describe('store', function () {
       return;
     }
     // The live store and its write-ahead log are never a backup's target: the copy would replace them.
-    for (const live of ['cron-ops.db', 'cron-ops.db-wal']) {
+    for (const live of ['cron-ops.db', 'cron-ops.db-wal', 'cron-ops.lock', 'control.sock', 'CRON-OPS.DB']) {
       const refused = await runServerCommand(['backup', join(dataDir, live), '--data', dataDir]);
       assert.equal(refused.code, 2, refused.stdout + refused.stderr);
-      assert.match(refused.stderr, /is the live store itself: write the backup to a file outside the data folder/);
+      assert.match(refused.stderr, /is in the live store's data folder: write the backup to a file outside it/);
     }
+    const link = join(newDataDir(), 'link.db');
+    symlinkSync(join(dataDir, 'cron-ops.db'), link);
+    const throughLink = await runServerCommand(['backup', link, '--data', dataDir]);
+    assert.equal(throughLink.code, 2, 'a symlink to the live store is the live store');
     assert.equal((await getExecution(server, done.id)).status, 'completed');
     // Writes go on while the copy is made.
     let writing = true;
@@ -174,6 +178,7 @@ describe('store', function () {
     assert.equal(backup.code, 0, backup.stdout + backup.stderr);
     assert.match(backup.stdout, /Backed up .*cron-ops\.db/);
     assert.match(backup.stdout, /delete cron-ops\.db-wal and cron-ops\.db-shm/);
+    assert.equal(statSync(target).mode & 0o777, 0o600, 'the copy is as private as the store');
     const check = spawnSync('sqlite3', [target, 'PRAGMA integrity_check;'], { encoding: 'utf8' });
     assert.equal(check.stdout.trim(), 'ok', check.stderr);
 

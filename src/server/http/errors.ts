@@ -96,6 +96,7 @@ function describeIssues(issues: ValidationIssue[], where: string): string {
   }
   return [...fields]
     .slice(0, 5)
-    .map(([field, { allowed, messages }]) => (allowed.length > 0 ? `${field} must be one of: ${allowed.map((value) => JSON.stringify(value)).join(', ')}` : `${field} ${messages.join(', ')}`))
+    // An empty literal means "no filter" in a query: not a value to suggest.
+    .map(([field, { allowed, messages }]) => (allowed.length > 0 ? `${field} must be one of: ${allowed.filter((value) => value !== '').map((value) => JSON.stringify(value)).join(', ')}` : `${field} ${messages.join(', ')}`))
     .join('; ');
 }

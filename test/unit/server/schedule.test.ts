@@ -39,6 +39,7 @@ describe('schedule', () => {
   it('"?" is refused: croner reads it as the value of the start, not "any"', () => {
     assert.match(problem('0 0 ? * *'), /day of month "\?".*Write "0 0 \* \* \*"/);
     assert.match(problem('0 ? * * *'), /hour "\?".*Write "0 \* \* \* \*"/);
+    assert.match(problem('0 0 1-? * *'), /day of month "1-\?".*Write a value or "\*" in its place/);
   });
 
   it('several times in the skipped hour, asked from any instant: one run at the change, never a hang', () => {
