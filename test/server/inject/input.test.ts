@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { API_PATHS } from '../../../src/shared/api';
 import { startInProcess, type InProcessApp } from '../../support/inProcess';
+import { waitFor } from '../../support/waitFor';
 import { nodeCron, TEST_ADMIN_TOKEN, TEST_CRON_SECRET } from '../../support/serverProcess';
 
 describe('in-process: input, errors, logs and Host', function () {
@@ -132,6 +133,11 @@ describe('in-process: input, errors, logs and Host', function () {
 
   describe('logs', () => {
     it('show params only after validation, cut short; never a token or the secret', async () => {
+      // An earlier test's run of with-params may still be going on a busy machine: "already running" would refuse.
+      await waitFor(async () => {
+        const { crons } = json(await server.request({ url: API_PATHS.crons })) as { crons: Array<{ name: string; runningExecution: unknown }> };
+        return crons.find((cron) => cron.name === 'with-params')?.runningExecution === null || undefined;
+      }, 'the earlier run of with-params to end', 60_000);
       const start = server.logLines.length;
       const huge = 'y'.repeat(900_000);
       const refused = await post(API_PATHS.trigger, JSON.stringify({ cronName: 'with-params', params: { label: huge, batchSize: 0 } }));
