@@ -201,15 +201,18 @@ class ScreenshotService {
   }
 }
 
+function printFailedTests(results: SuiteResults | undefined): void {
+  if (!results?.failed.length) return;
+  console.log('\n[harness] failed tests:');
+  for (const failure of results.failed) {
+    const reason = failure.error.split('\n').filter((line) => line.trim()).slice(0, 3).join('\n      ');
+    console.log(`  ✗ ${failure.title}\n      ${reason}`);
+  }
+}
+
 /** Prints what explains a failure: failed tests, the extension host's logs, the page's console, code-server's output. */
 function printDiagnostics(results: SuiteResults | undefined, userDataDir: string, pageConsole: string[], codeServer: CodeServer | undefined): void {
-  if (results?.failed.length) {
-    console.log('\n[harness] failed tests:');
-    for (const failure of results.failed) {
-      const reason = failure.error.split('\n').filter((line) => line.trim()).slice(0, 3).join('\n      ');
-      console.log(`  ✗ ${failure.title}\n      ${reason}`);
-    }
-  }
+  printFailedTests(results);
   const hostLogs = filesUnder(join(userDataDir, 'logs')).filter((path) => /exthost/i.test(path) && path.endsWith('.log'));
   for (const path of hostLogs) {
     const content = readFileSync(path, 'utf8').trim();
@@ -334,6 +337,8 @@ async function main(): Promise<number> {
   }
   log(`finished in ${((Date.now() - started) / 1000).toFixed(1)} s with exit code ${exitCode}; screenshots in ${relative(REPO_ROOT, SCREENSHOTS_DIR)}/`);
   // One plain closing line for CI logs, after mocha's own "N passing / N failing".
+  // CI keeps only the tail of a long log: the failed tests again, after the logs above.
+  printFailedTests(results);
   if (results) console.log(`vscode: ${results.passes} passed, ${results.failures} failed${results.pending ? `, ${results.pending} skipped` : ''}`);
   return exitCode;
 }
