@@ -208,6 +208,7 @@ describe('store', function () {
         const trigger = await api(server, API_PATHS.trigger, { body: { cronName: 'quick' } });
         assert.equal(trigger.status, 503, trigger.text);
         assert.match(trigger.body.error, /retry in a few seconds/);
+        assert.equal(trigger.headers.get('retry-after'), '5', 'the 503 says when to retry in its header too');
         const health = await api(server, API_PATHS.health, { token: null });
         assert.equal(health.status, 503, health.text);
         assert.equal(health.body.status, 'degraded');

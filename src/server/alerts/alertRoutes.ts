@@ -29,7 +29,14 @@ export function registerAlertRoutes(instance: FastifyInstance, deps: AlertRoutes
 
   app.post(
     ALERT_PATHS.test,
-    { config: { permission: 'act' }, schema: { body: Type.Optional(Type.Object({ destination: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) })) } },
+    {
+      config: { permission: 'act' },
+      schema: { body: Type.Optional(Type.Object({ destination: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) })) },
+      // A POST with no body at all (`curl -X POST`) means every destination, as `{}` does.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    },
     async (request, reply) => {
       const destination = request.body?.destination;
       const alerting = deps.alerts.alerting;

@@ -62,6 +62,8 @@ export function installErrorHandling(app: FastifyInstance, log: Logger, audit: (
     const where = `${request.method} ${request.url.slice(0, 200)}`;
     if (unavailable) log.warn(`${where}: store unavailable`, { requestId: request.id, error: errorText(error) });
     else log.error(`${where} failed`, { requestId: request.id, error: errorText(error), stack: error.stack });
+    // Retry-After lets a client (or a proxy) wait the same few seconds the message asks for.
+    if (unavailable) reply.header('retry-after', '5');
     return reply
       .code(unavailable ? 503 : 500)
       .send(

@@ -3,7 +3,7 @@
 // declaring its request and reply schemas (schemas.ts) and the permission it needs.
 import { createServer, type Server } from 'node:http';
 import compress from '@fastify/compress';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -60,6 +60,12 @@ export async function buildHttp(deps: HttpDeps, limits: HttpLimits): Promise<Htt
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
+    // Errors Fastify raises before routing (a bad percent-escape in the path) get the API's error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const badUrl = error.code === 'FST_ERR_BAD_URL';
+      // Fastify types this reply with the (unknown) route's reply schema: it has none yet.
+      (reply as unknown as FastifyReply).code(badUrl ? 400 : (error.statusCode ?? 400)).send(errorReply(badUrl ? 'The path is not valid percent-encoding: encode names with encodeURIComponent.' : error.message.slice(0, 300)));
+    },
     return503OnClosing: true,
     // A half-open or idle connection does not hold a file descriptor for long; event streams write a
     // heartbeat well within this.

@@ -54,6 +54,15 @@ describe('in-process: input, errors, logs and Host', function () {
       assert.notEqual(pair.statusCode, 500, 'a surrogate pair is fine text');
     });
 
+    it('answers a path with a bad percent-escape or an unknown route in the API error shape', async () => {
+      const badEscape = await server.request({ url: `${API_PATHS.crons}/%E0%A4%A/pause`, method: 'POST', payload: '{}', headers: { 'content-type': 'application/json' } });
+      assert.equal(badEscape.statusCode, 400, badEscape.body);
+      assert.match(json(badEscape).error, /percent-encoding/);
+      const unknown = await server.request({ url: '/api/admin/nothing-here' });
+      assert.equal(unknown.statusCode, 404, unknown.body);
+      assert.match(json(unknown).error, /No route GET \/api\/admin\/nothing-here/);
+    });
+
     it('names the allowed values of a bad status, and answers a body that is not JSON with 415', async () => {
       for (const url of [`${API_PATHS.executions}?status=bogus`, `${API_PATHS.timeline}?status=FAILED`]) {
         const reply = await server.request({ url });
