@@ -4,37 +4,16 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Execution } from '../../src/shared/api';
 import { api, listExecutions, triggerOk, waitForStatus } from '../support/http';
 import { nodeCron, startServer, TEST_CRON_SECRET, writeConfig, type ServerProcess } from '../support/serverProcess';
 import { waitFor } from '../support/waitFor';
+import { httpReceiver as receiver } from '../support/httpReceiver';
 
 const SECRET = 'alerts-test-secret';
 const FAIL = 'console.error("no route to the warehouse"); process.exit(3)';
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-async function receiver(): Promise<{ url: string; received: Received[]; server: Server }> {
-  const received: Received[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body });
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`, received, server };
-}
 
 function configWith(url: string, crons: unknown[]): string {
   return writeConfig(JSON.stringify({

@@ -2,7 +2,7 @@
 // receiver, and an in-process SMTP server (smtp-server), each driven through the delivery queue.
 import { strict as assert } from 'node:assert';
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { AlertDelivery } from '../../../../src/shared/alerts';
@@ -11,32 +11,11 @@ import { Alerting } from '../../../../src/server/alerts/alerting';
 import { MemoryDeliveryStorage } from '../../../../src/server/alerts/deliveryStorage';
 import { verifySignature } from '../../../../src/server/alerts/signature';
 import { waitFor } from '../../../support/waitFor';
+import { httpReceiver as receiver } from '../../../support/httpReceiver';
 import { aLog, aRun } from './builders';
 
 const SECRET = 'hook-secret-for-tests';
 const FAST: DeliveryPolicy = { attempts: 3, delayMs: 50, backoff: 2, maxDelayMs: 1000, timeoutMs: 5000 };
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** An HTTP receiver on loopback that answers each request with the next status of `statuses` (then 200). */
-async function receiver(statuses: number[] = []): Promise<{ url: string; received: Received[]; server: Server }> {
-  const received: Received[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body });
-      const status = statuses.shift() ?? 200;
-      response.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'receiver is down for maintenance');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/cron`, received, server };
-}
 
 function settings(destinations: AlertSettings['destinations'], delivery: DeliveryPolicy = FAST): AlertSettings {
   return { destinations, rules: [{ on: ['failed', 'timeout', 'recovered'], to: destinations.map((d) => d.name), crons: null }], delivery };
