@@ -102,6 +102,7 @@ describe('Several servers (cronOps.servers)', () => {
     const ids = new Set([...(await cronsUnder('staging')), ...(await cronsUnder('production'))].map((row) => row.id));
     assert.equal(ids.size, 4);
 
+    await vscode.commands.executeCommand('notifications.clearAll');
     await vscode.commands.executeCommand('workbench.view.extension.cronOps');
     const view = api.tree.view;
     await view.reveal((await cronsUnder('production'))[0], { expand: false, select: false, focus: false });
@@ -133,6 +134,7 @@ describe('Several servers (cronOps.servers)', () => {
     assert.match(api.statusBar.text, /^\$\(server\) production · /);
     assert.equal(api.state, server('production').state);
     assert.match(String((await root('production')).description), /^active · /);
+    await vscode.commands.executeCommand('notifications.clearAll');
     await requestScreenshot('several-servers-status-bar', { selector: '#workbench\\.parts\\.statusbar' });
     assert.equal(await vscode.commands.executeCommand('cronOps.switchServer', 'staging'), 'staging');
     assert.match(api.statusBar.text, /^\$\(server\) staging · /);
@@ -166,5 +168,17 @@ describe('Several servers (cronOps.servers)', () => {
     assert.match(announced.summary, /^production: billing-sync failed in .+: /);
     assert.ok(api.notifications.unseenCount >= 1);
     assert.match(api.statusBar.text, /^\$\(server\) staging · \$\(bell-dot\) \d+ unseen · /);
+  });
+
+  it('a server that stops answering shows as unreachable with the reason on its root; the other stays connected', async () => {
+    await production.stop();
+    await serversUntil(() => server('production').state.connection === 'disconnected', 'production to be seen as unreachable');
+    const productionRow = () => api.tree.provider.serverItem(server('production').id);
+    await root('production');
+    await until(api.tree.provider.onDidChangeTreeData, () => /^unreachable · /.test(String(productionRow()?.description ?? '')), 'the production root to say unreachable', 30_000, () => String(productionRow()?.description));
+    const row = await root('production');
+    assert.match(markdownText(row.tooltip), /does not answer|unreachable|refused/i);
+    assert.equal(server('staging').state.connection, 'connected');
+    assert.match(String((await root('staging')).description), /^active · connected · /);
   });
 });
