@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { API_PATHS, type Execution } from '../../src/shared/api';
 import type { CronOpsApi } from '../../src/extension/extension';
 import type { CronTreeItem, ServerTreeItem } from '../../src/extension/cronTree';
+import type { LogTail } from '../../src/extension/logTail';
 import type { ServerConnection } from '../../src/extension/servers';
 import type { TriggerOutcome } from '../../src/extension/triggerCommand';
 import { nodeCron, startServer, type ServerProcess } from '../support/serverProcess';
@@ -109,7 +110,7 @@ describe('Several servers (cronOps.servers)', () => {
     await requestScreenshot('several-servers', { waitForSelector: '#workbench\\.parts\\.sidebar .monaco-list-row' });
   });
 
-  it('triggering a cron from the second root runs it on the second server, not on the active one', async () => {
+  it('triggering a cron from the second root runs it on the second server, not on the active one; its logs come from there', async () => {
     const row = (await cronsUnder('production')).find((item) => item.cron.name === 'shared-report');
     assert.ok(row);
     const stagingBefore = (await executionsOn(staging, 'shared-report')).length;
@@ -125,6 +126,15 @@ describe('Several servers (cronOps.servers)', () => {
     // The production root's row shows the run once its event arrives.
     await serversUntil(() => server('production').state.cron('shared-report')?.lastExecution?.id === outcome.reply.executionId, 'the run in the production state');
     assert.equal(server('staging').state.knownExecution(outcome.reply.executionId), undefined);
+
+    // Its row under the production root opens its logs from the production server.
+    const children = await api.tree.provider.getChildren(row);
+    const runRow = children.find((child) => child.id?.endsWith(outcome.reply.executionId));
+    assert.ok(runRow?.command, `a row for the run: ${children.map((child) => child.id).join(', ')}`);
+    const tail = await vscode.commands.executeCommand<LogTail>(runRow.command.command, ...(runRow.command.arguments ?? []));
+    const ended = await tail.finished;
+    assert.equal(ended?.id, outcome.reply.executionId);
+    assert.equal(ended?.status, 'completed');
   });
 
   it('Switch Server changes the active server: the status bar names it and shows its numbers', async () => {
