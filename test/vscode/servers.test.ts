@@ -158,6 +158,10 @@ describe('Several servers (cronOps.servers)', () => {
     await api.dashboard.handle({ type: 'trigger', cronName: 'shared-report' });
     const runs = await executionsOn(production, 'shared-report');
     assert.equal(runs.length, before + 1, 'the dashboard\'s Run triggered on production');
+    // Its own picker (title bar) shows the other server.
+    assert.equal(await vscode.commands.executeCommand('cronOps.showServerInDashboard', { server: 'staging' }), 'staging');
+    assert.equal(api.dashboard.server.name, 'staging');
+    assert.equal(api.dashboard.panel?.title, 'Cron Ops Dashboard: staging');
     api.dashboard.panel?.dispose();
   });
 

@@ -39,6 +39,12 @@ export function registerDashboard(context: vscode.ExtensionContext, deps: Dashbo
       }
       return dashboard.open(server);
     }),
+    // The panel's own server picker (its title bar, several servers): a pick, or `{ server }`.
+    vscode.commands.registerCommand('cronOps.showServerInDashboard', async (arg?: unknown) => {
+      const server = await deps.servers.ask(arg, t('Show which server in the dashboard?'));
+      if (server) dashboard.open(server);
+      return server?.name;
+    }),
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel) => dashboard.adopt(panel),
     }),
