@@ -1,12 +1,12 @@
 // Sign In (a token into SecretStorage, checked against the server first), Sign Out, Check Connection.
 import * as vscode from 'vscode';
-import { ApiError, type ApiClient } from './apiClient';
+import { ApiError } from './apiClient';
 import { showFailure } from './errorNotifications';
 import { t } from './l10n';
 import type { Logger } from './logger';
-import type { CronOpsState } from './state';
 import { redactUrl } from './serverOrigin';
-import type { TokenStore } from './tokenStore';
+import type { ServerConnection, Servers } from './servers';
+import { isServerScoped } from './serverTarget';
 
 /** What Check Connection found; the command returns it (tests read it) and shows `message`. */
 export interface ConnectionReport {
@@ -16,14 +16,19 @@ export interface ConnectionReport {
   message: string;
 }
 
-export function registerAuthCommands(context: vscode.ExtensionContext, deps: { client: ApiClient; state: CronOpsState; tokens: TokenStore; log: Logger }): void {
-  const { client, state, tokens } = deps;
+export function registerAuthCommands(context: vscode.ExtensionContext, deps: { servers: Servers; log: Logger }): void {
+  const { servers } = deps;
   const log = deps.log.child('Auth');
 
-  const signIn = async (given?: unknown): Promise<boolean> => {
+  // Sign In takes a token (a string), a server (a tree root, `{ server, token? }`), or asks which server when there are several.
+  const signIn = async (arg?: unknown): Promise<boolean> => {
+    const server = await servers.ask(typeof arg === 'string' ? undefined : arg, t('Sign in to which server?'));
+    if (!server) return false;
+    const given = typeof arg === 'string' ? arg : isServerScoped(arg) ? arg.token : undefined;
+    const { client, state, tokens } = server;
     // The token belongs to the server it is checked with, even if the URL changes meanwhile.
     const origin = tokens.origin;
-    const shown = redactUrl(origin);
+    const shown = servers.several ? `${server.name} (${redactUrl(origin)})` : redactUrl(origin);
     const token =
       typeof given === 'string'
         ? given.trim()
@@ -58,14 +63,19 @@ export function registerAuthCommands(context: vscode.ExtensionContext, deps: { c
     return true;
   };
 
-  const signOut = async (): Promise<void> => {
+  const signOut = async (arg?: unknown): Promise<void> => {
+    const server = await servers.ask(arg, t('Sign out of which server?'));
+    if (!server) return;
+    const { state, tokens } = server;
     await tokens.clear();
     log.info(`Signed out of ${redactUrl(tokens.origin)}: its token removed from SecretStorage`);
     await state.restart();
-    void vscode.window.showInformationMessage(t('Signed out of Cron Ops: the token was removed from this machine.'));
+    void vscode.window.showInformationMessage(
+      servers.several ? t('Signed out of {0}: its token was removed from this machine.', server.name) : t('Signed out of Cron Ops: the token was removed from this machine.'),
+    );
   };
 
-  const check = async (): Promise<ConnectionReport> => {
+  const check = async ({ client, state, tokens }: ServerConnection): Promise<ConnectionReport> => {
     const url = client.displayUrl;
     try {
       const health = await client.health();
@@ -84,8 +94,10 @@ export function registerAuthCommands(context: vscode.ExtensionContext, deps: { c
     }
   };
 
-  const checkConnection = async (): Promise<ConnectionReport> => {
-    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Checking the connection to {0}…', client.displayUrl) }, check);
+  // The server of a tree root (or `{ server }`), else the active one.
+  const checkConnection = async (arg?: unknown): Promise<ConnectionReport> => {
+    const server = (await servers.target(arg)) ?? servers.active;
+    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: t('Checking the connection to {0}…', server.displayUrl) }, () => check(server));
     log.info(`Check connection: ${report.message}`);
     if (report.ok) void vscode.window.showInformationMessage(report.message);
     else {
@@ -93,8 +105,8 @@ export function registerAuthCommands(context: vscode.ExtensionContext, deps: { c
       const settingsAction = t('Open Settings');
       const actions = report.problem === 'token' ? [signInAction] : report.problem === 'down' ? [settingsAction] : [];
       void vscode.window.showErrorMessage(report.message, ...actions).then((picked) => {
-        if (picked === signInAction) void vscode.commands.executeCommand('cronOps.signIn');
-        if (picked === settingsAction) void vscode.commands.executeCommand('workbench.action.openSettings', 'cronOps.serverUrl');
+        if (picked === signInAction) void vscode.commands.executeCommand('cronOps.signIn', { server: server.id });
+        if (picked === settingsAction) void vscode.commands.executeCommand('workbench.action.openSettings', server.entry.isDefault ? 'cronOps.serverUrl' : 'cronOps.servers');
       });
     }
     return report;

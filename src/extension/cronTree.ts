@@ -1,5 +1,6 @@
 // The "Crons" view: one node per cron (status icon, "status · duration · time since" description, rich
 // tooltip), its recent executions as children, and welcome views gated by context keys when it is empty.
+// With several servers, one root per server (name, connection state, URL in the tooltip) holds its crons.
 import * as vscode from 'vscode';
 import type { Cron, Execution } from '../shared/api';
 import { formatDateTime, formatRelative, formatStartTime } from '../shared/format';
@@ -10,7 +11,8 @@ import { cronDescription, executionDescription, formatDuration, scriptPath, stat
 import { displayLanguage, t } from './l10n';
 import { escapeMarkdown } from './markdown';
 import type { ContextKeys } from './contextKeys';
-import type { CronOpsState } from './state';
+import { connectionLabel, type ServerConnection, type Servers } from './servers';
+import type { ServerScopedArg } from './serverTarget';
 import { cronIcon, executionIcon, type IconChoice } from './statusIcons';
 
 function themeIcon(choice: IconChoice): vscode.ThemeIcon {
@@ -39,9 +41,13 @@ export class CronTreeItem extends vscode.TreeItem {
   constructor(
     public cron: Cron,
     now: number,
+    /** The server that runs this cron (commands run on it act there). */
+    readonly serverId: string,
+    /** Several servers in the tree: ids name the server too. */
+    scoped = false,
   ) {
     super(cron.name, vscode.TreeItemCollapsibleState.Collapsed);
-    this.id = `cron:${cron.name}`;
+    this.id = scoped ? `cron:${serverId}:${cron.name}` : `cron:${cron.name}`;
     this.update(cron, now);
   }
 
@@ -67,29 +73,87 @@ export class ExecutionTreeItem extends vscode.TreeItem {
   constructor(
     readonly execution: Execution,
     now: number,
+    readonly serverId: string,
+    scoped = false,
   ) {
     const locale = displayLanguage();
     super(formatStartTime(Date.parse(execution.startedAt), now, locale), vscode.TreeItemCollapsibleState.None);
-    this.id = `execution:${execution.id}`;
+    this.id = scoped ? `execution:${serverId}:${execution.id}` : `execution:${execution.id}`;
     this.description = executionDescription(execution, now, t, locale);
     this.iconPath = themeIcon(executionIcon(execution));
     this.contextValue = executionContextValue(execution);
     this.tooltip = executionTooltip(execution, now, locale);
-    this.command = { command: 'cronOps.showLogs', title: t('Show Logs'), arguments: [execution.id] };
+    const scopedArg: ServerScopedArg = { server: serverId, executionId: execution.id };
+    this.command = { command: 'cronOps.showLogs', title: t('Show Logs'), arguments: [scoped ? scopedArg : execution.id] };
   }
 }
 
 /** A row that explains: loading failed, no executions yet. */
 export class MessageTreeItem extends vscode.TreeItem {
-  constructor(message: string, icon = 'info', parentId = '') {
+  constructor(message: string, icon = 'info', parentId = '', command?: vscode.Command) {
     super(message, vscode.TreeItemCollapsibleState.None);
     this.id = `message:${parentId}:${message}`;
     this.iconPath = new vscode.ThemeIcon(icon);
     this.contextValue = 'message';
+    this.command = command;
   }
 }
 
-export type CronOpsNode = CronTreeItem | ExecutionTreeItem | MessageTreeItem;
+/** A server's root row (several servers): its name, its connection as icon and description, its URL in the tooltip. */
+export class ServerTreeItem extends vscode.TreeItem {
+  private shown = '';
+
+  constructor(
+    readonly serverId: string,
+    connection: ServerConnection,
+    active: boolean,
+  ) {
+    super(connection.name, vscode.TreeItemCollapsibleState.Expanded);
+    this.id = `server:${serverId}`;
+    this.update(connection, active);
+  }
+
+  /** Redraws the row; true when what it shows changed. */
+  update(server: ServerConnection, active: boolean): boolean {
+    const { state } = server;
+    const connection = state.connection;
+    this.label = server.name;
+    const parts = [connectionLabel(connection)];
+    if (connection === 'disconnected' && state.lastError) parts.push(state.lastError);
+    else if (state.crons.length) parts.push(t('{0} crons', state.crons.length));
+    if (active) parts.unshift(t('active'));
+    this.description = parts.join(' · ');
+    const icon = serverIcon(connection);
+    this.iconPath = themeIcon(icon);
+    this.contextValue = ['server', connection, ...(active ? ['active'] : [])].join(' ');
+    const md = new vscode.MarkdownString('', true);
+    md.appendMarkdown(`**${escapeMarkdown(server.name)}**${active ? ` · ${escapeMarkdown(t('active'))}` : ''}  \n`);
+    md.appendMarkdown(`$(globe) ${escapeMarkdown(server.displayUrl)}  \n`);
+    md.appendMarkdown(`$(${icon.id}) ${escapeMarkdown(connectionLabel(connection))}`);
+    if (state.lastError) md.appendMarkdown(`\n\n$(warning) ${escapeMarkdown(state.lastError)}`);
+    this.tooltip = md;
+    this.accessibilityInformation = { label: `${server.name}, ${this.description}` };
+    const shown = `${this.description}|${icon.id}|${this.contextValue}|${md.value}`;
+    const changed = shown !== this.shown;
+    this.shown = shown;
+    return changed;
+  }
+}
+
+function serverIcon(connection: ServerConnection['connection']): IconChoice {
+  switch (connection) {
+    case 'connected':
+      return { id: 'vm-running', color: 'testing.iconPassed' };
+    case 'signedOut':
+      return { id: 'account', color: 'list.warningForeground' };
+    case 'disconnected':
+      return { id: 'debug-disconnect', color: 'list.errorForeground' };
+    case 'connecting':
+      return { id: 'sync~spin', color: undefined };
+  }
+}
+
+export type CronOpsNode = ServerTreeItem | CronTreeItem | ExecutionTreeItem | MessageTreeItem;
 
 function cronTooltip(cron: Cron, now: number, locale: string): vscode.MarkdownString {
   const md = new vscode.MarkdownString('', true);
@@ -152,27 +216,40 @@ function executionTooltip(execution: Execution, now: number, locale: string): vs
 export class CronTreeProvider implements vscode.TreeDataProvider<CronOpsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<CronOpsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly items = new Map<string, CronTreeItem>();
+  /** Cron rows by server id, then cron name. */
+  private readonly items = new Map<string, Map<string, CronTreeItem>>();
+  private readonly serverItems = new Map<string, ServerTreeItem>();
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
-    private readonly state: CronOpsState,
+    private readonly servers: Servers,
     private readonly clock: Clock,
   ) {
-    this.subscriptions = [state.onDidChangeCrons((names) => this.onCronsChanged(names)), clock.onTick((now) => this.onTick(now))];
+    this.subscriptions = [
+      servers.forEach((server) => [server.state.onDidChangeCrons((names) => this.onCronsChanged(server, names)), server.state.onDidChange(() => this.onServerChanged(server))]),
+      servers.onDidChange(() => this.changed.fire(undefined)),
+      clock.onTick((now) => this.onTick(now)),
+    ];
   }
 
-  private onCronsChanged(names: readonly string[] | undefined): void {
+  private itemsOf(serverId: string): Map<string, CronTreeItem> {
+    let items = this.items.get(serverId);
+    if (!items) this.items.set(serverId, (items = new Map()));
+    return items;
+  }
+
+  private onCronsChanged(server: ServerConnection, names: readonly string[] | undefined): void {
+    const root = this.servers.several ? this.serverItems.get(server.id) : undefined;
     if (names === undefined) {
-      this.changed.fire(undefined);
+      this.changed.fire(root);
       return;
     }
     const now = this.clock.now();
     for (const name of names) {
-      const item = this.items.get(name);
-      const cron = this.state.cron(name);
+      const item = this.items.get(server.id)?.get(name);
+      const cron = server.state.cron(name);
       if (!item || !cron) {
-        this.changed.fire(undefined);
+        this.changed.fire(root);
         return;
       }
       item.update(cron, now);
@@ -180,11 +257,19 @@ export class CronTreeProvider implements vscode.TreeDataProvider<CronOpsNode>, v
     }
   }
 
+  /** A server's connection changed: its root row says so (several servers). */
+  private onServerChanged(server: ServerConnection): void {
+    const item = this.servers.several ? this.serverItems.get(server.id) : undefined;
+    if (item?.update(server, server === this.servers.active)) this.changed.fire(item);
+  }
+
   /** Time moved on: redraw the rows whose text it changed (relative times, running durations, countdowns). */
   private onTick(now: number): void {
-    for (const item of this.items.values()) {
-      const cron = this.state.cron(item.cron.name);
-      if (cron && item.update(cron, now)) this.changed.fire(item);
+    for (const server of this.servers.all) {
+      for (const item of this.items.get(server.id)?.values() ?? []) {
+        const cron = server.state.cron(item.cron.name);
+        if (cron && item.update(cron, now)) this.changed.fire(item);
+      }
     }
   }
 
@@ -193,39 +278,89 @@ export class CronTreeProvider implements vscode.TreeDataProvider<CronOpsNode>, v
   }
 
   getParent(element: CronOpsNode): CronOpsNode | undefined {
-    return element instanceof ExecutionTreeItem ? this.items.get(element.execution.cronName) : undefined;
+    if (element instanceof ExecutionTreeItem) return this.items.get(element.serverId)?.get(element.execution.cronName);
+    if (element instanceof CronTreeItem && this.servers.several) return this.serverItems.get(element.serverId);
+    return undefined;
   }
 
   async getChildren(element?: CronOpsNode): Promise<CronOpsNode[]> {
-    if (!element) return this.cronItems();
+    if (!element) return this.servers.several ? this.rootItems() : this.cronItems();
+    if (element instanceof ServerTreeItem) {
+      const server = this.servers.find(element.serverId);
+      return server ? this.serverChildren(server) : [];
+    }
     if (!(element instanceof CronTreeItem)) return [];
     const name = element.cron.name;
+    const server = this.servers.find(element.serverId);
+    if (!server) return [];
     try {
-      const history = this.state.historyFor(name) ?? (await this.state.loadHistory(name));
-      if (history.length === 0) return [new MessageTreeItem(t('No executions yet: ▶ runs it now.'), 'info', name)];
+      const history = server.state.historyFor(name) ?? (await server.state.loadHistory(name));
+      if (history.length === 0) return [new MessageTreeItem(t('No executions yet: ▶ runs it now.'), 'info', `${element.serverId}:${name}`)];
       const now = this.clock.now();
-      return history.map((execution) => new ExecutionTreeItem(execution, now));
+      const scoped = this.servers.several;
+      return history.map((execution) => new ExecutionTreeItem(execution, now, server.id, scoped));
     } catch (error) {
-      return [new MessageTreeItem(error instanceof Error ? error.message : String(error), 'warning', name)];
+      return [new MessageTreeItem(error instanceof Error ? error.message : String(error), 'warning', `${element.serverId}:${name}`)];
     }
   }
 
-  /** The cron rows, reusing one item per cron so a change redraws only that row. */
-  cronItems(): CronTreeItem[] {
-    const names = new Set(this.state.crons.map((cron) => cron.name));
-    for (const name of this.items.keys()) if (!names.has(name)) this.items.delete(name);
-    const now = this.clock.now();
-    return this.state.crons.map((cron) => {
-      let item = this.items.get(cron.name);
-      if (item) item.update(cron, now);
-      else this.items.set(cron.name, (item = new CronTreeItem(cron, now)));
+  /** One root per server, reusing one item per server. */
+  rootItems(): ServerTreeItem[] {
+    const ids = new Set(this.servers.all.map((server) => server.id));
+    for (const id of this.serverItems.keys()) if (!ids.has(id)) this.serverItems.delete(id);
+    for (const id of this.items.keys()) if (!ids.has(id)) this.items.delete(id);
+    const active = this.servers.active;
+    return this.servers.all.map((server) => {
+      let item = this.serverItems.get(server.id);
+      if (item) item.update(server, server === active);
+      else this.serverItems.set(server.id, (item = new ServerTreeItem(server.id, server, server === active)));
       return item;
     });
   }
 
-  /** The row shown for a cron, as last drawn (without redrawing it). */
-  item(name: string): CronTreeItem | undefined {
-    return this.items.get(name);
+  /** Under a server's root: its crons, or what to do when it shows none. */
+  private serverChildren(server: ServerConnection): CronOpsNode[] {
+    const crons = this.cronItems(server);
+    if (crons.length) return crons;
+    const scoped: ServerScopedArg = { server: server.id };
+    switch (server.state.connection) {
+      case 'signedOut':
+        return [new MessageTreeItem(t('Signed out: click to sign in to {0}.', server.name), 'account', server.id, { command: 'cronOps.signIn', title: t('Sign In'), arguments: [scoped] })];
+      case 'disconnected':
+        return [new MessageTreeItem(server.state.lastError ?? t('The server does not answer.'), 'warning', server.id, { command: 'cronOps.checkConnection', title: t('Check Connection'), arguments: [scoped] })];
+      case 'connecting':
+        return [new MessageTreeItem(t('Connecting…'), 'sync~spin', server.id)];
+      case 'connected':
+        return [new MessageTreeItem(t('The server runs no crons.'), 'info', server.id)];
+    }
+  }
+
+  /** The cron rows of a server (the only one by default), reusing one item per cron so a change redraws only that row. */
+  cronItems(server: ServerConnection = this.servers.active): CronTreeItem[] {
+    const items = this.itemsOf(server.id);
+    const crons = server.state.crons;
+    const names = new Set(crons.map((cron) => cron.name));
+    for (const name of items.keys()) if (!names.has(name)) items.delete(name);
+    const now = this.clock.now();
+    const scoped = this.servers.several;
+    return crons.map((cron) => {
+      let item = items.get(cron.name);
+      // Ids change when the tree gains or loses its server roots: new rows then.
+      if (item && (item.id === `cron:${server.id}:${cron.name}`) !== scoped) item = undefined;
+      if (item) item.update(cron, now);
+      else items.set(cron.name, (item = new CronTreeItem(cron, now, server.id, scoped)));
+      return item;
+    });
+  }
+
+  /** The row shown for a cron (of the active server by default), as last drawn (without redrawing it). */
+  item(name: string, serverId = this.servers.active.id): CronTreeItem | undefined {
+    return this.items.get(serverId)?.get(name);
+  }
+
+  /** The root row of a server (several servers), as last drawn. */
+  serverItem(serverId: string): ServerTreeItem | undefined {
+    return this.serverItems.get(serverId);
   }
 
   dispose(): void {
@@ -240,35 +375,45 @@ export interface CronTree {
 }
 
 /** The view, its context keys (for the welcome views and menus), its badge and the Refresh command. */
-export function registerCronTree(context: vscode.ExtensionContext, state: CronOpsState, clock: Clock, contextKeys: ContextKeys): CronTree {
-  const provider = new CronTreeProvider(state, clock);
+export function registerCronTree(context: vscode.ExtensionContext, servers: Servers, clock: Clock, contextKeys: ContextKeys): CronTree {
+  const provider = new CronTreeProvider(servers, clock);
   const view = vscode.window.createTreeView('cronOps.crons', { treeDataProvider: provider, showCollapseAll: true });
+  const anyCrons = () => servers.all.some((server) => server.state.crons.length > 0);
   // Time only moves the rows of a visible tree that has rows.
-  const needClock = () => clock.need('tree', view.visible && state.crons.length > 0);
+  const needClock = () => clock.need('tree', view.visible && anyCrons());
   const sync = () => {
+    const state = servers.active.state;
     const connection = state.connection;
     contextKeys.set('cronOps.connection', connection);
-    contextKeys.set('cronOps.hasCrons', state.crons.length > 0);
-    contextKeys.set('cronOps.canAct', state.canAct);
-    contextKeys.set('cronOps.isSuperAdmin', state.role === 'super-admin');
-    const running = state.crons.filter((cron) => cron.runningExecution).length;
+    contextKeys.set('cronOps.hasCrons', anyCrons());
+    // Several servers: the menus offer the actions when some server allows them; a server that refuses says so.
+    contextKeys.set('cronOps.canAct', servers.all.some((server) => server.state.canAct));
+    contextKeys.set('cronOps.isSuperAdmin', servers.all.some((server) => server.state.role === 'super-admin'));
+    contextKeys.set('cronOps.severalServers', servers.several);
+    const running = servers.all.reduce((sum, server) => sum + server.state.crons.filter((cron) => cron.runningExecution).length, 0);
     view.badge = running ? { value: running, tooltip: t('{0} running', running) } : undefined;
-    view.message = state.crons.length > 0 && connection === 'disconnected' ? state.lastError : undefined;
+    view.message = !servers.several && state.crons.length > 0 && connection === 'disconnected' ? state.lastError : undefined;
     needClock();
   };
   sync();
   context.subscriptions.push(
     provider,
     view,
-    state.onDidChange(sync),
+    servers.onDidChangeAnyState(sync),
+    servers.onDidChange(sync),
     view.onDidChangeVisibility(() => {
       needClock();
       if (view.visible) clock.tick();
     }),
-    vscode.commands.registerCommand('cronOps.refresh', () =>
+    vscode.commands.registerCommand('cronOps.refresh', (arg?: unknown) =>
       vscode.window.withProgress({ location: { viewId: 'cronOps.crons' } }, async () => {
-        await state.refresh();
-        if (state.lastError) void vscode.window.showWarningMessage(state.lastError);
+        const chosen = arg instanceof ServerTreeItem ? servers.find(arg.serverId) : undefined;
+        const targets = chosen ? [chosen] : servers.all;
+        await Promise.all(targets.map((server) => server.state.refresh()));
+        for (const server of targets) {
+          const error = server.state.lastError;
+          if (error) void vscode.window.showWarningMessage(servers.several ? `${server.name}: ${error}` : error);
+        }
       }),
     ),
   );

@@ -10,16 +10,17 @@ import { formatDuration } from './format';
 import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import { resolveExecution } from './pickers';
+import type { Servers } from './servers';
+import { innerArg } from './serverTarget';
 import type { Settings } from './settings';
-import type { CronOpsState } from './state';
 import { isStuck } from './stateReducer';
 
 async function runningExecutions(client: ApiClient): Promise<Execution[]> {
   return (await client.executions({ status: 'running', limit: 1000 })).executions;
 }
 
-export function registerExecutionCommands(context: vscode.ExtensionContext, deps: { client: ApiClient; state: CronOpsState; settings: Settings; log: Logger; clock: Clock }): void {
-  const { client, state, settings, clock } = deps;
+export function registerExecutionCommands(context: vscode.ExtensionContext, deps: { servers: Servers; settings: Settings; log: Logger; clock: Clock }): void {
+  const { servers, settings, clock } = deps;
   const log = deps.log.child('Executions');
 
   // The buttons say what they do: the action, and "Keep Running" as the way out (no ambiguous "Cancel").
@@ -33,7 +34,10 @@ export function registerExecutionCommands(context: vscode.ExtensionContext, deps
 
   const cancel = async (arg?: unknown): Promise<Execution | undefined> => {
     try {
-      const execution = await resolveExecution(arg, state, client, {
+      const server = await servers.forExecution(arg);
+      if (!server) return undefined;
+      const { client, state } = server;
+      const execution = await resolveExecution(innerArg(arg), state, client, {
         candidates: () => runningExecutions(client),
         placeHolder: t('Cancel which running execution?'),
         empty: t('No execution is running.'),
@@ -60,9 +64,12 @@ export function registerExecutionCommands(context: vscode.ExtensionContext, deps
 
   const markFailed = async (arg?: unknown): Promise<Execution | undefined> => {
     try {
+      const server = await servers.forExecution(arg);
+      if (!server) return undefined;
+      const { client, state } = server;
       const now = clock.now();
       const stuckOf = (execution: Execution) => isStuck(execution, state.cron(execution.cronName)?.timeoutMs ?? Number.POSITIVE_INFINITY, now);
-      const execution = await resolveExecution(arg, state, client, {
+      const execution = await resolveExecution(innerArg(arg), state, client, {
         candidates: async () => (await runningExecutions(client)).filter(stuckOf),
         placeHolder: t('Mark which stuck execution as failed?'),
         empty: t('No execution is running past its timeout.'),
@@ -77,7 +84,7 @@ export function registerExecutionCommands(context: vscode.ExtensionContext, deps
         const cancelAction = t('Cancel Execution');
         void vscode.window
           .showWarningMessage(t('{0} is still within its timeout: only a stuck run can be marked as failed. Cancel it instead?', execution.cronName), cancelAction)
-          .then((picked) => picked === cancelAction && vscode.commands.executeCommand('cronOps.cancelExecution', execution.id));
+          .then((picked) => picked === cancelAction && vscode.commands.executeCommand('cronOps.cancelExecution', { server: server.id, executionId: execution.id }));
         return undefined;
       }
       const action = t('Mark as Failed');

@@ -1,31 +1,33 @@
-// Activation reads like a table of contents: logger, settings, clock, API client, event stream and state, then
-// one register…() per feature. The returned object is the extension's API (the VS Code test suite uses it).
+// Activation reads like a table of contents: logger, settings, clock, the servers (each with its API client,
+// event stream and state), then one register…() per feature. The returned object is the extension's API (the
+// VS Code test suite uses it).
 import * as vscode from 'vscode';
-import { ApiClient } from './apiClient';
+import type { ApiClient } from './apiClient';
 import { registerAuthCommands } from './authCommands';
 import { Clock } from './clock';
 import { ContextKeys } from './contextKeys';
 import { registerCronTree, type CronTree } from './cronTree';
 import { registerDashboard, type Dashboard } from './dashboard/dashboardPanel';
 import { registerCronCodeLens, type CronCodeLensProvider } from './definitions/cronCodeLens';
-import { EventStream } from './eventStream';
 import { registerExecutionCommands } from './executionCommands';
-import { displayLanguage, t } from './l10n';
 import { Logger } from './logger';
 import { registerLogTails, type LogTails } from './logTail';
 import { registerFailureDiagnostics, type FailureDiagnostics } from './problems/failureDiagnostics';
 import { registerRunNotifications, type RunNotifications } from './runNotifications';
 import { registerScheduleCommands } from './scheduleCommands';
 import { Settings } from './settings';
-import { CronOpsState } from './state';
+import { Servers } from './servers';
+import type { CronOpsState } from './state';
 import { CronOpsStatusBar, registerStatusBar } from './statusBar';
 import { registerTokenCommands } from './tokenCommands';
-import { TokenStore } from './tokenStore';
 import { registerTriggerCommands, type TriggerCommands } from './triggerCommand';
 
 export interface CronOpsApi {
-  client: ApiClient;
-  state: CronOpsState;
+  /** Every configured server; `servers.active` is the one the status bar and the palette use. */
+  servers: Servers;
+  /** The active server's API client and state. */
+  readonly client: ApiClient;
+  readonly state: CronOpsState;
   clock: Clock;
   contextKeys: ContextKeys;
   tree: CronTree;
@@ -44,38 +46,55 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
   const settings = new Settings();
   const clock = new Clock();
   const contextKeys = new ContextKeys();
-  const tokens = new TokenStore(context.secrets, () => settings.serverUrl);
-  const client = new ApiClient(() => settings.serverUrl, () => tokens.get(), t, undefined, displayLanguage);
-  const stream = new EventStream({ url: () => client.eventsUrl(), token: () => tokens.get(), log });
-  const state = new CronOpsState(client, stream, tokens, settings, log, clock);
-  context.subscriptions.push(channel, settings, clock, tokens, stream, state);
+  const servers = new Servers({ secrets: context.secrets, memento: context.globalState, settings, log, clock });
+  context.subscriptions.push(channel, settings, clock, servers);
   context.subscriptions.push(vscode.commands.registerCommand('cronOps.showExtensionLog', () => channel.show()));
 
-  const tree = registerCronTree(context, state, clock, contextKeys);
-  const logTails = registerLogTails(context, { client, state, log });
-  const triggers = registerTriggerCommands(context, { client, state, settings, tails: logTails, log, clock });
-  registerExecutionCommands(context, { client, state, settings, log, clock });
-  registerScheduleCommands(context, { client, state, log });
-  registerAuthCommands(context, { client, state, tokens, log });
-  registerTokenCommands(context, { client, clock, log });
-  const dashboard = registerDashboard(context, { state, settings, clock, log: channel });
+  const tree = registerCronTree(context, servers, clock, contextKeys);
+  const logTails = registerLogTails(context, { servers, log });
+  const triggers = registerTriggerCommands(context, { servers, settings, tails: logTails, log, clock });
+  registerExecutionCommands(context, { servers, settings, log, clock });
+  registerScheduleCommands(context, { servers, log });
+  registerAuthCommands(context, { servers, log });
+  registerTokenCommands(context, { servers, clock, log });
+  const dashboard = registerDashboard(context, { servers, settings, clock, log: channel });
   const notifications = registerRunNotifications(context, {
-    state,
+    servers,
     settings,
     log,
     startedHere: () => triggers.startedHere,
-    dashboardVisible: () => dashboard.visible,
+    dashboardShowing: () => dashboard.showing,
     onDashboardShown: dashboard.onDidShow,
     onLogsOpened: logTails.onDidOpen,
     logsOpened: (executionId) => logTails.get(executionId) !== undefined,
   });
-  const statusBar = registerStatusBar(context, state, clock, notifications);
-  const codeLens = registerCronCodeLens(context, { client, state, clock, settings });
-  const failures = registerFailureDiagnostics(context, { client, state, settings, log });
+  const statusBar = registerStatusBar(context, servers, clock, notifications);
+  // The lenses and the failure diagnostics read the cronOps.serverUrl server (the only one unless cronOps.servers lists more).
+  const { client: defaultClient, state: defaultState } = servers.default;
+  const codeLens = registerCronCodeLens(context, { client: defaultClient, state: defaultState, clock, settings });
+  const failures = registerFailureDiagnostics(context, { client: defaultClient, state: defaultState, settings, log });
 
-  log.info(`[Activation] Cron Ops ${context.extension.packageJSON.version ?? ''} using ${client.displayUrl}`);
-  void state.restart();
-  return { client, state, clock, contextKeys, tree, statusBar, logTails, triggers, notifications, dashboard, codeLens, failures };
+  log.info(`[Activation] Cron Ops ${context.extension.packageJSON.version ?? ''} using ${servers.all.map((server) => server.displayUrl).join(', ')}`);
+  servers.start();
+  return {
+    servers,
+    get client() {
+      return servers.active.client;
+    },
+    get state() {
+      return servers.active.state;
+    },
+    clock,
+    contextKeys,
+    tree,
+    statusBar,
+    logTails,
+    triggers,
+    notifications,
+    dashboard,
+    codeLens,
+    failures,
+  };
 }
 
 export function deactivate(): void {}

@@ -11,7 +11,8 @@ import { formatDuration, formatLogLine, statusLabel } from './format';
 import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import { resolveExecution } from './pickers';
-import type { CronOpsState } from './state';
+import type { ServerConnection, Servers } from './servers';
+import { innerArg } from './serverTarget';
 
 const PAGE = 1000;
 const FIRST_DELAY_MS = 300;
@@ -155,11 +156,10 @@ export class LogTails implements vscode.Disposable {
   readonly onDidOpen = this.opened.event;
 
   constructor(
-    private readonly client: ApiClient,
-    private readonly state: CronOpsState,
+    private readonly servers: Servers,
     private readonly log: Logger,
   ) {
-    this.subscription = state.onExecutionFinished((execution) => this.tails.get(execution.id)?.poke());
+    this.subscription = servers.forEach((server) => [server.state.onExecutionFinished((execution) => this.tails.get(execution.id)?.poke())]);
   }
 
   /** The tail of an execution if one was opened in this window. */
@@ -167,8 +167,8 @@ export class LogTails implements vscode.Disposable {
     return this.tails.get(executionId);
   }
 
-  /** Opens (or brings back) the logs of an execution; an ended one is read again in full. */
-  async open(executionId: string, preserveFocus = true): Promise<LogTail> {
+  /** Opens (or brings back) the logs of an execution (of `server`, else of the server that knows it, else the active one); an ended one is read again in full. */
+  async open(executionId: string, preserveFocus = true, server?: ServerConnection): Promise<LogTail> {
     const existing = this.tails.get(executionId);
     if (existing?.isLive) {
       existing.show();
@@ -176,10 +176,12 @@ export class LogTails implements vscode.Disposable {
     }
     existing?.dispose();
     this.tails.delete(executionId);
-    const execution = this.state.knownExecution(executionId) ?? (await this.client.execution(executionId));
-    const name = t('Cron Ops: {0} {1}', execution.cronName, formatTime(Date.parse(execution.startedAt), displayLanguage()));
+    const { state, client } = server ?? this.servers.all.find((candidate) => candidate.state.knownExecution(executionId)) ?? this.servers.active;
+    const execution = state.knownExecution(executionId) ?? (await client.execution(executionId));
+    const time = formatTime(Date.parse(execution.startedAt), displayLanguage());
+    const name = this.servers.several && server ? t('Cron Ops: {0} {1} on {2}', execution.cronName, time, server.name) : t('Cron Ops: {0} {1}', execution.cronName, time);
     const channel = vscode.window.createOutputChannel(name, 'log');
-    const tail = new LogTail(executionId, channel, this.client, this.log, execution);
+    const tail = new LogTail(executionId, channel, client, this.log, execution);
     this.tails.set(executionId, tail);
     this.opened.fire(tail);
     void tail.start();
@@ -206,21 +208,23 @@ export class LogTails implements vscode.Disposable {
 }
 
 /** Show Logs: from an execution id (dashboard), a tree node, or a pick among recent executions. */
-export function registerLogTails(context: vscode.ExtensionContext, deps: { client: ApiClient; state: CronOpsState; log: Logger }): LogTails {
+export function registerLogTails(context: vscode.ExtensionContext, deps: { servers: Servers; log: Logger }): LogTails {
   const log = deps.log.child('Logs');
-  const tails = new LogTails(deps.client, deps.state, log);
+  const tails = new LogTails(deps.servers, log);
   context.subscriptions.push(
     tails,
     vscode.commands.registerCommand('cronOps.showLogs', async (arg?: unknown) => {
       try {
-        const execution = await resolveExecution(arg, deps.state, deps.client, {
-          candidates: async () => (await deps.client.executions({ limit: 50 })).executions,
+        const server = await deps.servers.forExecution(arg);
+        if (!server) return undefined;
+        const execution = await resolveExecution(innerArg(arg), server.state, server.client, {
+          candidates: async () => (await server.client.executions({ limit: 50 })).executions,
           placeHolder: t('Show the logs of which execution?'),
           empty: t('No execution to show yet: trigger a cron first.'),
         });
         if (!execution) return undefined;
         log.info(`Showing logs of ${execution.cronName} ${execution.id}`);
-        return await tails.open(execution.id, false);
+        return await tails.open(execution.id, false, server);
       } catch (error) {
         showFailure(error, log, 'Show Logs');
         return undefined;

@@ -1,32 +1,36 @@
 // How a finished run reaches the user: a notification under cronOps.notify (with Show Logs and, for a retry,
 // its attempt), and the count of failures not looked at yet that the status bar shows until the dashboard or
-// that run's logs are opened.
+// that run's logs are opened. Every configured server's runs count, each notification naming its server when
+// there are several.
 import * as vscode from 'vscode';
 import type { Execution } from '../shared/api';
 import { finishedSummary } from './format';
 import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import { attemptNote, isFailure, isMine, shouldNotify, UnseenFailures } from './notifyPolicy';
+import type { ServerConnection, Servers } from './servers';
+import type { ServerScopedArg } from './serverTarget';
 import type { Settings } from './settings';
-import type { CronOpsState } from './state';
 
 export interface RunNotificationsDeps {
-  state: CronOpsState;
+  servers: Servers;
   settings: Settings;
   log: Logger;
   /** The runs triggered from this window. */
   startedHere: () => ReadonlySet<string>;
-  /** Whether the dashboard is on screen now (a failure arriving then is looked at). */
-  dashboardVisible: () => boolean;
-  onDashboardShown: vscode.Event<unknown>;
+  /** The server the dashboard shows while it is on screen (its failures arriving then are looked at). */
+  dashboardShowing: () => ServerConnection | undefined;
+  /** The dashboard came on screen, showing this server: its failures count as looked at. */
+  onDashboardShown: vscode.Event<ServerConnection>;
   onLogsOpened: vscode.Event<{ executionId: string }>;
   /** Whether this run's logs were opened in this window (followed as it ran: its end was seen). */
   logsOpened: (executionId: string) => boolean;
 }
 
 export class RunNotifications implements vscode.Disposable {
-  private readonly unseen = new UnseenFailures();
-  private readonly notified = new vscode.EventEmitter<{ execution: Execution; summary: string }>();
+  /** Per server id: a server signed out of (or removed) takes its own unseen failures with it. */
+  private readonly unseen = new Map<string, UnseenFailures>();
+  private readonly notified = new vscode.EventEmitter<{ execution: Execution; summary: string; server: string }>();
   /** Fires with the notification's text each time a finished run is announced. */
   readonly onDidNotify = this.notified.event;
   private readonly unseenChanged = new vscode.EventEmitter<number>();
@@ -35,45 +39,55 @@ export class RunNotifications implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(private readonly deps: RunNotificationsDeps) {
+    const { servers } = deps;
     this.subscriptions = [
-      deps.state.onExecutionFinished((execution) => this.finished(execution)),
-      deps.onDashboardShown(() => this.unseen.clear() && this.unseenChanged.fire(this.unseen.count)),
-      deps.onLogsOpened(({ executionId }) => this.unseen.seen(executionId) && this.unseenChanged.fire(this.unseen.count)),
+      servers.forEach((server) => [
+        server.state.onExecutionFinished((execution) => this.finished(server, execution)),
+        // Failures of a server no longer watched (signed out, another URL) are not this window's to count.
+        server.state.onDidChange(() => server.state.connection === 'signedOut' && this.forget(server.id)),
+        { dispose: () => this.forget(server.id) },
+      ]),
+      deps.onDashboardShown((server) => this.forget(server.id)),
+      deps.onLogsOpened(({ executionId }) => [...this.unseen.values()].some((unseen) => unseen.seen(executionId)) && this.unseenChanged.fire(this.unseenCount)),
       deps.settings.onDidChange((names) => {
         if (names.has('notify')) deps.log.info(`Notifications: ${deps.settings.notify}`);
-        if (names.has('serverUrl')) this.forget();
+        if (names.has('serverUrl')) this.forget(servers.default.id);
       }),
-      // Failures of a server no longer watched (signed out, another URL) are not this window's to count.
-      deps.state.onDidChange(() => deps.state.connection === 'signedOut' && this.forget()),
     ];
   }
 
-  /** Failures announced or received since the dashboard or their logs were last looked at. */
+  /** Failures announced or received since the dashboard or their logs were last looked at, on every server. */
   get unseenCount(): number {
-    return this.unseen.count;
+    let count = 0;
+    for (const unseen of this.unseen.values()) count += unseen.count;
+    return count;
   }
 
-  private forget(): void {
-    if (this.unseen.clear()) this.unseenChanged.fire(this.unseen.count);
+  private forget(serverId: string): void {
+    if (this.unseen.get(serverId)?.clear()) this.unseenChanged.fire(this.unseenCount);
   }
 
-  private finished(execution: Execution): void {
-    const { state, settings, log } = this.deps;
+  private finished(server: ServerConnection, execution: Execution): void {
+    const { settings, log, servers } = this.deps;
+    const { state } = server;
     // Counted whatever the setting: the status bar is quiet, and a 03:00 failure should not wait for the dashboard.
-    const lookedAt = this.deps.dashboardVisible() || this.deps.logsOpened(execution.id);
-    if (isFailure(execution) && !lookedAt && this.unseen.add(execution)) this.unseenChanged.fire(this.unseen.count);
+    const lookedAt = this.deps.dashboardShowing() === server || this.deps.logsOpened(execution.id);
+    let unseen = this.unseen.get(server.id);
+    if (!unseen) this.unseen.set(server.id, (unseen = new UnseenFailures()));
+    if (isFailure(execution) && !lookedAt && unseen.add(execution)) this.unseenChanged.fire(this.unseenCount);
     const mine = isMine(execution, this.deps.startedHere());
     if (!shouldNotify(execution, settings.notify, mine)) return;
     const locale = displayLanguage();
     const base = finishedSummary(execution, state.cron(execution.cronName)?.estimatedDurationMs, t, locale);
     const attempt = attemptNote(execution, t);
-    const summary = attempt ? `${base} (${attempt})` : base;
+    const own = attempt ? `${base} (${attempt})` : base;
+    const summary = servers.several ? t('{0}: {1}', server.name, own) : own;
     log.info(`${execution.status === 'completed' ? '✅' : '❌'} ${summary}`);
-    this.notified.fire({ execution, summary });
+    this.notified.fire({ execution, summary, server: server.name });
     // The server's retry plan is not in the API: a failed attempt that will be retried cannot be told from a last one.
     const show = execution.status === 'completed' ? vscode.window.showInformationMessage : execution.status === 'failed' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
     const showLogs = t('Show Logs');
-    void show(summary, showLogs).then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', execution.id));
+    void show(summary, showLogs).then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', { server: server.id, executionId: execution.id } satisfies ServerScopedArg));
   }
 
   dispose(): void {

@@ -1,22 +1,25 @@
 // Pause Schedule / Resume Schedule (manual triggers stay allowed) and Open Script.
 import * as vscode from 'vscode';
 import { describeSchedule } from '../shared/schedule';
-import type { ApiClient } from './apiClient';
 import { showFailure } from './errorNotifications';
 import { scriptPath } from './format';
 import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import { resolveCron } from './pickers';
 import { BUILD_FOLDERS, locateScript } from './scriptLocation';
-import type { CronOpsState } from './state';
+import type { Servers } from './servers';
+import { innerArg } from './serverTarget';
 
-export function registerScheduleCommands(context: vscode.ExtensionContext, deps: { client: ApiClient; state: CronOpsState; log: Logger }): void {
-  const { client, state } = deps;
+export function registerScheduleCommands(context: vscode.ExtensionContext, deps: { servers: Servers; log: Logger }): void {
+  const { servers } = deps;
   const log = deps.log.child('Scheduler');
 
   const setPaused = async (arg: unknown, paused: boolean) => {
     try {
-      const name = await resolveCron(arg, state, paused ? t('Pause the schedule of which cron?') : t('Resume the schedule of which cron?'), (cron) => cron.paused !== paused);
+      const server = await servers.forCron(arg);
+      if (!server) return undefined;
+      const { client, state } = server;
+      const name = await resolveCron(innerArg(arg), state, paused ? t('Pause the schedule of which cron?') : t('Resume the schedule of which cron?'), (cron) => cron.paused !== paused);
       if (!name) return undefined;
       const cron = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: paused ? t('Pausing {0}…', name) : t('Resuming {0}…', name) }, () =>
         paused ? client.pause(name) : client.resume(name),
@@ -34,7 +37,10 @@ export function registerScheduleCommands(context: vscode.ExtensionContext, deps:
   };
 
   const openScript = async (arg?: unknown) => {
-    const name = await resolveCron(arg, state, t('Open the script of which cron?'), (cron) => scriptPath(cron.command) !== undefined);
+    const server = await servers.forCron(arg);
+    if (!server) return undefined;
+    const { state } = server;
+    const name = await resolveCron(innerArg(arg), state, t('Open the script of which cron?'), (cron) => scriptPath(cron.command) !== undefined);
     if (!name) return undefined;
     const cron = state.cron(name);
     const path = cron ? scriptPath(cron.command) : undefined;

@@ -4,7 +4,7 @@ import { parseNotifyMode, type NotifyMode } from './notifyPolicy';
 
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:9998';
 
-export type SettingName = 'serverUrl' | 'confirmBeforeTrigger' | 'refreshIntervalSeconds' | 'historyLimit' | 'pathMappings' | 'notify';
+export type SettingName = 'serverUrl' | 'servers' | 'confirmBeforeTrigger' | 'refreshIntervalSeconds' | 'historyLimit' | 'pathMappings' | 'notify';
 
 export class Settings implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ReadonlySet<SettingName>>();
@@ -15,7 +15,7 @@ export class Settings implements vscode.Disposable {
   constructor() {
     this.listener = vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration('cronOps')) return;
-      const names = (['serverUrl', 'confirmBeforeTrigger', 'refreshIntervalSeconds', 'historyLimit', 'pathMappings', 'notify'] as const).filter((name) =>
+      const names = (['serverUrl', 'servers', 'confirmBeforeTrigger', 'refreshIntervalSeconds', 'historyLimit', 'pathMappings', 'notify'] as const).filter((name) =>
         event.affectsConfiguration(`cronOps.${name}`),
       );
       if (names.length) this.changed.fire(new Set(names));
@@ -30,6 +30,11 @@ export class Settings implements vscode.Disposable {
   get serverUrl(): string {
     const value = this.config.get<string>('serverUrl', DEFAULT_SERVER_URL).trim();
     return (value || DEFAULT_SERVER_URL).replace(/\/+$/, '');
+  }
+
+  /** The raw `cronOps.servers` list; serverList.ts resolves it (with serverUrl as the default entry). */
+  get servers(): unknown {
+    return this.config.get<unknown>('servers', []);
   }
 
   get confirmBeforeTrigger(): boolean {

@@ -16,6 +16,12 @@ import { applyExecution, diffCrons, endedBetween, markStuck, replaceCron, upsert
 import { TimelineSlice } from './timelineSlice';
 import type { TokenStore } from './tokenStore';
 
+/** Per server: each state asks the clock under its own name, and only the default server's follows cronOps.serverUrl. */
+export interface StateOptions {
+  clockOwner: string;
+  followsServerUrl: boolean;
+}
+
 type ApiProblem = { kind: 'auth' | 'unreachable' | 'other'; message: string };
 
 export class CronOpsState implements vscode.Disposable {
@@ -60,13 +66,14 @@ export class CronOpsState implements vscode.Disposable {
     private readonly settings: Settings,
     private readonly log: Logger,
     private readonly clock: Clock,
+    private readonly options: StateOptions = { clockOwner: 'state', followsServerUrl: true },
   ) {
     this.disposables.push(
       stream.onEvent((event) => this.onStreamEvent(event)),
       stream.onStatus((status) => this.onStreamStatus(status)),
       tokens.onDidChange(() => void this.restart()),
       settings.onDidChange((names) => {
-        if (names.has('serverUrl')) void this.restart();
+        if (names.has('serverUrl') && options.followsServerUrl) void this.restart();
         if (names.has('refreshIntervalSeconds')) this.scheduleRefresh();
         if (names.has('historyLimit')) {
           this.histories.clear();
@@ -264,7 +271,7 @@ export class CronOpsState implements vscode.Disposable {
   }
 
   private emit(cronNames: readonly string[] | undefined): void {
-    this.clock.need('state', this.cronList.some((cron) => cron.runningExecution));
+    this.clock.need(this.options.clockOwner, this.cronList.some((cron) => cron.runningExecution));
     if (cronNames !== undefined && cronNames.length) this.cronsChanged.fire(cronNames);
     const connection = this.connection;
     if (connection !== this.lastConnection) {
@@ -367,6 +374,7 @@ export class CronOpsState implements vscode.Disposable {
 
   dispose(): void {
     clearInterval(this.refreshTimer);
+    this.clock.need(this.options.clockOwner, false);
     for (const disposable of this.disposables) disposable.dispose();
     for (const emitter of [this.changed, this.cronsChanged, this.started, this.finished, this.logLines]) emitter.dispose();
   }

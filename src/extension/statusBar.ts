@@ -1,11 +1,13 @@
-// One status bar item: failures not looked at yet, running count, failures in 24 h and a ticking countdown to
-// the next scheduled run, or the connection's trouble; a click opens the dashboard.
+// One status bar item: failures not looked at yet (on every server), and of the active server the running
+// count, failures in 24 h and a ticking countdown to the next scheduled run, or the connection's trouble; its
+// name leads when there are several servers. A click opens the dashboard; Switch Server changes the active one.
 import * as vscode from 'vscode';
 import { formatDateTime, formatNumber } from '../shared/format';
 import type { Clock } from './clock';
 import { formatTimeLeft, nextScheduledRun, statusBarText } from './format';
 import { displayLanguage, t } from './l10n';
 import { escapeMarkdown } from './markdown';
+import type { Servers } from './servers';
 import type { CronOpsState } from './state';
 
 /** What the status bar reads of the notifications: failures not looked at yet. */
@@ -19,14 +21,14 @@ export class CronOpsStatusBar implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
-    private readonly state: CronOpsState,
+    private readonly servers: Servers,
     private readonly clock: Clock,
     private readonly unseen: UnseenFailuresSource,
   ) {
     this.item = vscode.window.createStatusBarItem('cronOps.status', vscode.StatusBarAlignment.Left, 10);
     this.item.name = t('Cron Ops');
     this.item.command = 'cronOps.openDashboard';
-    this.subscriptions = [state.onDidChange(() => this.update()), clock.onTick(() => this.update()), unseen.onDidChangeUnseen(() => this.update())];
+    this.subscriptions = [servers.onDidChangeAnyState((server) => server === servers.active && this.update()), servers.onDidChange(() => this.update()), clock.onTick(() => this.update()), unseen.onDidChangeUnseen(() => this.update())];
     this.update();
   }
 
@@ -35,16 +37,23 @@ export class CronOpsStatusBar implements vscode.Disposable {
     return this.item.text;
   }
 
+  private get state(): CronOpsState {
+    return this.servers.active.state;
+  }
+
   update(): void {
     const { state } = this;
     const now = this.clock.now();
     const locale = displayLanguage();
     const connection = state.connection;
-    this.item.text = statusBarText(connection, state.stats, state.crons, now, t, locale, this.unseen.unseenCount);
+    const text = statusBarText(connection, state.stats, state.crons, now, t, locale, this.unseen.unseenCount);
+    this.item.text = this.servers.several ? `$(server) ${this.servers.active.name} · ${text}` : text;
     // The countdown moves every second while the server answers; a disconnected or signed-out item stays still.
     this.clock.need('statusBar', connection === 'connected' || (connection === 'connecting' && state.stats !== undefined));
     this.item.backgroundColor = connection === 'disconnected' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.command = connection === 'signedOut' ? 'cronOps.signIn' : connection === 'disconnected' ? 'cronOps.checkConnection' : 'cronOps.openDashboard';
+    const command = connection === 'signedOut' ? 'cronOps.signIn' : connection === 'disconnected' ? 'cronOps.checkConnection' : 'cronOps.openDashboard';
+    // Several servers: the click acts on the one shown.
+    this.item.command = this.servers.several ? { command, title: command, arguments: [{ server: this.servers.active.id }] } : command;
     this.item.tooltip = this.tooltip(now, locale);
     this.item.accessibilityInformation = { label: this.item.text.replace(/\$\([^)]+\)\s*/g, '') };
     this.item.show();
@@ -55,6 +64,11 @@ export class CronOpsStatusBar implements vscode.Disposable {
     const md = new vscode.MarkdownString('', true);
     const line = (icon: string, label: string, value: string) => md.appendMarkdown(`$(${icon}) ${escapeMarkdown(label)}: ${escapeMarkdown(value)}  \n`);
     md.appendMarkdown(`**${escapeMarkdown(t('Cron Ops'))}**\n\n`);
+    if (this.servers.several) {
+      const server = this.servers.active;
+      line('server', t('Server'), `${server.name} (${server.displayUrl})`);
+      line('arrow-swap', t('Other servers'), this.servers.all.filter((other) => other !== server).map((other) => other.name).join(', ') + ' · ' + t('run "Cron Ops: Switch Server"'));
+    }
     const unseen = this.unseen.unseenCount;
     if (unseen > 0) line('bell-dot', t('Failures not looked at'), t('{0} (open the dashboard or their logs to clear)', formatNumber(unseen, locale)));
     const stats = state.stats;
@@ -88,8 +102,20 @@ export class CronOpsStatusBar implements vscode.Disposable {
   }
 }
 
-export function registerStatusBar(context: vscode.ExtensionContext, state: CronOpsState, clock: Clock, unseen: UnseenFailuresSource): CronOpsStatusBar {
-  const statusBar = new CronOpsStatusBar(state, clock, unseen);
-  context.subscriptions.push(statusBar);
+export function registerStatusBar(context: vscode.ExtensionContext, servers: Servers, clock: Clock, unseen: UnseenFailuresSource): CronOpsStatusBar {
+  const statusBar = new CronOpsStatusBar(servers, clock, unseen);
+  context.subscriptions.push(
+    statusBar,
+    // From the palette (a pick, the active one first), a tree root, or a server's id, name or URL.
+    vscode.commands.registerCommand('cronOps.switchServer', async (arg?: unknown) => {
+      const server = typeof arg === 'string' ? servers.find(arg) : await servers.ask(arg, t('Switch to which server?'));
+      if (!server) {
+        if (typeof arg === 'string') void vscode.window.showErrorMessage(t('No configured Cron Ops server is called {0}: check the cronOps.servers setting.', arg));
+        return undefined;
+      }
+      await servers.setActive(server);
+      return server.name;
+    }),
+  );
   return statusBar;
 }

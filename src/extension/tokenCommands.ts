@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { ROLES, type Role, type TokenInfo } from '../shared/api';
 import { formatRelative } from '../shared/format';
 import type { ApiClient } from './apiClient';
+import type { Servers } from './servers';
 import type { Clock } from './clock';
 import { showFailure } from './errorNotifications';
 import { displayLanguage, t } from './l10n';
@@ -13,8 +14,8 @@ const TOKEN_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 type Item = vscode.QuickPickItem & { token?: TokenInfo; create?: true };
 
-export function registerTokenCommands(context: vscode.ExtensionContext, deps: { client: ApiClient; clock: Clock; log: Logger }): void {
-  const { client, clock } = deps;
+export function registerTokenCommands(context: vscode.ExtensionContext, deps: { servers: Servers; clock: Clock; log: Logger }): void {
+  const { servers, clock } = deps;
   const log = deps.log.child('Tokens');
 
   const describeToken = (token: TokenInfo): string => {
@@ -26,7 +27,7 @@ export function registerTokenCommands(context: vscode.ExtensionContext, deps: { 
     return parts.join(' · ');
   };
 
-  const create = async (): Promise<void> => {
+  const create = async (client: ApiClient): Promise<void> => {
     const name = await vscode.window.showInputBox({
       title: t('Create Token: name'),
       prompt: t('Lowercase letters, digits and dashes, e.g. alice-laptop'),
@@ -46,7 +47,7 @@ export function registerTokenCommands(context: vscode.ExtensionContext, deps: { 
     if (picked === copy) await vscode.env.clipboard.writeText(reply.token);
   };
 
-  const revoke = async (token: TokenInfo): Promise<void> => {
+  const revoke = async (client: ApiClient, token: TokenInfo): Promise<void> => {
     const action: vscode.MessageItem = { title: t('Revoke') };
     const keep: vscode.MessageItem = { title: t('Keep Token'), isCloseAffordance: true };
     const picked = await vscode.window.showWarningMessage(
@@ -61,17 +62,20 @@ export function registerTokenCommands(context: vscode.ExtensionContext, deps: { 
     void vscode.window.showInformationMessage(t('Token {0} revoked.', token.name));
   };
 
-  const manage = async (): Promise<void> => {
+  const manage = async (arg?: unknown): Promise<void> => {
+    const server = await servers.ask(arg, t('Manage the tokens of which server?'));
+    if (!server) return;
+    const { client } = server;
     try {
       const tokens = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: t('Cron Ops: loading tokens…') }, () => client.tokens());
       const items: Item[] = [
         { label: `$(add) ${t('Create Token…')}`, create: true },
         ...tokens.map((token) => ({ label: `$(${token.revokedAt ? 'circle-slash' : 'key'}) ${token.name}`, description: describeToken(token), token })),
       ];
-      const picked = await vscode.window.showQuickPick(items, { title: t('Cron Ops: Manage Tokens'), placeHolder: t('Create a token, or pick one to revoke it') });
+      const picked = await vscode.window.showQuickPick(items, { title: servers.several ? t('Cron Ops: Manage Tokens of {0}', server.name) : t('Cron Ops: Manage Tokens'), placeHolder: t('Create a token, or pick one to revoke it') });
       if (!picked) return;
-      if (picked.create) await create();
-      else if (picked.token && !picked.token.revokedAt) await revoke(picked.token);
+      if (picked.create) await create(client);
+      else if (picked.token && !picked.token.revokedAt) await revoke(client, picked.token);
       else if (picked.token) void vscode.window.showInformationMessage(t('Token {0} is already revoked.', picked.token.name));
     } catch (error) {
       showFailure(error, log, 'Manage Tokens');

@@ -17,6 +17,8 @@ export class TokenStore implements vscode.Disposable {
   constructor(
     private readonly secrets: vscode.SecretStorage,
     private readonly serverUrl: () => string,
+    /** Only the cronOps.serverUrl server inherits the token stored before tokens were kept per origin. */
+    private readonly inheritsLegacyToken = true,
   ) {
     this.listener = secrets.onDidChange((event) => {
       if (event.key === this.key()) this.changed.fire();
@@ -51,6 +53,7 @@ export class TokenStore implements vscode.Disposable {
   /** A token stored before tokens were kept per origin belongs to the server configured then: the current one. */
   private migrate(): Promise<void> {
     this.migrated ??= (async () => {
+      if (!this.inheritsLegacyToken) return;
       const legacy = await this.secrets.get(LEGACY_KEY);
       if (!legacy) return;
       if (!(await this.secrets.get(this.key()))) await this.secrets.store(this.key(), legacy);

@@ -2,7 +2,7 @@
 // call the API and turn the reply into a notification (runNotifications.ts says how the run ended).
 import * as vscode from 'vscode';
 import type { Cron, ParamValue, TriggerReply } from '../shared/api';
-import { ApiError, type ApiClient } from './apiClient';
+import { ApiError } from './apiClient';
 import { showFailure } from './errorNotifications';
 import { manualTriggerBlockedUntil } from '../shared/timing';
 import type { Clock } from './clock';
@@ -12,8 +12,9 @@ import type { Logger } from './logger';
 import type { LogTails } from './logTail';
 import { parseParamInput, paramPrompt } from './paramValidation';
 import { resolveCron } from './pickers';
+import type { ServerConnection, Servers } from './servers';
+import { innerArg, type ServerScopedArg } from './serverTarget';
 import type { Settings } from './settings';
-import type { CronOpsState } from './state';
 
 /** Options a caller may pass as the second argument (tests, the dashboard). */
 export interface TriggerOptions {
@@ -21,6 +22,8 @@ export interface TriggerOptions {
   params?: Record<string, ParamValue>;
   /** Skip the up-front "already running" check and let the server decide (default false). */
   skipRunningCheck?: boolean;
+  /** The server to trigger on (id, name or URL), when the first argument is a plain cron name. */
+  server?: string;
 }
 
 export type TriggerOutcome =
@@ -37,8 +40,7 @@ export class TriggerCommands implements vscode.Disposable {
   private readonly mine = new Set<string>();
 
   constructor(
-    private readonly client: ApiClient,
-    private readonly state: CronOpsState,
+    private readonly servers: Servers,
     private readonly settings: Settings,
     private readonly tails: LogTails,
     private readonly log: Logger,
@@ -51,17 +53,26 @@ export class TriggerCommands implements vscode.Disposable {
   }
 
   async trigger(arg: unknown, follow: boolean, options: TriggerOptions = {}): Promise<TriggerOutcome> {
-    const name = await resolveCron(arg, this.state, follow ? t('Trigger which cron and follow its logs?') : t('Trigger which cron?'));
+    const scoped: unknown = options.server !== undefined && typeof arg === 'string' ? ({ server: options.server, cronName: arg } satisfies ServerScopedArg) : arg;
+    const server = await this.servers.forCron(scoped);
+    if (!server) return { kind: 'cancelled' };
+    return this.triggerOn(server, innerArg(scoped), follow, options);
+  }
+
+  private async triggerOn(server: ServerConnection, arg: unknown, follow: boolean, options: TriggerOptions): Promise<TriggerOutcome> {
+    const { state, client } = server;
+    const on = this.servers.several ? ` (${server.name})` : '';
+    const name = await resolveCron(arg, state, follow ? t('Trigger which cron and follow its logs?') : t('Trigger which cron?'));
     if (!name) return { kind: 'cancelled' };
-    const cron = this.state.cron(name);
+    const cron = state.cron(name);
     const locale = displayLanguage();
     const now = this.clock.now();
 
     // Refusals the state already knows come before any question.
     // Only a known viewer is refused here; an unknown role (session not answered yet) is left to the server.
-    if (this.state.role === 'viewer') {
-      const message = t('Your token\'s role ({0}) can see runs but not trigger them. Ask for an admin token, then run "Cron Ops: Sign In".', this.state.role ?? '');
-      this.log.warn(`${name} not triggered: role ${this.state.role}`);
+    if (state.role === 'viewer') {
+      const message = t('Your token\'s role ({0}) can see runs but not trigger them. Ask for an admin token, then run "Cron Ops: Sign In".', state.role ?? '');
+      this.log.warn(`${name}${on} not triggered: role ${state.role}`);
       void vscode.window.showWarningMessage(message);
       return { kind: 'refused', status: 403, message, upFront: true };
     }
@@ -71,7 +82,7 @@ export class TriggerCommands implements vscode.Disposable {
       const showLogs = t('Show Logs');
       void vscode.window
         .showWarningMessage(t('{0} is already running (started {1}, estimated {2}). Wait for it to end, or cancel it.', name, timeSince(running.startedAt, now, locale), formatDuration(cron.estimatedDurationMs, locale)), showLogs)
-        .then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', running.id));
+        .then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', { server: server.id, executionId: running.id }));
       return { kind: 'alreadyRunning', runningExecutionId: running.id };
     }
     const blockedUntil = cron ? manualTriggerBlockedUntil(cron, now) : undefined;
@@ -85,32 +96,32 @@ export class TriggerCommands implements vscode.Disposable {
 
     const params = options.params ?? (cron ? await this.askParams(cron) : {});
     if (!params) return { kind: 'cancelled' };
-    if (this.settings.confirmBeforeTrigger && !(await this.confirm(name, cron, params))) return { kind: 'cancelled' };
+    if (this.settings.confirmBeforeTrigger && !(await this.confirm(this.servers.several ? t('Run {0} on {1} now?', name, server.name) : t('Run {0} now?', name), cron, params))) return { kind: 'cancelled' };
 
     this.log.info(`Parameters for ${name}: ${JSON.stringify(params)}`);
     try {
       const reply = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: t('Triggering {0}…', name) },
-        () => this.client.trigger(name, params),
+        () => client.trigger(name, params),
       );
       this.mine.add(reply.executionId);
       // Kept after the run ends (its retries are mine too); the oldest go first past a bound.
       if (this.mine.size > MAX_STARTED_HERE) this.mine.delete(this.mine.values().next().value!);
       // The rate limits moved: a reload brings when this cron may be triggered by hand again (refused up front then).
-      void this.state.refresh();
-      this.log.info(`✅ Cron ${name} triggered successfully (execution ${reply.executionId})`);
-      if (follow) await this.tails.open(reply.executionId);
+      void state.refresh();
+      this.log.info(`✅ Cron ${name}${on} triggered successfully (execution ${reply.executionId})`);
+      if (follow) await this.tails.open(reply.executionId, true, server);
       const showLogs = t('Show Logs');
       void vscode.window
         .showInformationMessage(t('{0} started (estimated {1}).', name, formatDuration(reply.estimatedDuration, locale)), ...(follow ? [] : [showLogs]))
-        .then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', reply.executionId));
+        .then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', { server: server.id, executionId: reply.executionId }));
       return { kind: 'started', reply };
     } catch (error) {
-      return this.refused(error, name);
+      return this.refused(error, name, server);
     }
   }
 
-  private refused(error: unknown, name: string): TriggerOutcome {
+  private refused(error: unknown, name: string, server: ServerConnection): TriggerOutcome {
     if (!(error instanceof ApiError)) {
       showFailure(error, this.log, `Trigger ${name}`);
       return { kind: 'refused', status: undefined, message: String(error) };
@@ -120,7 +131,7 @@ export class TriggerCommands implements vscode.Disposable {
     if (error.status === 409 && runningId) {
       this.log.warn(`Cron ${name} is already running (${runningId})`);
       const showRunning = t('Show Running Execution');
-      void vscode.window.showWarningMessage(error.message, showRunning).then((picked) => picked === showRunning && vscode.commands.executeCommand('cronOps.showLogs', runningId));
+      void vscode.window.showWarningMessage(error.message, showRunning).then((picked) => picked === showRunning && vscode.commands.executeCommand('cronOps.showLogs', { server: server.id, executionId: runningId }));
       return outcome;
     }
     if (error.status === 429) {
@@ -166,10 +177,10 @@ export class TriggerCommands implements vscode.Disposable {
     return params;
   }
 
-  private async confirm(name: string, cron: Cron | undefined, params: Record<string, ParamValue>): Promise<boolean> {
+  private async confirm(question: string, cron: Cron | undefined, params: Record<string, ParamValue>): Promise<boolean> {
     const run = t('Run');
     const details = [cron?.description, cron ? t('Estimated duration: {0}', formatDuration(cron.estimatedDurationMs, displayLanguage())) : undefined, Object.keys(params).length ? t('Params: {0}', JSON.stringify(params)) : undefined];
-    const picked = await vscode.window.showWarningMessage(t('Run {0} now?', name), { modal: true, detail: details.filter(Boolean).join('\n') }, run);
+    const picked = await vscode.window.showWarningMessage(question, { modal: true, detail: details.filter(Boolean).join('\n') }, run);
     return picked === run;
   }
 
@@ -180,9 +191,9 @@ export class TriggerCommands implements vscode.Disposable {
 
 export function registerTriggerCommands(
   context: vscode.ExtensionContext,
-  deps: { client: ApiClient; state: CronOpsState; settings: Settings; tails: LogTails; log: Logger; clock: Clock },
+  deps: { servers: Servers; settings: Settings; tails: LogTails; log: Logger; clock: Clock },
 ): TriggerCommands {
-  const commands = new TriggerCommands(deps.client, deps.state, deps.settings, deps.tails, deps.log.child('Manual Trigger'), deps.clock);
+  const commands = new TriggerCommands(deps.servers, deps.settings, deps.tails, deps.log.child('Manual Trigger'), deps.clock);
   context.subscriptions.push(
     commands,
     vscode.commands.registerCommand('cronOps.triggerCron', (arg?: unknown, options?: unknown) => commands.trigger(arg, false, asOptions(options))),

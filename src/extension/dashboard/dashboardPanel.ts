@@ -1,11 +1,14 @@
 // The dashboard: one webview panel, a plain view of the extension's state store (crons, KPIs, connection, role,
 // and the timeline slice). It posts typed messages, queued until the page says `ready` (again after each
 // hide/show, since the page is not retained), and turns the page's requests into the extension's commands and
-// the timeline slice's filter and range. No token goes to it, and it fetches nothing itself.
+// the timeline slice's filter and range. No token goes to it, and it fetches nothing itself. It shows one
+// server: the active one (following Switch Server), or the one Open Dashboard was given (a tree root, a name).
 import * as vscode from 'vscode';
-import { toTimelineColumns, type FromWebview, type ToWebview } from '../../shared/messages';
+import { toTimelineColumns, type FromWebview, type TimelineFilter, type ToWebview } from '../../shared/messages';
 import type { Clock } from '../clock';
 import { displayLanguage, t } from '../l10n';
+import type { ServerConnection, Servers } from '../servers';
+import { serverRefOf } from '../serverTarget';
 import type { Settings } from '../settings';
 import type { CronOpsState } from '../state';
 import type { TimelineValue } from '../timelineSlice';
@@ -15,7 +18,7 @@ import { translateDashboardStrings } from './dashboardStrings';
 export const DASHBOARD_VIEW_TYPE = 'cronOps.dashboard';
 
 export interface DashboardDeps {
-  state: CronOpsState;
+  servers: Servers;
   settings: Settings;
   clock: Clock;
   log: vscode.LogOutputChannel;
@@ -26,7 +29,22 @@ export function registerDashboard(context: vscode.ExtensionContext, deps: Dashbo
   const dashboard = new Dashboard(context.extensionUri, deps);
   context.subscriptions.push(
     dashboard,
-    vscode.commands.registerCommand('cronOps.openDashboard', () => dashboard.open()),
+    // A tree root, `{ server }` or a server's id, name or URL shows that server; nothing: the active one.
+    vscode.commands.registerCommand('cronOps.openDashboard', async (arg?: unknown) => {
+      if (arg === undefined || (typeof arg !== 'string' && serverRefOf(arg) === undefined)) return dashboard.open();
+      const server = typeof arg === 'string' ? deps.servers.find(arg) : await deps.servers.target(arg);
+      if (!server) {
+        if (typeof arg === 'string') void vscode.window.showErrorMessage(t('No configured Cron Ops server is called {0}: check the cronOps.servers setting.', arg));
+        return undefined;
+      }
+      return dashboard.open(server);
+    }),
+    // The panel's own server picker (its title bar, several servers): a pick, or `{ server }`.
+    vscode.commands.registerCommand('cronOps.showServerInDashboard', async (arg?: unknown) => {
+      const server = await deps.servers.ask(arg, t('Show which server in the dashboard?'));
+      if (server) dashboard.open(server);
+      return server?.name;
+    }),
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel) => dashboard.adopt(panel),
     }),
@@ -67,9 +85,15 @@ export class Dashboard implements vscode.Disposable {
   private readonly received = new vscode.EventEmitter<FromWebview>();
   /** Every message the page posted (checked), before it is handled. */
   readonly onDidReceive = this.received.event;
-  private readonly shown = new vscode.EventEmitter<void>();
-  /** The panel was opened or came back on screen: whatever it shows has been looked at. */
+  private readonly shown = new vscode.EventEmitter<ServerConnection>();
+  /** The panel was opened or came back on screen: whatever it shows (of this server) has been looked at. */
   readonly onDidShow = this.shown.event;
+  /** The server shown; undefined: the active one. */
+  private chosen: ServerConnection | undefined;
+  private serverSubscriptions: vscode.Disposable[] = [];
+  private bound: ServerConnection | undefined;
+  /** The page's last timeline filter, applied again when the dashboard shows another server. */
+  private filter: TimelineFilter | undefined;
   private readonly posted = new vscode.EventEmitter<ToWebview>();
   /** Every message sent (or queued) to the page. */
   readonly onDidPost = this.posted.event;
@@ -78,14 +102,70 @@ export class Dashboard implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly deps: DashboardDeps,
   ) {
-    const { state } = deps;
     this.disposables.push(
       this.received,
       this.shown,
       this.posted,
-      state.onDidChange(() => this.currentPanel && this.pushState()),
-      state.timeline.onDidChange((value) => this.currentPanel && this.post(value ? timelineMessage(value) : { type: 'timelineCleared' })),
+      deps.servers.onDidChange(() => this.follow()),
+      { dispose: () => this.serverSubscriptions.forEach((subscription) => subscription.dispose()) },
     );
+    this.bind(this.server);
+  }
+
+  /** The server the dashboard shows. */
+  get server(): ServerConnection {
+    const { servers } = this.deps;
+    return this.chosen && servers.all.includes(this.chosen) ? this.chosen : servers.active;
+  }
+
+  /** The server shown while the dashboard is on screen. */
+  get showing(): ServerConnection | undefined {
+    return this.visible ? this.server : undefined;
+  }
+
+  private get state(): CronOpsState {
+    return this.server.state;
+  }
+
+  private bind(server: ServerConnection): void {
+    for (const subscription of this.serverSubscriptions) subscription.dispose();
+    this.bound = server;
+    this.serverSubscriptions = [
+      server.state.onDidChange(() => this.currentPanel && this.pushState()),
+      server.state.timeline.onDidChange((value) => this.currentPanel && this.post(value ? timelineMessage(value) : { type: 'timelineCleared' })),
+    ];
+  }
+
+  /** The server to show changed (Switch Server, Open Dashboard on another, the list): show it, timeline included. */
+  private follow(): void {
+    const server = this.server;
+    const previous = this.bound;
+    if (server === previous) {
+      this.retitle();
+      return;
+    }
+    if (previous && this.deps.servers.all.includes(previous)) previous.state.timeline.setActive(false);
+    this.bind(server);
+    this.retitle();
+    const panel = this.currentPanel;
+    if (!panel) return;
+    this.deps.log.info(`[Dashboard] showing ${server.name}`);
+    this.pushState();
+    const timeline = server.state.timeline.value;
+    this.post(timeline ? timelineMessage(timeline) : { type: 'timelineCleared' });
+    if (panel.visible) {
+      server.state.timeline.setActive(true);
+      if (this.filter) void server.state.timeline.setFilter(this.filter);
+      this.shown.fire(server);
+    }
+  }
+
+  private title(): string {
+    return this.deps.servers.several ? t('Cron Ops Dashboard: {0}', this.server.name) : t('Cron Ops Dashboard');
+  }
+
+  private retitle(): void {
+    if (this.currentPanel && this.currentPanel.title !== this.title()) this.currentPanel.title = this.title();
   }
 
   /** The open dashboard panel, if any. */
@@ -98,13 +178,16 @@ export class Dashboard implements vscode.Disposable {
     return this.currentPanel?.visible ?? false;
   }
 
-  open(): void {
+  /** Opens (or brings back) the dashboard on `server`; without one, on the active server (and follows it). */
+  open(server?: ServerConnection): void {
+    this.chosen = server && server !== this.deps.servers.active ? server : undefined;
+    this.follow();
     if (this.currentPanel) {
       this.currentPanel.reveal();
-      this.shown.fire();
+      this.shown.fire(this.server);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, t('Cron Ops Dashboard'), vscode.ViewColumn.Active, this.webviewOptions());
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, this.title(), vscode.ViewColumn.Active, this.webviewOptions());
     this.adopt(panel);
   }
 
@@ -122,19 +205,22 @@ export class Dashboard implements vscode.Disposable {
       panel.onDidChangeViewState(() => {
         // Not retained when hidden: the page is gone and will say `ready` again when shown.
         if (!panel.visible) this.ready = false;
-        else this.shown.fire();
-        this.deps.state.timeline.setActive(panel.visible);
+        else this.shown.fire(this.server);
+        this.state.timeline.setActive(panel.visible);
       }),
       panel.onDidDispose(() => this.panelClosed(panel)),
     ];
+    this.retitle();
     this.deps.log.info('[Dashboard] opened');
-    this.shown.fire();
+    this.shown.fire(this.server);
   }
 
   /** Handles a message as the page sends it. */
   async handle(message: FromWebview): Promise<void> {
     this.received.fire(message);
-    const { state } = this.deps;
+    const { state } = this;
+    // The page's commands act on the server it shows.
+    const server = this.server.id;
     switch (message.type) {
       case 'ready': {
         this.ready = true;
@@ -144,6 +230,7 @@ export class Dashboard implements vscode.Disposable {
         const timeline = state.timeline.value;
         if (timeline) this.post(timelineMessage(timeline));
         state.timeline.setActive(true);
+        this.filter = message.filter;
         await state.timeline.setFilter(message.filter);
         return;
       }
@@ -152,19 +239,20 @@ export class Dashboard implements vscode.Disposable {
         await state.timeline.load();
         return;
       case 'filter':
+        this.filter = message.filter;
         await state.timeline.setFilter(message.filter);
         return;
       case 'zoom':
         await state.timeline.setRange(message.range);
         return;
       case 'trigger':
-        await this.command('cronOps.triggerCron', message.cronName);
+        await this.command('cronOps.triggerCron', { server, cronName: message.cronName });
         return;
       case 'showLogs':
-        await this.command('cronOps.showLogs', message.executionId);
+        await this.command('cronOps.showLogs', { server, executionId: message.executionId });
         return;
       case 'signIn':
-        await this.command('cronOps.signIn');
+        await this.command('cronOps.signIn', { server });
         return;
       case 'rendered':
         this.deps.log.trace(`[Dashboard] rendered ${JSON.stringify(message.view).slice(0, 500)}`);
@@ -235,7 +323,8 @@ export class Dashboard implements vscode.Disposable {
   }
 
   private pushState(): void {
-    const { state, clock } = this.deps;
+    const { state } = this;
+    const { clock } = this.deps;
     this.post({
       type: 'state',
       crons: [...state.crons],
@@ -254,7 +343,7 @@ export class Dashboard implements vscode.Disposable {
     this.currentPanel = undefined;
     this.ready = false;
     this.queue.clear();
-    this.deps.state.timeline.setActive(false);
+    this.state.timeline.setActive(false);
     this.deps.log.info('[Dashboard] closed');
   }
 }
