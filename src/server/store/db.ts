@@ -217,6 +217,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   };
   const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
   pool.on('error', (error) => log.warn('PostgreSQL connection lost (the pool will reconnect)', { error: errorText(error) }));
+  // The pool listens for errors of idle clients only: a connection that dies while checked out between two
+  // statements (a transaction's JS work) would emit 'error' with no listener and end the process. The pool
+  // drops such a client when it is released (it is no longer queryable).
+  pool.on('connect', (client) => client.on('error', (error) => log.warn('PostgreSQL connection lost while in use (its statement fails; the pool will reconnect)', { error: errorText(error) })));
   // Fail the start clearly when the database cannot be reached at all.
   await pool.query('SELECT 1');
   const q = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
