@@ -44,7 +44,7 @@ export class Scheduler {
   private readonly previews = new Map<string, Date | null>();
 
   constructor(
-    private readonly crons: CronDefinition[],
+    private crons: CronDefinition[],
     paused: Set<string>,
     private readonly onTick: TickHandler,
     private readonly log: Logger,
@@ -66,17 +66,44 @@ export class Scheduler {
     return schedule;
   }
 
+  private started = false;
+
   start(): void {
     this.stopped = false;
-    for (const cron of this.crons) {
-      if (!cron.enabled || !this.runsHere(cron)) continue;
-      const schedule = this.scheduleOf(cron);
-      if (!schedule) continue;
-      const now = this.clock.now();
-      const entry: Entry = { cron, schedule, next: schedule.nextAfter(new Date(now)), lastTick: now, expectedWake: now };
-      this.entries.set(cron.name, entry);
-      this.arm(entry);
+    this.started = true;
+    for (const cron of this.crons) this.add(cron);
+  }
+
+  private add(cron: CronDefinition): void {
+    if (!cron.enabled || !this.runsHere(cron)) return;
+    const schedule = this.scheduleOf(cron);
+    if (!schedule) return;
+    const now = this.clock.now();
+    const entry: Entry = { cron, schedule, next: schedule.nextAfter(new Date(now)), lastTick: now, expectedWake: now };
+    this.entries.set(cron.name, entry);
+    this.arm(entry);
+  }
+
+  /**
+   * New definitions (a reload of the file): a removed cron stops firing, a changed one (any field differs)
+   * is scheduled afresh from now, an added one from now; the others keep their timers. A tick already
+   * fired keeps the definition it fired with. Paused names are kept as they are.
+   */
+  replace(crons: CronDefinition[]): void {
+    const next = new Map(crons.map((cron) => [cron.name, cron]));
+    for (const old of this.crons) {
+      const kept = next.get(old.name);
+      if (kept && JSON.stringify(kept) === JSON.stringify(old)) continue;
+      const entry = this.entries.get(old.name);
+      if (entry?.timer !== undefined) this.clock.clearTimer(entry.timer);
+      this.entries.delete(old.name);
+      this.schedules.delete(old.name);
+      this.previews.delete(old.name);
     }
+    this.crons = crons;
+    if (!this.started || this.stopped) return;
+    // Unchanged crons still hold their entry; changed and added ones (and disabled ones, a no-op) get one now.
+    for (const cron of crons) if (!this.entries.has(cron.name)) this.add(cron);
   }
 
   private arm(entry: Entry): void {
