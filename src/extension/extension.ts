@@ -8,6 +8,7 @@ import { ContextKeys } from './contextKeys';
 import { registerCronTree, type CronTree } from './cronTree';
 import { registerDashboard, type Dashboard } from './dashboard/dashboardPanel';
 import { registerCronCodeLens, type CronCodeLensProvider } from './definitions/cronCodeLens';
+import { registerReloadDiagnostics } from './definitions/reloadDiagnostics';
 import { EventStream } from './eventStream';
 import { registerExecutionCommands } from './executionCommands';
 import { displayLanguage, t } from './l10n';
@@ -72,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
   const statusBar = registerStatusBar(context, state, clock, notifications);
   const codeLens = registerCronCodeLens(context, { client, state, clock, settings });
   const failures = registerFailureDiagnostics(context, { client, state, settings, log });
+  registerReloadDiagnostics(context, { client, stream, settings, log });
 
   log.info(`[Activation] Cron Ops ${context.extension.packageJSON.version ?? ''} using ${client.displayUrl}`);
   void state.restart();

@@ -168,7 +168,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
     }
     return lastProbe.result;
   };
-  const definitions = new DefinitionsReloader({ config, apply: (crons) => service.replaceCrons(crons), audit, events, log });
+  const definitions = new DefinitionsReloader({
+    config,
+    apply: (crons) => {
+      service.replaceCrons(crons);
+      // The next run may be another cron's now.
+      void service.publishStats();
+    },
+    audit,
+    events,
+    log,
+  });
   let bindHost = config.host;
   const startedAt = Date.now();
   const http = await buildHttp(

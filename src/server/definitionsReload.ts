@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { DefinitionProblem, DefinitionsReloadedEvent } from '../shared/events';
 import { ConfigError, parseConfig, type CronDefinition, type ServerConfig } from './config';
 import type { EventBus } from './eventBus';
@@ -38,6 +38,9 @@ export type ReloadOutcome =
   | { kind: 'invalid'; problems: DefinitionProblem[] }
   /** The watch fired but the file holds what was read last time (an editor touching it, a save without change). */
   | { kind: 'unchanged' };
+
+/** A save that keeps the folder busy still takes effect this long after its first event. */
+const MAX_WAIT_MS = 1_000;
 
 /** Settings read once at start: a change is reported and takes effect at the next start. */
 const START_ONLY_SETTINGS = [
@@ -115,6 +118,7 @@ export class DefinitionsReloader {
   private lastDigest: string | undefined;
   private watcher: FSWatcher | undefined;
   private debounce: NodeJS.Timeout | undefined;
+  private firstEventAt: number | undefined;
   /** Reloads run one after the other: a SIGHUP during a watch reload waits for it. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -133,7 +137,11 @@ export class DefinitionsReloader {
   watch(): void {
     if (this.watcher || this.closed) return;
     try {
-      this.watcher = watch(dirname(this.path), { persistent: false }, () => this.changed());
+      const name = basename(this.path);
+      // The file itself, or a Kubernetes ConfigMap's "..data" symlink swapped under it; no name: cannot tell.
+      this.watcher = watch(dirname(this.path), { persistent: false }, (_event, filename) => {
+        if (!filename || filename === name || filename.startsWith('..')) this.changed();
+      });
       this.watcher.on('error', (error) => {
         this.deps.log.warn(`[Definitions] Watching ${this.path} stopped: ${errorText(error)}. Send SIGHUP to reload it.`);
         this.watcher?.close();
@@ -144,14 +152,20 @@ export class DefinitionsReloader {
     }
   }
 
-  /** Any event in the folder: read the file once things are quiet (its content decides whether anything changed). */
+  /**
+   * The file may have changed: read it once things are quiet (its content decides whether anything changed),
+   * and within MAX_WAIT_MS of the first event however busy the folder stays.
+   */
   private changed(): void {
     if (this.closed) return;
     if (this.debounce) clearTimeout(this.debounce);
+    this.firstEventAt ??= Date.now();
+    const quiet = this.deps.debounceMs ?? 250;
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
+      this.firstEventAt = undefined;
       void this.reload('file watch').catch((error) => this.deps.log.error('[Definitions] Reload failed', { error: errorText(error) }));
-    }, this.deps.debounceMs ?? 250);
+    }, Math.max(0, Math.min(quiet, this.firstEventAt + MAX_WAIT_MS - Date.now())));
   }
 
   /** Reads the file and applies it if valid; a watch reload of unchanged content does nothing. */
