@@ -45,7 +45,8 @@ describe('reload problems as diagnostics', () => {
       '{',
       '  "crons": [',
       '    { "name": "reload-kept", "schedule": "0 6 * * *", "command": ["node", "-e", "1"] },',
-      '    { "name": "reload-bad", "schedule": "61 * * * *", "timezone": "Nowhere/City", "command": ["node", "-e", "1"] }',
+      '    { "name": "reload-bad", "schedule": "61 * * * *", "command": ["node", "-e", "1"] },',
+      '    { "name": "reload-zone", "schedule": "0 6 * * *", "timezone": "Nowhere/City", "command": ["node", "-e", "1"] }',
       '  ]',
       '}',
     ].join('\n');
@@ -53,11 +54,11 @@ describe('reload problems as diagnostics', () => {
     const shown = await diagnosticsUntil((found) => found.length === 2, 'the two problems of the invalid save');
     const byField = (field: string) => shown.find((diagnostic) => diagnostic.message.startsWith(`${field}: `));
     const schedule = byField('crons[1].schedule');
-    const timezone = byField('crons[1].timezone');
+    const timezone = byField('crons[2].timezone');
     assert.ok(schedule && timezone, JSON.stringify(shown.map((diagnostic) => diagnostic.message)));
     assert.equal(schedule.range.start.line, 3);
     assert.equal(schedule.range.start.character, text.split('\n')[3].indexOf('"schedule"'));
-    assert.equal(timezone.range.start.line, 3);
+    assert.equal(timezone.range.start.line, 4);
     assert.match(timezone.message, /Nowhere\/City/);
     assert.equal(schedule.severity, vscode.DiagnosticSeverity.Error);
     // The server kept its crons.
