@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CronOpsApi } from '../../src/extension/extension';
 import { RELOAD_DIAGNOSTIC_SOURCE } from '../../src/extension/definitions/reloadDiagnostics';
+import { requestScreenshot } from './harness/protocol';
 import { nodeCron, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
 import { connectTo, cronOpsApi, disconnect, stateUntil, until } from './cronOpsTestKit';
 
@@ -63,6 +64,9 @@ describe('reload problems as diagnostics', () => {
     assert.equal(schedule.severity, vscode.DiagnosticSeverity.Error);
     // The server kept its crons.
     assert.deepEqual(api.state.crons.map((cron) => cron.name), ['reload-kept']);
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await vscode.commands.executeCommand('workbench.actions.view.problems');
+    await requestScreenshot('crons-json-reload-problems', { waitForSelector: '.markers-panel .monaco-list-row:has-text("Nowhere/City")' });
 
     writeFileSync(uri.fsPath, JSON.stringify({ crons: [...config.crons, nodeCron('reload-added', 'console.log("added")')] }, null, 2));
     await diagnosticsUntil((found) => found.length === 0, 'the valid save to clear the problems');
