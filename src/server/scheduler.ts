@@ -40,6 +40,8 @@ export class Scheduler {
   private readonly paused: Set<string>;
   private readonly schedules = new Map<string, Schedule | null>();
   private stopped = false;
+  /** Set by start(): definitions replaced before it are only remembered. */
+  private started = false;
   /** Next runs of crons that run elsewhere (pinned), recomputed once passed. */
   private readonly previews = new Map<string, Date | null>();
 
@@ -65,8 +67,6 @@ export class Scheduler {
     }
     return schedule;
   }
-
-  private started = false;
 
   start(): void {
     this.stopped = false;
