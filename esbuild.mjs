@@ -39,6 +39,8 @@ const builds = [
     format: 'esm',
     // A native module: it loads its compiled addon from node_modules, so it stays out of the bundle.
     external: ['better-sqlite3'],
+    // As for the extension: jsonc-parser's UMD main cannot be bundled, its ESM build can.
+    alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
     banner: { js: '#!/usr/bin/env node\n' + esmRequireBanner },
   }),
   esbuild.build({

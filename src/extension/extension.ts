@@ -9,6 +9,7 @@ import { ContextKeys } from './contextKeys';
 import { registerCronTree, type CronTree } from './cronTree';
 import { registerDashboard, type Dashboard } from './dashboard/dashboardPanel';
 import { registerCronCodeLens, type CronCodeLensProvider } from './definitions/cronCodeLens';
+import { registerReloadDiagnostics } from './definitions/reloadDiagnostics';
 import { registerExecutionCommands } from './executionCommands';
 import { Logger } from './logger';
 import { registerLogTails, type LogTails } from './logTail';
@@ -70,9 +71,10 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
   });
   const statusBar = registerStatusBar(context, servers, clock, notifications);
   // The lenses and the failure diagnostics read the cronOps.serverUrl server (the only one unless cronOps.servers lists more).
-  const { client: defaultClient, state: defaultState } = servers.default;
+  const { client: defaultClient, state: defaultState, stream: defaultStream } = servers.default;
   const codeLens = registerCronCodeLens(context, { client: defaultClient, state: defaultState, clock, settings });
   const failures = registerFailureDiagnostics(context, { client: defaultClient, state: defaultState, settings, log });
+  registerReloadDiagnostics(context, { client: defaultClient, stream: defaultStream, settings, log });
 
   log.info(`[Activation] Cron Ops ${context.extension.packageJSON.version ?? ''} using ${servers.all.map((server) => server.displayUrl).join(', ')}`);
   servers.start();

@@ -9,6 +9,7 @@ import { startChangeFeed } from './changeFeed';
 import { createAlertsRuntime } from './alerts/alertsRuntime';
 import type { RetriedExecution } from './alerts/runOutcomes';
 import { CronService } from './cronService';
+import { DefinitionsReloader, type ReloadOutcome, type ReloadTrigger } from './definitionsReload';
 import { EventBus } from './eventBus';
 import { buildHttp } from './http/httpApp';
 import { SseHub } from './http/sseHub';
@@ -31,6 +32,8 @@ export interface AppOptions {
   runnerId?: string;
   adminToken?: string;
   cronSecret?: string;
+  /** Reload the definitions when the config file changes (main.ts; in-process tests leave it off). */
+  watchDefinitions?: boolean;
 }
 
 export interface App {
@@ -38,6 +41,8 @@ export interface App {
   service: CronService;
   tokens: TokenStore;
   runnerId: string;
+  /** Reads the cron definitions file again (SIGHUP); `watchDefinitions` also does on every change of it. */
+  reloadDefinitions(trigger: ReloadTrigger): Promise<ReloadOutcome>;
   /** Listens and starts the schedules; resolves with the URL. */
   listen(port: number, host: string): Promise<string>;
   /** No new runs, running ones recorded as they end, store closed. */
@@ -56,8 +61,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const runnerId = options.runnerId ?? defaultRunnerId();
   await migrate(db);
 
-  const byName = new Map(config.crons.map((cron) => [cron.name, cron]));
-  const executions = new ExecutionStore(db, (name) => byName.get(name)?.timeoutMs, () => config.crons.map((cron) => cron.name));
+  // Looked up at each call: a reload of the definitions replaces config.crons.
+  const executions = new ExecutionStore(db, (name) => config.crons.find((cron) => cron.name === name)?.timeoutMs, () => config.crons.map((cron) => cron.name));
   const logs = new LogStore(db);
   const audit = new AuditStore(db);
   const tokens = new TokenStore(db);
@@ -163,6 +168,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
     }
     return lastProbe.result;
   };
+  const definitions = new DefinitionsReloader({
+    config,
+    apply: (crons) => {
+      service.replaceCrons(crons);
+      // The next run may be another cron's now.
+      void service.publishStats();
+    },
+    audit,
+    events,
+    log,
+  });
   let bindHost = config.host;
   const startedAt = Date.now();
   const http = await buildHttp(
@@ -182,6 +198,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       allowedHosts: config.allowedHosts,
       bindHost: () => bindHost,
       health: () => writeProbe(),
+      definitions: () => definitions.status(),
       startedAt,
       alerts,
     },
@@ -207,6 +224,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     service,
     tokens,
     runnerId,
+    reloadDefinitions: (trigger) => definitions.reload(trigger),
     async listen(port, host) {
       bindHost = host;
       await http.app.listen({ port, host });
@@ -216,10 +234,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await alerts.start();
       scheduler.start();
       retention.start();
+      if (options.watchDefinitions) definitions.watch();
       void service.publishStats();
       return serverUrl;
     },
     async close() {
+      definitions.close();
       scheduler.stop();
       retention.stop();
       clearInterval(statsTimer);

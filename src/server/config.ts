@@ -4,6 +4,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { CRON_NAME_PATTERN, type Cron, type ParamSpec, type ParamValue } from '../shared/api';
 import { paramValueProblem } from '../shared/params';
 import { ALERT_CRON_KEYS, ALERT_TOP_KEYS, parseAlertConfig, type AlertConfig } from './alerts/alertConfig';
+import type { DefinitionProblem } from '../shared/events';
+import { fieldLocation, syntaxProblems } from './configLocations';
 import { RESERVED_ENV, userProblem } from './jobEnvironment';
 import { describe as describeInWords, Schedule } from './schedule';
 
@@ -45,7 +47,14 @@ export interface ServerConfig {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  /**
+   * `problems`: one line each, "FILE: FIELD: what is wrong" (what the start refusal prints). `details`: the
+   * same problems with their field and their place in the file, where known (what a reload reports).
+   */
+  constructor(
+    readonly problems: string[],
+    readonly details: DefinitionProblem[] = problems.map((message) => ({ message })),
+  ) {
     super(problems.join('\n'));
   }
 }
@@ -54,10 +63,17 @@ type Json = unknown;
 
 class Checker {
   readonly problems: string[] = [];
+  readonly details: DefinitionProblem[] = [];
   constructor(private readonly file: string) {}
 
   fail(field: string, message: string): void {
     this.problems.push(`${this.file}: ${field}: ${message}`);
+    this.details.push({ field, message });
+  }
+
+  /** The problems found, each placed in `text` where its field can be found. */
+  error(text: string): ConfigError {
+    return new ConfigError(this.problems, this.details.map((problem) => ({ ...problem, ...fieldLocation(text, problem.field ?? '') })));
   }
 
   string(value: Json, field: string, required: boolean): string | undefined {
@@ -192,11 +208,17 @@ export function parseConfig(text: string, path: string): ServerConfig {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError([`${path}: not valid JSON: ${(error as Error).message}`]);
+    // JSON.parse stops at the first error; jsonc-parser lists them all, each at its line and column.
+    const located = syntaxProblems(text);
+    const details = located.length > 0 ? located : [{ message: `not valid JSON: ${(error as Error).message}` }];
+    throw new ConfigError(
+      located.length > 0 ? located.map((problem) => `${path}:${problem.line}:${problem.column}: ${problem.message}`) : [`${path}: not valid JSON: ${(error as Error).message}`],
+      details,
+    );
   }
   const check = new Checker(path);
   const top = check.object(raw, '(top level)');
-  if (!top) throw new ConfigError(check.problems);
+  if (!top) throw check.error(text);
   check.unknownKeys(top, '', TOP_KEYS);
   const folder = dirname(path);
 
@@ -294,7 +316,7 @@ export function parseConfig(text: string, path: string): ServerConfig {
   if (config.maxLogBytesPerExecution < 2 * config.maxLogLineBytes) {
     check.fail('maxLogBytesPerExecution', `must hold at least two lines of maxLogLineBytes (${2 * config.maxLogLineBytes} bytes), got ${config.maxLogBytesPerExecution}`);
   }
-  if (check.problems.length > 0) throw new ConfigError(check.problems);
+  if (check.problems.length > 0) throw check.error(text);
   return config;
 }
 

@@ -60,6 +60,17 @@ export class CronService {
     this.scheduler = parts.scheduler({ onTick: (cron, tickAt) => this.runScheduled(cron, tickAt), runsHere: (cron) => this.runsHere(cron) });
   }
 
+  /**
+   * New definitions from a reload of the file: looked up by name and listed from now on, and scheduled.
+   * A run in progress keeps the definition it started with (its command, timeout and environment).
+   */
+  replaceCrons(crons: CronDefinition[]): void {
+    this.config.crons = crons;
+    this.byName.clear();
+    for (const cron of crons) this.byName.set(cron.name, cron);
+    this.scheduler.replace(crons);
+  }
+
   setOutcomes(outcomes: RunOutcomes): void {
     this.outcomes = outcomes;
   }

@@ -164,7 +164,7 @@ async function serve(args: string[]): Promise<void> {
   const { db, dataDir, lock } = await openStore(values, runnerId);
   let app: App;
   try {
-    app = await buildApp({ config, db, log, runnerId, adminToken: process.env.CRON_OPS_ADMIN_TOKEN || undefined, cronSecret: process.env.CRON_SECRET || undefined });
+    app = await buildApp({ config, db, log, runnerId, adminToken: process.env.CRON_OPS_ADMIN_TOKEN || undefined, cronSecret: process.env.CRON_SECRET || undefined, watchDefinitions: true });
   } catch (error) {
     await db.close().catch(() => undefined);
     lock?.release();
@@ -225,6 +225,12 @@ async function serve(args: string[]): Promise<void> {
       },
     );
   };
+  // SIGHUP reads the cron definitions again (as the file watch does on every save): see definitionsReload.ts.
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    log.info(`SIGHUP received: reading ${configPath} again`);
+    void app.reloadDefinitions('SIGHUP').catch((error) => log.error('Reload on SIGHUP failed', { error: errorText(error) }));
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

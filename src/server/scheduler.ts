@@ -40,11 +40,13 @@ export class Scheduler {
   private readonly paused: Set<string>;
   private readonly schedules = new Map<string, Schedule | null>();
   private stopped = false;
+  /** Set by start(): definitions replaced before it are only remembered. */
+  private started = false;
   /** Next runs of crons that run elsewhere (pinned), recomputed once passed. */
   private readonly previews = new Map<string, Date | null>();
 
   constructor(
-    private readonly crons: CronDefinition[],
+    private crons: CronDefinition[],
     paused: Set<string>,
     private readonly onTick: TickHandler,
     private readonly log: Logger,
@@ -68,15 +70,40 @@ export class Scheduler {
 
   start(): void {
     this.stopped = false;
-    for (const cron of this.crons) {
-      if (!cron.enabled || !this.runsHere(cron)) continue;
-      const schedule = this.scheduleOf(cron);
-      if (!schedule) continue;
-      const now = this.clock.now();
-      const entry: Entry = { cron, schedule, next: schedule.nextAfter(new Date(now)), lastTick: now, expectedWake: now };
-      this.entries.set(cron.name, entry);
-      this.arm(entry);
+    this.started = true;
+    for (const cron of this.crons) this.add(cron);
+  }
+
+  private add(cron: CronDefinition): void {
+    if (!cron.enabled || !this.runsHere(cron)) return;
+    const schedule = this.scheduleOf(cron);
+    if (!schedule) return;
+    const now = this.clock.now();
+    const entry: Entry = { cron, schedule, next: schedule.nextAfter(new Date(now)), lastTick: now, expectedWake: now };
+    this.entries.set(cron.name, entry);
+    this.arm(entry);
+  }
+
+  /**
+   * New definitions (a reload of the file): a removed cron stops firing, a changed one (any field differs)
+   * is scheduled afresh from now, an added one from now; the others keep their timers. A tick already
+   * fired keeps the definition it fired with. Paused names are kept as they are.
+   */
+  replace(crons: CronDefinition[]): void {
+    const next = new Map(crons.map((cron) => [cron.name, cron]));
+    for (const old of this.crons) {
+      const kept = next.get(old.name);
+      if (kept && JSON.stringify(kept) === JSON.stringify(old)) continue;
+      const entry = this.entries.get(old.name);
+      if (entry?.timer !== undefined) this.clock.clearTimer(entry.timer);
+      this.entries.delete(old.name);
+      this.schedules.delete(old.name);
+      this.previews.delete(old.name);
     }
+    this.crons = crons;
+    if (!this.started || this.stopped) return;
+    // Unchanged crons still hold their entry; changed and added ones (and disabled ones, a no-op) get one now.
+    for (const cron of crons) if (!this.entries.has(cron.name)) this.add(cron);
   }
 
   private arm(entry: Entry): void {

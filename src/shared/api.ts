@@ -173,6 +173,17 @@ export interface TimelineReply {
   bucketMs?: number;
 }
 
+/** One problem of the cron definitions file; line and column are 1-based, absent when no place is known. */
+export interface DefinitionProblem {
+  message: string;
+  /** The setting, as the server names it (e.g. "crons[2].schedule"); absent for JSON syntax errors. */
+  field?: string;
+  line?: number;
+  column?: number;
+  /** Characters from line:column that the problem covers. */
+  length?: number;
+}
+
 export interface HealthReply {
   status: 'ok' | 'degraded';
   version: string;
@@ -181,6 +192,16 @@ export interface HealthReply {
   uptimeS: number;
   /** Why the server is degraded (a store that refuses writes, for example). */
   reason?: string;
+  /**
+   * The cron definitions file. Invalid (an edit with mistakes) does not make the server degraded: it keeps
+   * running the crons of `loadedAt`, its last good load.
+   */
+  definitions?: {
+    path: string;
+    valid: boolean;
+    loadedAt: string;
+    problems: DefinitionProblem[];
+  };
 }
 
 /** Who the server takes the caller for: lets a client hide what the role may not do. */

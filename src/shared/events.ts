@@ -1,5 +1,7 @@
 // Server-Sent Events of GET /api/admin/events: names and payloads.
-import type { Execution, LogLine, Stats } from './api';
+import type { DefinitionProblem, Execution, LogLine, Stats } from './api';
+
+export type { DefinitionProblem } from './api';
 
 export interface ExecutionStartedEvent {
   execution: Execution;
@@ -19,6 +21,20 @@ export interface CronsChangedEvent {
   cronNames: string[];
 }
 
+/**
+ * The server read its cron definitions file again (the file changed, or SIGHUP). `problems` empty: the file
+ * was valid and is in effect; otherwise the server kept the crons of its last good load.
+ */
+export interface DefinitionsReloadedEvent {
+  /** The file as the server knows it (an absolute path on the server's machine). */
+  path: string;
+  problems: DefinitionProblem[];
+  /** When the file now in effect was loaded (the start or the last valid reload). */
+  lastGoodLoadAt: string;
+  /** When this reload read the file. */
+  at: string;
+}
+
 export interface ResyncEvent {
   reason: string;
 }
@@ -30,6 +46,7 @@ export interface EventPayloads {
   'execution.log': ExecutionLogEvent;
   stats: Stats;
   'crons.changed': CronsChangedEvent;
+  'definitions.reloaded': DefinitionsReloadedEvent;
   resync: ResyncEvent;
 }
 
@@ -41,6 +58,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'execution.log',
   'stats',
   'crons.changed',
+  'definitions.reloaded',
   'resync',
 ];
 

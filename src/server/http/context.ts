@@ -35,6 +35,8 @@ export interface HttpDeps {
   bindHost(): string;
   /** Whether the store takes writes, and why not. */
   health(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  /** The cron definitions file: valid or not, with its problems, and when the crons in effect were loaded. */
+  definitions(): NonNullable<HealthReply['definitions']>;
   startedAt: number;
   /** Retries and alerts (src/server/alerts): their routes are registered with the others. */
   alerts: AlertsRuntime;

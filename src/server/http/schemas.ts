@@ -141,6 +141,22 @@ export const HealthReplySchema = Type.Object({
   uptimeS: Type.Number(),
   /** Why the server is degraded. */
   reason: Type.Optional(Type.String()),
+  definitions: Type.Optional(
+    Type.Object({
+      path: Type.String(),
+      valid: Type.Boolean(),
+      loadedAt: Type.String(),
+      problems: Type.Array(
+        Type.Object({
+          message: Type.String(),
+          field: Type.Optional(Type.String()),
+          line: Type.Optional(Type.Number()),
+          column: Type.Optional(Type.Number()),
+          length: Type.Optional(Type.Number()),
+        }),
+      ),
+    }),
+  ),
 });
 
 export const AuditEntrySchema = Type.Object({

@@ -1,4 +1,5 @@
-// GET /health: liveness of the server, the store (can it write?) and the runner. Public.
+// GET /health: liveness of the server, the store (can it write?) and the runner, and whether the cron
+// definitions file as last read is valid. Public.
 import { type Api, type HttpDeps } from '../context';
 import { HealthReplySchema } from '../schemas';
 
@@ -13,6 +14,8 @@ export function healthRoutes(app: Api, deps: HttpDeps): void {
       runnerId: deps.service.runnerId,
       uptimeS: Math.round((Date.now() - deps.startedAt) / 1000),
       ...(health.ok ? {} : { reason: health.reason }),
+      // An invalid definitions file leaves the status as it is: the last good crons still run (README).
+      definitions: deps.definitions(),
     };
   });
 }
