@@ -2,6 +2,7 @@
 // in its time zone): when a run usually lasts longer than the shortest gap between two ticks, the scheduler
 // will find it still running and skip ticks. Pure: the caller passes the durations and the time.
 import { Cron as CronJob } from 'croner';
+import type { OverlapForecast } from '../shared/api';
 
 export interface OverlapForecastInput {
   schedule: string;
@@ -16,22 +17,7 @@ export interface OverlapForecastInput {
   minSamples?: number;
 }
 
-export interface OverlapForecast {
-  /** overlap: p95 > the shortest gap; ok: it fits; unknown: too few runs, or a schedule without two next ticks. */
-  status: 'overlap' | 'ok' | 'unknown';
-  p95Ms: number | null;
-  samples: number;
-  shortestIntervalMs: number | null;
-  /** The gap's first tick (ISO 8601). */
-  shortestIntervalAt: string | null;
-  /** Every gap among the ticks looked at is the same ("every 5 min"). */
-  regular: boolean;
-  ticksConsidered: number;
-  /** Of those ticks, how many runs lasting p95 would skip (a tick that finds the cron running is skipped). */
-  ticksSkipped: number;
-  /** "p95 6 min 12 s > every 5 min"; null unless status is overlap. */
-  message: string | null;
-}
+export type { OverlapForecast };
 
 const DEFAULT_TICKS = 100;
 const DEFAULT_MIN_SAMPLES = 3;
