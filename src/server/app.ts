@@ -117,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const skipped = new SkippedTickStore(db);
   const insights = new CronInsights(skipped, executions);
   service.setSkippedTicks(skipped, (crons) => insights.decorate(crons));
+  const unwatchForecasts = insights.watch(events, (name) => service.cron(name), log);
   scheduler.onPausedTick((cron, tickAt) => service.recordSkip(cron, tickAt, 'paused'));
   const alerts = createAlertsRuntime({
     db,
@@ -241,6 +242,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     async close() {
       scheduler.stop();
       retention.stop();
+      unwatchForecasts();
       clearInterval(statsTimer);
       clearInterval(heartbeat);
       sse.close();

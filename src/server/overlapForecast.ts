@@ -3,6 +3,9 @@
 // will find it still running and skip ticks. Pure: the caller passes the durations and the time.
 import { Cron as CronJob } from 'croner';
 import type { OverlapForecast } from '../shared/api';
+import { overlapText } from '../shared/overlapText';
+
+export { formatSpan } from '../shared/overlapText';
 
 export interface OverlapForecastInput {
   schedule: string;
@@ -27,31 +30,6 @@ export function percentile95(values: readonly number[]): number | null {
   const sorted = values.filter((value) => Number.isFinite(value) && value >= 0).sort((a, b) => a - b);
   if (sorted.length === 0) return null;
   return sorted[Math.ceil(0.95 * sorted.length) - 1];
-}
-
-const UNITS: Array<[string, number]> = [
-  ['d', 86_400_000],
-  ['h', 3_600_000],
-  ['min', 60_000],
-  ['s', 1_000],
-];
-
-/** A span in its two largest units: "6 min 12 s", "5 min", "1 h 30 min", "2 d 3 h"; under a second, "850 ms". */
-export function formatSpan(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const parts: string[] = [];
-  let rest = ms;
-  for (const [unit, size] of UNITS) {
-    const count = Math.floor(rest / size);
-    rest -= count * size;
-    if (count > 0 || parts.length > 0) parts.push(`${count} ${unit}`);
-    if (parts.length === 2) break;
-  }
-  return parts.filter((part) => !part.startsWith('0 ')).join(' ');
-}
-
-function clockTime(date: Date, timezone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', second: date.getUTCSeconds() === 0 ? undefined : '2-digit' }).format(date);
 }
 
 /** Runs lasting `durationMs` from each tick they start at: how many of `ticks` find the cron still running. */
@@ -94,10 +72,6 @@ export function forecastOverlap(input: OverlapForecastInput): OverlapForecast {
   if (p95Ms === null || samples < (input.minSamples ?? DEFAULT_MIN_SAMPLES)) return known;
   const ticksSkipped = skippedTicks(ticks, p95Ms);
   if (p95Ms <= shortest) return { ...known, status: 'ok', ticksSkipped };
-  // Rounded up, so a p95 just past the gap never reads as equal to it.
-  const p95Text = formatSpan(Math.ceil(p95Ms / 1000) * 1000);
-  const gapText = regular
-    ? `every ${formatSpan(shortest)}`
-    : `${formatSpan(shortest)} between ${clockTime(ticks[shortestAt], input.timezone)} and ${clockTime(ticks[shortestAt + 1], input.timezone)}`;
-  return { ...known, status: 'overlap', ticksSkipped, message: `p95 ${p95Text} > ${gapText}` };
+  const forecast: OverlapForecast = { ...known, status: 'overlap', ticksSkipped, message: null };
+  return { ...forecast, message: overlapText(forecast, input.timezone) ?? null };
 }
