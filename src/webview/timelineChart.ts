@@ -4,7 +4,7 @@
 // timelineData.ts. Everything is drawn on the canvas, so the strict CSP (no inline styles) holds. Zoom and pan
 // (wheel, pinch, drag; +, −, arrows and 0 on the focused chart) come from chartjs-plugin-zoom; the server's
 // summary buckets (completed runs of a dense range) draw as one mark each, sized by their count; ticks that
-// started no run (skipped) draw as small crosses along the bottom, their reason in the tooltip.
+// started no run (skipped) draw as small diamonds along the bottom, their reason in the tooltip.
 import {
   Chart,
   LinearScale,
@@ -272,14 +272,15 @@ export class TimelineChart {
     };
   }
 
-  /** Skipped ticks: small crosses, drawn over the runs. */
+  /** Skipped ticks: small hollow diamonds (as the legend's swatch) on the bottom line, drawn over the runs, not clipped by it. */
   private skippedDataset(): ChartDataset<'line', TimelinePoint[]> {
     return {
       label: 'skipped',
       data: [],
       showLine: false,
       order: -1,
-      pointStyle: 'crossRot',
+      clip: false,
+      pointStyle: 'rectRot',
       pointRadius: 4,
       pointHoverRadius: 6,
       pointBorderWidth: 1.5,
@@ -305,6 +306,7 @@ export class TimelineChart {
     skippedDataset.borderColor = theme.skipped;
     skippedDataset.pointBorderColor = theme.skipped;
     skippedDataset.backgroundColor = theme.skipped;
+    skippedDataset.pointBackgroundColor = theme.tooltipBackground;
     this.chart.data.datasets.slice(0, BUCKETS).forEach((dataset, index) => {
       const colour = theme.status[EXECUTION_STATUSES[index]];
       dataset.backgroundColor = colour;
