@@ -77,9 +77,10 @@ describe('skipped ticks', function () {
     });
 
     it("records a paused cron's ticks as skipped (paused), and none once resumed", async () => {
+      // A tick can be skipped as paused from the moment the request is sent (the reply may come later).
+      const pausedAt = Date.now();
       const paused = await api<Cron>(server, API_PATHS.pause('paused-ticker'), { method: 'POST' });
       assert.equal(paused.status, 200);
-      const pausedAt = Date.now();
       const skips = await waitFor(async () => {
         const list = (await skippedOf(server, 'paused-ticker')).filter((tick) => tick.reason === 'paused');
         return list.length >= 2 ? list : undefined;
@@ -159,5 +160,38 @@ describe('skipped ticks', function () {
       assert.equal(noneRuns.filter((run) => run.triggeredBy === CATCH_UP_TRIGGERED_BY).length, 0, 'no catch-up for catchUp "none"');
 
     });
+
+    // Several instances share the store on PostgreSQL only (the embedded store's folder is one instance's).
+    if (process.env.CRON_OPS_TEST_STORE === 'postgres') {
+      it('two instances starting after a downtime record each missed tick once and run the catch-up once', async () => {
+        const dataKey = mkdtempSync(join(tmpdir(), 'cron-ops-skips-pair-'));
+        try {
+          const configPath = writeConfig({
+            crons: [nodeCron('catch-pair', 'console.log("caught")', { schedule: '* * * * * *', catchUp: 'last' })],
+            rateLimits: { perCronSeconds: 0, globalPerMinute: 0 },
+          });
+          const instance = (runnerId: string) => startServer({ config: configPath, args: ['--data', dataKey], env: { CRON_OPS_RUNNER_ID: runnerId } });
+          const first = await instance('pair-a');
+          await waitFor(async () => (await listExecutions(first, 'cronName=catch-pair&status=completed')).length >= 1, 'a run of catch-pair', 20_000);
+          await first.stop();
+          const stoppedAt = Date.now();
+          await waitFor(() => Date.now() - stoppedAt > 4_000, 'four seconds of downtime', 10_000);
+          const pair = await Promise.all([instance('pair-a'), instance('pair-b')]);
+          try {
+            // Each start recorded its missed ticks and its catch-up before it listened: the count is final.
+            const runs = await listExecutions(pair[0], 'cronName=catch-pair&limit=1000');
+            assert.equal(runs.filter((run) => run.triggeredBy === CATCH_UP_TRIGGERED_BY).length, 1, `one catch-up run: ${JSON.stringify(runs.map((run) => [run.triggeredBy, run.runnerId]))}`);
+            const down = (await skippedOf(pair[1], 'catch-pair')).filter((tick) => tick.reason === 'server-down');
+            assert.ok(down.length >= 2, JSON.stringify(down));
+            assert.equal(new Set(down.map((tick) => tick.tickAt)).size, down.length, 'each missed tick recorded once');
+            assert.ok(down.every((tick) => ['pair-a', 'pair-b'].includes(tick.runnerId)));
+          } finally {
+            await Promise.all(pair.map((server) => server.stop()));
+          }
+        } finally {
+          rmSync(dataKey, { recursive: true, force: true });
+        }
+      });
+    }
   });
 });
