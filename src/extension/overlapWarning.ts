@@ -9,7 +9,7 @@ export function overlapWarning(cron: Cron, t: Translate = english): string | und
   return cron.overlap ? overlapText(cron.overlap, cron.timezone, t) : undefined;
 }
 
-/** "Runs will overlap: p95 … > every …; 50 of the next 100 ticks would be skipped", for a tooltip. */
+/** "Runs will overlap: p95 … > every …; 15 of the next 30 ticks would be skipped", for a tooltip. */
 export function overlapTooltipLine(cron: Cron, t: Translate = english): string | undefined {
   const warning = overlapWarning(cron, t);
   if (!warning || !cron.overlap) return undefined;

@@ -7,13 +7,17 @@ import type { ExecutionFinishedEvent } from '../shared/events';
 import type { CronDefinition } from './config';
 import type { EventBus } from './eventBus';
 import { errorText, type Logger } from './logger';
-import { forecastOverlap } from './overlapForecast';
+import { forecastOverlap, nextTicks } from './overlapForecast';
 import type { ExecutionStore } from './store/executionStore';
 import type { SkippedTickStore } from './store/skippedTickStore';
 
 /** Finished runs the p95 is taken from, at most (the newest; the CodeLens shows the p95 of as many). */
 export const FORECAST_SAMPLE_LIMIT = 50;
+/** Next ticks a forecast looks at: enough to meet the irregular gaps of a daily or weekly pattern. */
+export const FORECAST_TICKS = 30;
 const FORECAST_TTL_MS = 60_000;
+/** A schedule's next ticks are a moment of CPU (croner, in its time zone): kept this long, gaps repeat. */
+const TICKS_TTL_MS = 3_600_000;
 
 type ScheduleOf = Pick<Cron, 'name' | 'schedule' | 'timezone'>;
 
@@ -21,6 +25,7 @@ export class CronInsights {
   private readonly forecasts = new Map<string, { key: string; at: number; forecast: Promise<OverlapForecast> }>();
   /** What the last crons list said of each cron's forecast. */
   private readonly shown = new Map<string, string>();
+  private readonly ticks = new Map<string, { at: number; ticks: Date[] | null }>();
 
   constructor(
     private readonly skipped: SkippedTickStore,
@@ -66,13 +71,22 @@ export class CronInsights {
         schedule: cron.schedule,
         timezone: cron.timezone,
         durationsMs: executions.filter((execution) => execution.status !== 'running' && execution.durationMs !== null).map((execution) => execution.durationMs as number),
-        from: new Date(now),
+        nextTicks: this.nextTicksOf(cron, now),
       }),
     );
     this.forecasts.set(cron.name, { key, at: now, forecast });
     // A failed read is not kept: the next list asks again.
     forecast.catch(() => this.forecasts.get(cron.name)?.forecast === forecast && this.forecasts.delete(cron.name));
     return forecast;
+  }
+
+  private nextTicksOf(cron: ScheduleOf, now: number): Date[] | null {
+    const key = `${cron.schedule}|${cron.timezone}`;
+    const known = this.ticks.get(key);
+    if (known && now - known.at < TICKS_TTL_MS) return known.ticks;
+    const ticks = nextTicks(cron.schedule, cron.timezone, new Date(now), FORECAST_TICKS);
+    this.ticks.set(key, { at: now, ticks });
+    return ticks;
   }
 }
 

@@ -16,21 +16,52 @@ export const MAX_MISSED_PER_CRON = 100;
  */
 export const MISSED_GRACE_MS = 2_000;
 
-/** The last `max` ticks of `schedule` in (since, until], oldest first, without walking every tick since. */
+/** Schedule steps (each a look at the time zone's clock) one cron's look-up may take at most. */
+const STEP_BUDGET = 5_000;
+
+/**
+ * The last `max` ticks of `schedule` in (since, until], oldest first, without walking every tick since: a
+ * window back from `until`, first as wide as `max` gaps of the schedule, grows until it holds `max` ticks
+ * or reaches `since`, and is narrowed (bisection) when it holds too many to walk (a schedule dense in one
+ * month of a long downtime). Past STEP_BUDGET steps it answers with what it has: the start stays quick.
+ */
 export function lastTicksBetween(schedule: Schedule, since: Date, until: Date, max: number): Date[] {
   if (max <= 0 || until <= since) return [];
-  // Walk back from `until` over a window that grows until it holds `max` ticks or reaches `since`.
-  let windowMs = (max + 1) * 1000;
-  for (;;) {
+  let steps = 0;
+  const next = (after: Date) => {
+    steps++;
+    return schedule.nextAfter(after);
+  };
+  const cap = Math.max(2 * max, 50);
+  const first = next(until);
+  const second = first && next(first);
+  let windowMs = first && second ? (max + 1) * (second.getTime() - first.getTime()) : (max + 1) * 1000;
+  let tooFew = 0;
+  let tooMany = Infinity;
+  let latest: Date[] = [];
+  while (steps < STEP_BUDGET) {
     const from = Math.max(since.getTime(), until.getTime() - windowMs);
     const ticks: Date[] = [];
-    for (let tick = schedule.nextAfter(new Date(from)); tick && tick <= until; tick = schedule.nextAfter(tick)) {
+    let count = 0;
+    let tick = next(new Date(from));
+    for (; tick && tick <= until && count <= cap && steps < STEP_BUDGET; tick = next(tick)) {
       ticks.push(tickKey(tick));
+      count++;
       if (ticks.length > max) ticks.shift();
     }
-    if (ticks.length >= max || from === since.getTime()) return ticks;
-    windowMs *= 8;
+    const walked = !tick || tick > until;
+    if (count > cap) tooMany = windowMs;
+    else if (!walked) break; // out of budget midway: these are not the latest ticks
+    else {
+      latest = ticks;
+      if (ticks.length >= max || from === since.getTime()) return ticks;
+      tooFew = windowMs;
+    }
+    const wider = tooMany === Infinity ? windowMs * 8 : Math.floor((tooFew + tooMany) / 2);
+    if (Math.abs(wider - windowMs) < 1000) break;
+    windowMs = wider;
   }
+  return latest;
 }
 
 export interface DowntimeDeps {
@@ -60,6 +91,8 @@ export async function recordDowntime(deps: DowntimeDeps): Promise<void> {
   }
   const until = new Date((deps.now ?? Date.now)() - MISSED_GRACE_MS);
   for (const cron of crons) {
+    // Each cron's look-up is a moment of CPU: requests are served between them.
+    await new Promise((resolveLater) => setImmediate(resolveLater));
     try {
       const parsed = Schedule.parse(cron.schedule, cron.timezone);
       if (!(parsed instanceof Schedule)) continue;

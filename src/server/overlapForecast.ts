@@ -18,6 +18,8 @@ export interface OverlapForecastInput {
   ticks?: number;
   /** Fewer finished runs than this give no forecast (default 3). */
   minSamples?: number;
+  /** The next ticks, when the caller keeps them (nextTicks): croner is not asked again. */
+  nextTicks?: readonly Date[] | null;
 }
 
 export type { OverlapForecast };
@@ -30,6 +32,18 @@ export function percentile95(values: readonly number[]): number | null {
   const sorted = values.filter((value) => Number.isFinite(value) && value >= 0).sort((a, b) => a - b);
   if (sorted.length === 0) return null;
   return sorted[Math.ceil(0.95 * sorted.length) - 1];
+}
+
+/** The next `count` ticks of a schedule in its time zone (croner); null for a schedule croner rejects. */
+export function nextTicks(schedule: string, timezone: string, from: Date, count: number): Date[] | null {
+  try {
+    const job = new CronJob(schedule, { timezone, paused: true });
+    const ticks = job.nextRuns(count, from);
+    job.stop();
+    return ticks;
+  } catch {
+    return null; // the config check reports a bad schedule; a forecast has nothing to add
+  }
 }
 
 /** Runs lasting `durationMs` from each tick they start at: how many of `ticks` find the cron still running. */
@@ -48,15 +62,8 @@ export function forecastOverlap(input: OverlapForecastInput): OverlapForecast {
   const samples = input.durationsMs.filter((value) => Number.isFinite(value) && value >= 0).length;
   const p95Ms = percentile95(input.durationsMs);
   const unknown: OverlapForecast = { status: 'unknown', p95Ms, samples, shortestIntervalMs: null, shortestIntervalAt: null, regular: false, ticksConsidered: 0, ticksSkipped: 0, message: null };
-  let ticks: Date[];
-  try {
-    const job = new CronJob(input.schedule, { timezone: input.timezone, paused: true });
-    ticks = job.nextRuns(input.ticks ?? DEFAULT_TICKS, input.from ?? new Date());
-    job.stop();
-  } catch {
-    return unknown; // the config check reports a bad schedule; a forecast has nothing to add
-  }
-  if (ticks.length < 2) return unknown;
+  const ticks = input.nextTicks !== undefined ? input.nextTicks : nextTicks(input.schedule, input.timezone, input.from ?? new Date(), input.ticks ?? DEFAULT_TICKS);
+  if (!ticks || ticks.length < 2) return unknown;
   let shortest = Infinity;
   let shortestAt = 0;
   let regular = true;

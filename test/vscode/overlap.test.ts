@@ -85,7 +85,7 @@ describe('Overlap forecast in the editor', () => {
     const cron = await stateUntil(api, () => (api.state.cron('overlap-slow')?.overlap?.status === 'overlap' ? api.state.cron('overlap-slow') : undefined), 'the overlap forecast of overlap-slow', 120_000);
     assert.match(cron.overlap!.message!, WARNING);
     const tooltip = tooltipText(await cronRow(api, 'overlap-slow'));
-    assert.match(tooltip, /Runs will overlap: p95 \d+ s > every 2 s; \d+ of the next 100 ticks would be skipped/);
+    assert.match(tooltip, /Runs will overlap: p95 \d+ s > every 2 s; \d+ of the next 30 ticks would be skipped/);
     assert.match(tooltip, /\d+ ticks? skipped in the last 24 h/);
     const quick = tooltipText(await cronRow(api, 'overlap-quick'));
     assert.doesNotMatch(quick, /Runs will overlap|skipped in the last/, 'no warning for a cron that never ran');

@@ -35,6 +35,11 @@ describe('downtimeTicks', () => {
     assert.deepEqual(ticks.map((tick) => tick.toISOString()), ['2026-02-23T07:00:00.000Z', '2026-03-02T07:00:00.000Z', '2026-03-09T07:00:00.000Z']);
   });
 
+  it('narrows the window when a long downtime holds a dense month: every second of January, a year on', () => {
+    const ticks = lastTicksBetween(schedule('* * * * 1 *'), new Date('2025-12-31T00:00:00Z'), new Date('2026-11-30T00:00:00Z'), 5);
+    assert.deepEqual(ticks.map((tick) => tick.toISOString()), ['2026-01-31T23:59:55.000Z', '2026-01-31T23:59:56.000Z', '2026-01-31T23:59:57.000Z', '2026-01-31T23:59:58.000Z', '2026-01-31T23:59:59.000Z']);
+  });
+
   it('finds nothing when no tick fell in the downtime', () => {
     assert.deepEqual(lastTicksBetween(schedule('0 3 * * *'), new Date('2026-03-02T03:00:00Z'), new Date('2026-03-02T20:00:00Z'), 100), []);
     assert.deepEqual(lastTicksBetween(schedule('* * * * * *'), new Date('2026-03-02T03:00:00Z'), new Date('2026-03-02T02:00:00Z'), 100), []);
