@@ -10,6 +10,7 @@ import type { Clock } from './clock';
 import { cronDescription, executionDescription, formatDuration, scriptPath, statusLabel, timeSince } from './format';
 import { displayLanguage, t } from './l10n';
 import { escapeMarkdown } from './markdown';
+import { overlapTooltipLine, skippedTicksLine } from './overlapWarning';
 import type { ContextKeys } from './contextKeys';
 import { connectionLabel, type ServerConnection, type Servers } from './servers';
 import type { ServerScopedArg } from './serverTarget';
@@ -179,6 +180,10 @@ function cronTooltip(cron: Cron, now: number, locale: string): vscode.MarkdownSt
   md.appendMarkdown('  \n');
   md.appendMarkdown(`$(watch) ${escapeMarkdown(t('Estimated duration'))}: `);
   text(`${formatDuration(cron.estimatedDurationMs, locale)} · ${t('timeout')} ${formatDuration(cron.timeoutMs, locale)}`);
+  const overlap = overlapTooltipLine(cron, t);
+  if (overlap) md.appendMarkdown(`  \n$(warning) ${escapeMarkdown(overlap)}`);
+  const skipped = skippedTicksLine(cron, t);
+  if (skipped) md.appendMarkdown(`  \n$(debug-step-over) ${escapeMarkdown(skipped)}`);
   const execution = cron.runningExecution ?? cron.lastExecution;
   if (execution) {
     md.appendMarkdown(`  \n$(history) ${escapeMarkdown(t('Last run'))}: `);

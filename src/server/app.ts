@@ -8,8 +8,10 @@ import type { ServerConfig } from './config';
 import { startChangeFeed } from './changeFeed';
 import { createAlertsRuntime } from './alerts/alertsRuntime';
 import type { RetriedExecution } from './alerts/runOutcomes';
+import { CronInsights } from './cronInsights';
 import { CronService } from './cronService';
 import { DefinitionsReloader, type ReloadOutcome, type ReloadTrigger } from './definitionsReload';
+import { recordDowntime } from './downtimeTicks';
 import { EventBus } from './eventBus';
 import { buildHttp } from './http/httpApp';
 import { SseHub } from './http/sseHub';
@@ -23,6 +25,7 @@ import { LogStore } from './store/logStore';
 import { migrate } from './store/migrations';
 import { RUNNER_ALIVE_SECONDS, RunnerStore } from './store/runnerStore';
 import { ScheduleStore } from './store/scheduleStore';
+import { SkippedTickStore } from './store/skippedTickStore';
 import { TokenStore } from './store/tokenStore';
 
 export interface AppOptions {
@@ -116,6 +119,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
     runners,
   );
   const { runner, scheduler } = service;
+  const skipped = new SkippedTickStore(db);
+  const insights = new CronInsights(skipped, executions);
+  service.setSkippedTicks(skipped, (crons) => insights.decorate(crons));
+  const unwatchForecasts = insights.watch(events, (name) => service.cron(name), log);
+  scheduler.onPausedTick((cron, tickAt) => service.recordSkip(cron, tickAt, 'paused'));
   const alerts = createAlertsRuntime({
     db,
     config: config.alerting,
@@ -185,6 +193,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     {
       service,
       executions,
+      skipped,
       logs,
       audit,
       tokens,
@@ -231,7 +240,18 @@ export async function buildApp(options: AppOptions): Promise<App> {
       const address = http.app.server.address();
       const actualPort = typeof address === 'object' && address ? address.port : port;
       serverUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+      // After the alerts looked for ticks missed while down (they read the same claims this records).
       await alerts.start();
+      await recordDowntime({
+        crons: config.crons,
+        runsHere: (cron) => service.runsHere(cron),
+        isPaused: (name) => scheduler.isPaused(name),
+        skipped,
+        lastRunAt: async (names) => new Map([...(await executions.latestPerCron(names))].map(([name, execution]) => [name, new Date(execution.startedAt)])),
+        runnerId,
+        log,
+        catchUp: (cron, missedTick) => service.runCatchUp(cron, missedTick),
+      });
       scheduler.start();
       retention.start();
       if (options.watchDefinitions) definitions.watch();
@@ -242,6 +262,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       definitions.close();
       scheduler.stop();
       retention.stop();
+      unwatchForecasts();
       clearInterval(statsTimer);
       clearInterval(heartbeat);
       sse.close();

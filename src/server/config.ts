@@ -1,7 +1,7 @@
 // Loads and validates the cron definitions file; every problem names the file, the field and what is wrong.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { CRON_NAME_PATTERN, type Cron, type ParamSpec, type ParamValue } from '../shared/api';
+import { CATCH_UP_MODES, CRON_NAME_PATTERN, type CatchUp, type Cron, type ParamSpec, type ParamValue } from '../shared/api';
 import { paramValueProblem } from '../shared/params';
 import { ALERT_CRON_KEYS, ALERT_TOP_KEYS, parseAlertConfig, type AlertConfig } from './alerts/alertConfig';
 import type { DefinitionProblem } from '../shared/events';
@@ -24,6 +24,8 @@ export type CronDefinition = Pick<
   user?: string;
   /** What happens to processes still alive when the main process exits: ended (default) or kept. */
   leftovers: 'end' | 'keep';
+  /** After downtime: "last" runs once at start when a tick was missed; undefined or "none": nothing. */
+  catchUp?: CatchUp;
 };
 
 export interface ServerConfig {
@@ -143,7 +145,7 @@ export function describeSchedule(schedule: string): string {
   return describeInWords(schedule);
 }
 
-const CRON_KEYS = ['name', 'description', 'schedule', 'timezone', 'command', 'estimatedDurationMs', 'timeoutMs', 'enabled', 'params', 'runOn', 'env', 'inheritEnv', 'user', 'leftovers', ...ALERT_CRON_KEYS];
+const CRON_KEYS = ['name', 'description', 'schedule', 'timezone', 'command', 'estimatedDurationMs', 'timeoutMs', 'enabled', 'params', 'runOn', 'env', 'inheritEnv', 'user', 'leftovers', 'catchUp', ...ALERT_CRON_KEYS];
 const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'maxLogLineBytes', 'maxLogBytesPerExecution', 'killGraceMs', 'maxStreamsPerToken', 'allowedHosts', 'auditRetentionDays', ...ALERT_TOP_KEYS];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -268,6 +270,8 @@ export function parseConfig(text: string, path: string): ServerConfig {
       }
       const leftovers = cron.leftovers ?? 'end';
       if (leftovers !== 'end' && leftovers !== 'keep') check.fail(`${at}.leftovers`, `must be "end" (default: processes left when the main process exits get SIGTERM, then SIGKILL) or "keep", got ${describe(leftovers)}`);
+      const catchUp = cron.catchUp ?? 'none';
+      if (!CATCH_UP_MODES.includes(catchUp as CatchUp)) check.fail(`${at}.catchUp`, `must be "none" (default: ticks missed while the server was down are recorded, not run) or "last" (run once at start when a tick was missed), got ${describe(catchUp)}`);
       crons.push({
         name: name ?? '',
         description: check.string(cron.description, `${at}.description`, false) ?? '',
@@ -284,6 +288,7 @@ export function parseConfig(text: string, path: string): ServerConfig {
         inheritEnv: check.boolean(cron.inheritEnv, `${at}.inheritEnv`, false),
         ...(user !== undefined ? { user } : {}),
         leftovers: leftovers === 'keep' ? 'keep' : 'end',
+        catchUp: catchUp === 'last' ? 'last' : 'none',
       });
     });
   }

@@ -1,7 +1,7 @@
 // What the API and the scheduler ask of the backend: start, end and describe executions, pause schedules.
 // Outcomes reach the event stream through the store's notifications (changeFeed.ts); the routes only translate to HTTP.
 import { randomUUID } from 'node:crypto';
-import type { Cron, Execution, ParamValue, Stats } from '../shared/api';
+import { CATCH_UP_TRIGGERED_BY, type Cron, type Execution, type ParamValue, type SkipReason, type Stats } from '../shared/api';
 import { coalesce } from '../shared/coalesce';
 import { paramValueProblem } from '../shared/params';
 import type { CronDefinition, ServerConfig } from './config';
@@ -13,6 +13,7 @@ import type { Scheduler } from './scheduler';
 import type { ExecutionStore, Finish, StartOutcome } from './store/executionStore';
 import type { RunnerStore } from './store/runnerStore';
 import type { ScheduleStore } from './store/scheduleStore';
+import type { SkippedTickStore } from './store/skippedTickStore';
 import type { RetryStart, ScheduledRetry } from './alerts/retryScheduler';
 import type { RetriedExecution, RunOutcomes } from './alerts/runOutcomes';
 
@@ -40,6 +41,8 @@ export class CronService {
   private readonly ownIds = new Set<string>();
   /** Retries and alerts after each transition (src/server/alerts), once app.ts has built them. */
   private outcomes: RunOutcomes | undefined;
+  private skipped: SkippedTickStore | undefined;
+  private decorate: (crons: Cron[]) => Promise<Cron[]> = async (crons) => crons;
 
   /** The runner and the scheduler are built here, with the hooks they report through: calls go one way. */
   readonly runner: Runner;
@@ -73,6 +76,32 @@ export class CronService {
 
   setOutcomes(outcomes: RunOutcomes): void {
     this.outcomes = outcomes;
+  }
+
+  /** Where ticks that start no run are recorded, and how the crons list is completed (app.ts). */
+  setSkippedTicks(skipped: SkippedTickStore, decorate: (crons: Cron[]) => Promise<Cron[]>): void {
+    this.skipped = skipped;
+    this.decorate = decorate;
+  }
+
+  /** Records a tick that started no run; a store failure is logged, never thrown at the scheduler. */
+  async recordSkip(cron: CronDefinition, tickAt: Date, reason: SkipReason, runningExecutionId?: string): Promise<void> {
+    if (!this.skipped) return;
+    try {
+      const tick = { cronName: cron.name, tickAt, reason, runnerId: this.runnerId, runningExecutionId: runningExecutionId === 'unknown' ? null : runningExecutionId };
+      await withRetry(() => this.skipped!.record(tick), { what: `Recording the skipped tick of ${cron.name} at ${tickAt.toISOString()}`, log: this.log, maxTotalMs: 30_000 });
+    } catch (error) {
+      this.log.warn(`The skipped tick of ${cron.name} at ${tickAt.toISOString()} was not recorded`, { error: errorText(error) });
+    }
+  }
+
+  /** catchUp "last": one run now for the tick missed while the server was down (claimed by the caller). */
+  async runCatchUp(cron: CronDefinition, missedTick: Date): Promise<void> {
+    const id = this.claimId(this.runnerId);
+    const outcome = await this.executions.startUnguarded({ id, cronName: cron.name, triggerType: 'scheduled', triggeredBy: CATCH_UP_TRIGGERED_BY, params: this.resolveParams(cron, {}), runnerId: this.runnerId });
+    this.settle(id, outcome, cron);
+    if (outcome.kind === 'started') this.log.info(`[Scheduler] Cron ${cron.name} started to catch up the tick of ${missedTick.toISOString()} missed while the server was down`, { executionId: id });
+    else this.log.warn(`[Scheduler] No catch-up run of ${cron.name}: ${outcome.kind === 'running' ? `the run ${outcome.runningExecutionId} is going` : outcome.kind}`);
   }
 
   get rateLimits(): ServerConfig['rateLimits'] {
@@ -152,7 +181,7 @@ export class CronService {
 
   /** A scheduler tick: claimed once across instances, skipped (and logged) while a run is still going. */
   async runScheduled(cron: CronDefinition, tickAt: Date): Promise<void> {
-    if (this.scheduler.isPaused(cron.name)) return;
+    if (this.scheduler.isPaused(cron.name)) return this.recordSkip(cron, tickAt, 'paused');
     const retry = { what: `Scheduled run of ${cron.name} at ${tickAt.toISOString()}`, log: this.log, maxTotalMs: 30_000 };
     if (!(await withRetry(() => this.schedules.claimTick(cron.name, tickAt, this.runnerId), retry))) return;
     const id = this.claimId(this.runnerId);
@@ -164,7 +193,7 @@ export class CronService {
     if (outcome.kind === 'running') {
       this.log.warn(`[Scheduler] Skipped ${cron.name} at ${tickAt.toISOString()}: the previous run ${outcome.runningExecutionId} is still running`);
       this.outcomes?.missed(cron.name, tickAt, 'stillRunning', { runningExecutionId: outcome.runningExecutionId });
-      return;
+      return this.recordSkip(cron, tickAt, 'already-running', outcome.runningExecutionId);
     }
     if (outcome.kind === 'started') this.log.info(`[Scheduler] Cron ${cron.name} started`, { executionId: outcome.execution.id });
   }
@@ -259,7 +288,7 @@ export class CronService {
 
   async crons(): Promise<Cron[]> {
     const [latest, availableAt] = await Promise.all([this.executions.latestPerCron(), this.manualTriggerAvailability()]);
-    return this.config.crons.map((cron) => {
+    return this.decorate(this.config.crons.map((cron) => {
       const last = latest.get(cron.name) ?? null;
       const next = this.scheduler.nextRun(cron);
       return {
@@ -278,8 +307,9 @@ export class CronService {
         lastExecution: last,
         runningExecution: last?.status === 'running' ? last : null,
         manualTriggerAvailableAt: availableAt(cron.name),
+        catchUp: cron.catchUp ?? 'none',
       };
-    });
+    }));
   }
 
   /**

@@ -2,6 +2,10 @@
 // in its time zone): when a run usually lasts longer than the shortest gap between two ticks, the scheduler
 // will find it still running and skip ticks. Pure: the caller passes the durations and the time.
 import { Cron as CronJob } from 'croner';
+import type { OverlapForecast } from '../shared/api';
+import { overlapText } from '../shared/overlapText';
+
+export { formatSpan } from '../shared/overlapText';
 
 export interface OverlapForecastInput {
   schedule: string;
@@ -14,24 +18,11 @@ export interface OverlapForecastInput {
   ticks?: number;
   /** Fewer finished runs than this give no forecast (default 3). */
   minSamples?: number;
+  /** The next ticks, when the caller keeps them (nextTicks): croner is not asked again. */
+  nextTicks?: readonly Date[] | null;
 }
 
-export interface OverlapForecast {
-  /** overlap: p95 > the shortest gap; ok: it fits; unknown: too few runs, or a schedule without two next ticks. */
-  status: 'overlap' | 'ok' | 'unknown';
-  p95Ms: number | null;
-  samples: number;
-  shortestIntervalMs: number | null;
-  /** The gap's first tick (ISO 8601). */
-  shortestIntervalAt: string | null;
-  /** Every gap among the ticks looked at is the same ("every 5 min"). */
-  regular: boolean;
-  ticksConsidered: number;
-  /** Of those ticks, how many runs lasting p95 would skip (a tick that finds the cron running is skipped). */
-  ticksSkipped: number;
-  /** "p95 6 min 12 s > every 5 min"; null unless status is overlap. */
-  message: string | null;
-}
+export type { OverlapForecast };
 
 const DEFAULT_TICKS = 100;
 const DEFAULT_MIN_SAMPLES = 3;
@@ -43,29 +34,16 @@ export function percentile95(values: readonly number[]): number | null {
   return sorted[Math.ceil(0.95 * sorted.length) - 1];
 }
 
-const UNITS: Array<[string, number]> = [
-  ['d', 86_400_000],
-  ['h', 3_600_000],
-  ['min', 60_000],
-  ['s', 1_000],
-];
-
-/** A span in its two largest units: "6 min 12 s", "5 min", "1 h 30 min", "2 d 3 h"; under a second, "850 ms". */
-export function formatSpan(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const parts: string[] = [];
-  let rest = ms;
-  for (const [unit, size] of UNITS) {
-    const count = Math.floor(rest / size);
-    rest -= count * size;
-    if (count > 0 || parts.length > 0) parts.push(`${count} ${unit}`);
-    if (parts.length === 2) break;
+/** The next `count` ticks of a schedule in its time zone (croner); null for a schedule croner rejects. */
+export function nextTicks(schedule: string, timezone: string, from: Date, count: number): Date[] | null {
+  try {
+    const job = new CronJob(schedule, { timezone, paused: true });
+    const ticks = job.nextRuns(count, from);
+    job.stop();
+    return ticks;
+  } catch {
+    return null; // the config check reports a bad schedule; a forecast has nothing to add
   }
-  return parts.filter((part) => !part.startsWith('0 ')).join(' ');
-}
-
-function clockTime(date: Date, timezone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', second: date.getUTCSeconds() === 0 ? undefined : '2-digit' }).format(date);
 }
 
 /** Runs lasting `durationMs` from each tick they start at: how many of `ticks` find the cron still running. */
@@ -84,15 +62,8 @@ export function forecastOverlap(input: OverlapForecastInput): OverlapForecast {
   const samples = input.durationsMs.filter((value) => Number.isFinite(value) && value >= 0).length;
   const p95Ms = percentile95(input.durationsMs);
   const unknown: OverlapForecast = { status: 'unknown', p95Ms, samples, shortestIntervalMs: null, shortestIntervalAt: null, regular: false, ticksConsidered: 0, ticksSkipped: 0, message: null };
-  let ticks: Date[];
-  try {
-    const job = new CronJob(input.schedule, { timezone: input.timezone, paused: true });
-    ticks = job.nextRuns(input.ticks ?? DEFAULT_TICKS, input.from ?? new Date());
-    job.stop();
-  } catch {
-    return unknown; // the config check reports a bad schedule; a forecast has nothing to add
-  }
-  if (ticks.length < 2) return unknown;
+  const ticks = input.nextTicks !== undefined ? input.nextTicks : nextTicks(input.schedule, input.timezone, input.from ?? new Date(), input.ticks ?? DEFAULT_TICKS);
+  if (!ticks || ticks.length < 2) return unknown;
   let shortest = Infinity;
   let shortestAt = 0;
   let regular = true;
@@ -108,10 +79,6 @@ export function forecastOverlap(input: OverlapForecastInput): OverlapForecast {
   if (p95Ms === null || samples < (input.minSamples ?? DEFAULT_MIN_SAMPLES)) return known;
   const ticksSkipped = skippedTicks(ticks, p95Ms);
   if (p95Ms <= shortest) return { ...known, status: 'ok', ticksSkipped };
-  // Rounded up, so a p95 just past the gap never reads as equal to it.
-  const p95Text = formatSpan(Math.ceil(p95Ms / 1000) * 1000);
-  const gapText = regular
-    ? `every ${formatSpan(shortest)}`
-    : `${formatSpan(shortest)} between ${clockTime(ticks[shortestAt], input.timezone)} and ${clockTime(ticks[shortestAt + 1], input.timezone)}`;
-  return { ...known, status: 'overlap', ticksSkipped, message: `p95 ${p95Text} > ${gapText}` };
+  const forecast: OverlapForecast = { ...known, status: 'overlap', ticksSkipped, message: null };
+  return { ...forecast, message: overlapText(forecast, input.timezone) ?? null };
 }

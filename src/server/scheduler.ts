@@ -19,6 +19,11 @@ export const systemClock: Clock = {
   clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
+/** The scheduled instant on a whole second, the same on every instance: the tick's claim key. */
+export function tickKey(at: Date): Date {
+  return new Date(Math.floor(at.getTime() / 1000) * 1000);
+}
+
 /** The longest sleep between two looks at the clock. */
 export const MAX_SLEEP_MS = 60_000;
 /** A clock set back by more than this is a correction, not a wobble (ISC cron's rule). */
@@ -42,6 +47,7 @@ export class Scheduler {
   private stopped = false;
   /** Set by start(): definitions replaced before it are only remembered. */
   private started = false;
+  private pausedTick: TickHandler | undefined;
   /** Next runs of crons that run elsewhere (pinned), recomputed once passed. */
   private readonly previews = new Map<string, Date | null>();
 
@@ -126,6 +132,7 @@ export class Scheduler {
       entry.lastTick = due.getTime();
       entry.next = entry.schedule.nextAfter(new Date(Math.max(now, due.getTime())));
       if (!this.paused.has(entry.cron.name)) this.fire(entry.cron, due);
+      else this.reportPaused(entry.cron, due);
     } else if (now < entry.expectedWake - 1000) {
       // The clock was set back since the next run was computed: an earlier one may be due. As ISC cron does,
       // a change under 3 hours does not run again what ran; a larger one is a correction: the new time rules.
@@ -137,8 +144,7 @@ export class Scheduler {
   }
 
   private fire(cron: CronDefinition, at: Date): void {
-    // The scheduled instant, the same on every instance: the tick's claim key.
-    const tickAt = new Date(Math.floor(at.getTime() / 1000) * 1000);
+    const tickAt = tickKey(at);
     let running: Promise<void>;
     try {
       running = this.onTick(cron, tickAt);
@@ -146,6 +152,20 @@ export class Scheduler {
       running = Promise.reject(error);
     }
     running.catch((error) => this.log.error(`Scheduled run of ${cron.name} failed to start`, { error: errorText(error) }));
+  }
+
+  /** A tick of a paused cron is not run, but told (it is recorded as skipped). */
+  onPausedTick(handler: TickHandler): void {
+    this.pausedTick = handler;
+  }
+
+  private reportPaused(cron: CronDefinition, at: Date): void {
+    const handler = this.pausedTick;
+    if (!handler) return;
+    const tickAt = tickKey(at);
+    Promise.resolve()
+      .then(() => handler(cron, tickAt))
+      .catch((error) => this.log.warn(`The paused tick of ${cron.name} at ${tickAt.toISOString()} was not recorded`, { error: errorText(error) }));
   }
 
   isPaused(cronName: string): boolean {

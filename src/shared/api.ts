@@ -48,6 +48,52 @@ export interface Execution {
   retryOf?: string | null;
 }
 
+export const SKIP_REASONS = ['already-running', 'paused', 'server-down'] as const;
+/** Why a scheduled tick started no run: the cron's previous run was still going, it was paused, or no server was up. */
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+export const CATCH_UP_MODES = ['none', 'last'] as const;
+/** After downtime: nothing (`none`), or one run at start when a tick was missed (`last`). */
+export type CatchUp = (typeof CATCH_UP_MODES)[number];
+/** triggeredBy of the run `catchUp: "last"` starts. */
+export const CATCH_UP_TRIGGERED_BY = 'catch-up';
+
+/** A scheduled tick that started no run. Not an execution: runs, KPIs and the guide's SQL stay runs only. */
+export interface SkippedTick {
+  cronName: string;
+  tickAt: string;
+  reason: SkipReason;
+  /** The instance that recorded it. */
+  runnerId: string;
+  /** For already-running: the run that was still going. */
+  runningExecutionId: string | null;
+  recordedAt: string;
+}
+
+export interface SkippedTicksReply {
+  skippedTicks: SkippedTick[];
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Will the cron's runs overlap its own schedule? From the p95 of its recent runs and its next ticks. */
+export interface OverlapForecast {
+  /** overlap: p95 > the shortest gap; ok: it fits; unknown: too few runs, or a schedule without two next ticks. */
+  status: 'overlap' | 'ok' | 'unknown';
+  p95Ms: number | null;
+  samples: number;
+  shortestIntervalMs: number | null;
+  /** The gap's first tick (ISO 8601). */
+  shortestIntervalAt: string | null;
+  /** Every gap among the ticks looked at is the same ("every 5 min"). */
+  regular: boolean;
+  ticksConsidered: number;
+  /** Of those ticks, how many runs lasting p95 would skip (a tick that finds the cron running is skipped). */
+  ticksSkipped: number;
+  /** "p95 6 min 12 s > every 5 min"; null unless status is overlap. */
+  message: string | null;
+}
+
 /** A cron with what an operator needs to see about it. */
 export interface Cron {
   name: string;
@@ -70,6 +116,12 @@ export interface Cron {
    * one would be accepted now. Lets a client refuse before asking for a confirmation.
    */
   manualTriggerAvailableAt?: string | null;
+  /** What happens after downtime (always set by the server). */
+  catchUp?: CatchUp;
+  /** Ticks of the last 24 hours that started no run (always set by the server). */
+  skippedTicks24h?: number;
+  /** Whether its runs will overlap its schedule (always set by the server). */
+  overlap?: OverlapForecast;
 }
 
 export interface CronsReply {
@@ -171,6 +223,10 @@ export interface TimelineReply {
   /** Present when the reply is summarised; zoom in (`from`/`to`) for finer buckets, down to single runs. */
   buckets?: TimelineBucket[];
   bucketMs?: number;
+  /** Ticks of the range that started no run, newest first, at most TIMELINE_MAX_SKIPPED (always set by the server). */
+  skipped?: TimelineSkip[];
+  /** How many skipped ticks the range holds in all (more than `skipped` when the bound cut it). */
+  skippedTotal?: number;
 }
 
 /** One problem of the cron definitions file; line and column are 1-based, absent when no place is known. */
@@ -183,6 +239,15 @@ export interface DefinitionProblem {
   /** Characters from line:column that the problem covers. */
   length?: number;
 }
+
+export interface TimelineSkip {
+  cronName: string;
+  tickAt: string;
+  reason: SkipReason;
+}
+
+/** Skipped ticks a timeline reply lists at most. */
+export const TIMELINE_MAX_SKIPPED = 1000;
 
 export interface HealthReply {
   status: 'ok' | 'degraded';
@@ -289,4 +354,5 @@ export const API_PATHS = {
   cancel: (id: string) => `/api/admin/cron-executions/${encodeURIComponent(id)}/cancel`,
   pause: (name: string) => `/api/admin/crons/${encodeURIComponent(name)}/pause`,
   resume: (name: string) => `/api/admin/crons/${encodeURIComponent(name)}/resume`,
+  skipped: (name: string) => `/api/admin/crons/${encodeURIComponent(name)}/skipped`,
 } as const;

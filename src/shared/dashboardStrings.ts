@@ -73,6 +73,18 @@ export const ENGLISH_STRINGS = {
   statusFailed: 'failed',
   statusCancelled: 'cancelled',
   inTime: 'in {0}',
+  overlapEvery: 'p95 {0} > every {1}',
+  overlapBetween: 'p95 {0} > {1} between {2} and {3}',
+  overlapTitle: 'Runs will overlap their schedule: {0} of the next {1} ticks would be skipped',
+  skipped24h: '{0} skipped (24 h)',
+  skipped24hTitle: 'Ticks of the last 24 hours that started no run',
+  legendSkipped: 'skipped tick',
+  skippedTooltip: '{0} — skipped tick',
+  skippedDue: 'Due {0}',
+  skipReasonAlreadyRunning: 'The previous run was still running',
+  skipReasonPaused: 'The schedule was paused',
+  skipReasonServerDown: 'The server was down',
+  timelineSkippedCut: 'The newest {0} of {1} skipped ticks are drawn: zoom in to see the others.',
 } as const;
 
 /** A key of the dashboard's strings (what `config.strings` takes). */

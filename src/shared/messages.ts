@@ -1,6 +1,6 @@
 // Messages between the dashboard webview and the extension. The webview never holds the token: it asks,
 // the extension calls the API and the commands.
-import { EXECUTION_STATUSES, type Cron, type ExecutionStatus, type Stats, type TimelineBucket, type TimelineEntry } from './api';
+import { EXECUTION_STATUSES, type Cron, type ExecutionStatus, type Stats, type TimelineBucket, type TimelineEntry, type TimelineSkip } from './api';
 
 /** What the timeline shows: null means "all". */
 export interface TimelineFilter {
@@ -44,7 +44,7 @@ export type ToWebview =
    * The timeline for `filter`; from/to are ISO times bounding the chart (the zoomed range when `range` is set).
    * `buckets` summarise completed runs when the range holds too many to draw one by one.
    */
-  | { type: 'timeline'; filter: TimelineFilter; range: TimelineRange | null; from: string; to: string; columns: TimelineColumns; buckets?: TimelineBucket[]; bucketMs?: number }
+  | { type: 'timeline'; filter: TimelineFilter; range: TimelineRange | null; from: string; to: string; columns: TimelineColumns; buckets?: TimelineBucket[]; bucketMs?: number; skipped?: TimelineSkip[]; skippedTotal?: number }
   /** Nothing to show (signed out): the page empties its timeline. */
   | { type: 'timelineCleared' }
   /** The timeline for `filter` could not be fetched; `message` says what to do next. */
@@ -84,13 +84,15 @@ export interface RenderedView {
   /** Time the last timeline render took (build + chart update), in ms. */
   renderMs: number;
   /** The cron table's rows as shown: duration and next-run cells, and whether an Execute button is offered. */
-  table: Array<{ cronName: string; duration: string; nextRun: string; execute: boolean }>;
+  table: Array<{ cronName: string; duration: string; nextRun: string; execute: boolean; overlap: string; skipped24h: number }>;
   /** Latest runs as shown: run id and its duration cell. */
   latest: Array<{ id: string; duration: string }>;
   /** The timeline's x range as drawn (ms). */
   xRange: { min: number; max: number } | null;
   /** Summary buckets drawn. */
   buckets: number;
+  /** Skipped-tick marks drawn. */
+  skipped: number;
 }
 
 /** The filter that shows everything. */

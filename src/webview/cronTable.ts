@@ -1,11 +1,15 @@
 // The cron table of the guide: name, description, last run, status, duration, next run, and Execute.
 import type { Cron } from '../shared/api';
 import type { DashboardConnection, RenderedView } from '../shared/messages';
+import { overlapText } from '../shared/overlapText';
 import { describeSchedule } from '../shared/schedule';
 import { nextRunAt, runDurationMs } from '../shared/timing';
 import { h, replaceChildrenKeepingFocus, setText } from './dom';
-import { formatDateTime, formatDuration, formatRelative, statusLabel } from './format';
+import { formatDateTime, formatDuration, formatNumber, formatRelative, statusLabel } from './format';
 import { t } from './strings';
+
+/** The overlap warning in the page's language (the shared wording's English texts are its string keys' values). */
+const overlapWords = (message: string, ...args: Array<string | number>) => (message === 'p95 {0} > every {1}' ? t('overlapEvery', ...args) : t('overlapBetween', ...args));
 
 export interface CronTableActions {
   trigger(cronName: string): void;
@@ -76,7 +80,8 @@ export class CronTable {
     const execution = cron.runningExecution ?? cron.lastExecution;
     const running = cron.runningExecution !== null;
 
-    const shown = { cronName: cron.name, duration: '', nextRun: '', execute: false };
+    const overlap = cron.overlap ? overlapText(cron.overlap, cron.timezone, overlapWords) : undefined;
+    const shown = { cronName: cron.name, duration: '', nextRun: '', execute: false, overlap: overlap ?? '', skipped24h: cron.skippedTicks24h ?? 0 };
     this.shown.push(shown);
     const locale = this.locale();
     const name = h(
@@ -85,6 +90,10 @@ export class CronTable {
       h('span', { className: 'cron-name', text: cron.name }),
       h('span', { className: 'schedule', text: describeSchedule(cron.schedule, cron.timezone, locale), attrs: { title: `${cron.schedule} (${cron.timezone})` } }),
     );
+    if (overlap && cron.overlap) {
+      name.append(h('span', { className: 'overlap', text: `⚠ ${overlap}`, attrs: { title: t('overlapTitle', cron.overlap.ticksSkipped, cron.overlap.ticksConsidered) } }));
+    }
+    if (shown.skipped24h > 0) name.append(h('span', { className: 'badge skipped', text: t('skipped24h', formatNumber(shown.skipped24h, locale)), attrs: { title: t('skipped24hTitle') } }));
 
     const lastRun = h('td', { className: 'last-run' });
     if (execution) {

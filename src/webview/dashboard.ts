@@ -85,6 +85,8 @@ export class Dashboard {
             columns: message.columns,
             buckets: message.buckets ?? [],
             bucketMs: message.bucketMs ?? 0,
+            skipped: message.skipped ?? [],
+            skippedTotal: message.skippedTotal ?? 0,
           })
         ) {
           this.host.persist({ filter: message.filter });
@@ -130,6 +132,7 @@ export class Dashboard {
       latest: this.timeline.latestView,
       xRange: this.timeline.xRange,
       buckets: counts.buckets,
+      skipped: counts.skipped,
     };
   }
 

@@ -10,6 +10,8 @@ export interface ChartTheme {
   tooltipBackground: string;
   tooltipText: string;
   tooltipBorder: string;
+  /** Skipped ticks' marks. */
+  skipped: string;
 }
 
 function variable(style: CSSStyleDeclaration, name: string, fallback: string): string {
@@ -33,6 +35,7 @@ export function readChartTheme(): ChartTheme {
     tooltipBackground: variable(style, '--vscode-editorHoverWidget-background', '#252526'),
     tooltipText: variable(style, '--vscode-editorHoverWidget-foreground', '#cccccc'),
     tooltipBorder: variable(style, '--vscode-editorHoverWidget-border', '#454545'),
+    skipped: variable(style, '--vscode-charts-orange', '#d18616'),
   };
 }
 

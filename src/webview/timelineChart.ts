@@ -3,7 +3,8 @@
 // ready as {x, y}), normalized data, no animation, small points, and dense runs merged per pixel cell by
 // timelineData.ts. Everything is drawn on the canvas, so the strict CSP (no inline styles) holds. Zoom and pan
 // (wheel, pinch, drag; +, −, arrows and 0 on the focused chart) come from chartjs-plugin-zoom; the server's
-// summary buckets (completed runs of a dense range) draw as one mark each, sized by their count.
+// summary buckets (completed runs of a dense range) draw as one mark each, sized by their count; ticks that
+// started no run (skipped) draw as small diamonds along the bottom, their reason in the tooltip.
 import {
   Chart,
   LinearScale,
@@ -17,7 +18,7 @@ import {
   type TooltipItem,
 } from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
-import { EXECUTION_STATUSES, type ExecutionStatus, type TimelineBucket } from '../shared/api';
+import { EXECUTION_STATUSES, type ExecutionStatus, type SkipReason, type TimelineBucket, type TimelineSkip } from '../shared/api';
 import type { TimelineColumns, TimelineRange } from '../shared/messages';
 import { formatDateTime, formatDay, formatDuration, formatDurationTick, formatNumber, formatTime, statusLabel } from './format';
 import { t } from './strings';
@@ -26,8 +27,10 @@ import { bucketPoints, buildTimeline, durationRangeWith, durationTicks, openingR
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, zoomPlugin);
 
-/** The summary buckets' dataset comes after the four statuses. */
+/** The summary buckets' dataset comes after the four statuses, then the skipped ticks'. */
 const BUCKETS = EXECUTION_STATUSES.length;
+const SKIPPED = BUCKETS + 1;
+const SKIP_REASON_KEYS = { 'already-running': 'skipReasonAlreadyRunning', paused: 'skipReasonPaused', 'server-down': 'skipReasonServerDown' } as const satisfies Record<SkipReason, string>;
 /** Zoomed or panned: wait for the gesture to settle before asking the server for that range. */
 const ZOOM_SETTLE_MS = 300;
 
@@ -50,11 +53,12 @@ export interface TimelineView {
   /** True when the reply is for a range the operator zoomed to: show exactly that range. */
   zoomed: boolean;
   buckets: TimelineBucket[];
+  skipped: TimelineSkip[];
 }
 
 export class TimelineChart {
   private readonly chart: TimelineChartJs;
-  private view: TimelineView = { columns: { cronNames: [], ids: [], cron: [], status: [], startMs: [], durationMs: [] }, fromMs: 0, toMs: 1, zoomed: false, buckets: [] };
+  private view: TimelineView = { columns: { cronNames: [], ids: [], cron: [], status: [], startMs: [], durationMs: [] }, fromMs: 0, toMs: 1, zoomed: false, buckets: [], skipped: [] };
   private data: TimelineData | undefined;
   private resizeTimer: ReturnType<typeof setTimeout> | undefined;
   private zoomTimer: ReturnType<typeof setTimeout> | undefined;
@@ -67,7 +71,7 @@ export class TimelineChart {
   ) {
     this.chart = new Chart<'line', TimelinePoint[]>(canvas, {
       type: 'line',
-      data: { datasets: [...EXECUTION_STATUSES.map((status) => this.dataset(status, [])), this.bucketDataset()] },
+      data: { datasets: [...EXECUTION_STATUSES.map((status) => this.dataset(status, [])), this.bucketDataset(), this.skippedDataset()] },
       options: {
         animation: false,
         parsing: false,
@@ -112,14 +116,14 @@ export class TimelineChart {
             callbacks: {
               title: (items) => this.tooltipTitle(items),
               label: (item) => this.tooltipLines(item),
-              footer: (items) => (items[0]?.datasetIndex === BUCKETS ? t('bucketZoom') : t('tooltipClick')),
+              footer: (items) => (items[0]?.datasetIndex === BUCKETS ? t('bucketZoom') : items[0]?.datasetIndex === SKIPPED ? '' : t('tooltipClick')),
             },
           },
         },
         onClick: (_event, elements) => {
           const first = elements[0];
           if (!first) return;
-          if (first.datasetIndex === BUCKETS) return;
+          if (first.datasetIndex === BUCKETS || first.datasetIndex === SKIPPED) return;
           const point = this.chart.data.datasets[first.datasetIndex]?.data[first.index];
           const id = point ? this.view.columns.ids[point.i] : undefined;
           if (id) this.host.showLogs(id);
@@ -219,6 +223,8 @@ export class TimelineChart {
       datasets[index].pointRadius = series.status === 'running' ? 4 : data.merged ? 2 : 3;
     });
     datasets[BUCKETS].data = bucketPoints(buckets);
+    // Along the bottom of the duration axis: a skipped tick has no duration.
+    datasets[SKIPPED].data = this.view.skipped.map((tick, i) => ({ x: Date.parse(tick.tickAt), y: data.yMin, i, n: 1 })).sort((a, b) => a.x - b.x);
     const scales = this.chart.options.scales!;
     // A little room after the end, so that the running runs' marks are not cut by the edge.
     scales.x!.min = range.min;
@@ -266,6 +272,22 @@ export class TimelineChart {
     };
   }
 
+  /** Skipped ticks: small hollow diamonds (as the legend's swatch) on the bottom line, drawn over the runs, not clipped by it. */
+  private skippedDataset(): ChartDataset<'line', TimelinePoint[]> {
+    return {
+      label: 'skipped',
+      data: [],
+      showLine: false,
+      order: -1,
+      clip: false,
+      pointStyle: 'rectRot',
+      pointRadius: 4,
+      pointHoverRadius: 6,
+      pointBorderWidth: 1.5,
+      pointHitRadius: 4,
+    };
+  }
+
   private applyTheme(theme: ChartTheme): void {
     Chart.defaults.font.family = theme.fontFamily;
     Chart.defaults.font.size = Math.max(10, theme.fontSize - 1);
@@ -280,6 +302,11 @@ export class TimelineChart {
     bucketDataset.borderColor = bucketColour;
     bucketDataset.pointBackgroundColor = theme.tooltipBackground;
     bucketDataset.pointBorderColor = bucketColour;
+    const skippedDataset = this.chart.data.datasets[SKIPPED];
+    skippedDataset.borderColor = theme.skipped;
+    skippedDataset.pointBorderColor = theme.skipped;
+    skippedDataset.backgroundColor = theme.skipped;
+    skippedDataset.pointBackgroundColor = theme.tooltipBackground;
     this.chart.data.datasets.slice(0, BUCKETS).forEach((dataset, index) => {
       const colour = theme.status[EXECUTION_STATUSES[index]];
       dataset.backgroundColor = colour;
@@ -309,6 +336,10 @@ export class TimelineChart {
       const bucket = this.view.buckets[point.i];
       return bucket ? `${bucket.cronName} — ${statusLabel(bucket.status)}` : '';
     }
+    if (items[0].datasetIndex === SKIPPED) {
+      const tick = this.view.skipped[point.i];
+      return tick ? t('skippedTooltip', tick.cronName) : '';
+    }
     const { columns } = this.view;
     return `${columns.cronNames[columns.cron[point.i]]} — ${statusLabel(EXECUTION_STATUSES[columns.status[point.i]])}`;
   }
@@ -323,6 +354,10 @@ export class TimelineChart {
         t('bucketRuns', formatNumber(bucket.count, locale), formatDateTime(Date.parse(bucket.start), locale), formatDateTime(Date.parse(bucket.end), locale)),
         t('bucketDurations', formatDuration(bucket.p95DurationMs, locale), formatDuration(bucket.maxDurationMs, locale)),
       ];
+    }
+    if (item.datasetIndex === SKIPPED) {
+      const tick = this.view.skipped[point.i];
+      return tick ? [t('skippedDue', formatDateTime(Date.parse(tick.tickAt), locale)), t(SKIP_REASON_KEYS[tick.reason])] : [];
     }
     const { columns } = this.view;
     const running = EXECUTION_STATUSES[columns.status[point.i]] === 'running';

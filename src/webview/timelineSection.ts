@@ -1,6 +1,6 @@
 // The timeline section: filters, legend, chart, and the latest runs as a table of buttons (the keyboard's
 // way to the runs the chart shows).
-import { EXECUTION_STATUSES, type ExecutionStatus, type TimelineBucket } from '../shared/api';
+import { EXECUTION_STATUSES, type ExecutionStatus, type TimelineBucket, type TimelineSkip } from '../shared/api';
 import { sameFilter, type RenderedView, type TimelineColumns, type TimelineFilter, type TimelineRange } from '../shared/messages';
 import { h, replaceChildrenKeepingFocus, setText } from './dom';
 import { applyFilter, cronChoices, filterFromSelects, selectRuns } from './filters';
@@ -30,6 +30,10 @@ export interface ShownTimeline {
   columns: TimelineColumns;
   buckets: TimelineBucket[];
   bucketMs: number;
+  /** Ticks that started no run: small marks of their own (never for a status filter: they are no runs). */
+  skipped: TimelineSkip[];
+  /** All the range's skipped ticks (more than `skipped` when the server's bound cut it). */
+  skippedTotal: number;
 }
 
 const EMPTY_COLUMNS: TimelineColumns = { cronNames: [], ids: [], cron: [], status: [], startMs: [], durationMs: [] };
@@ -119,8 +123,8 @@ export class TimelineSection {
   }
 
   /** Runs in the timeline shown (null before the first one) and the marks drawn for them. */
-  get counts(): { executions: number | null; marks: number; buckets: number } {
-    return { executions: this.shown ? this.shown.columns.ids.length : null, marks: this.drawn?.marks ?? 0, buckets: this.shown?.buckets.length ?? 0 };
+  get counts(): { executions: number | null; marks: number; buckets: number; skipped: number } {
+    return { executions: this.shown ? this.shown.columns.ids.length : null, marks: this.drawn?.marks ?? 0, buckets: this.shown?.buckets.length ?? 0, skipped: this.shown?.skipped.length ?? 0 };
   }
 
   /** Latest runs as shown (id and duration cell). */
@@ -146,7 +150,7 @@ export class TimelineSection {
   clear(): void {
     this.shown = null;
     this.pending = null;
-    this.drawn = this.chart.render({ columns: EMPTY_COLUMNS, fromMs: 0, toMs: 1, zoomed: false, buckets: [] });
+    this.drawn = this.chart.render({ columns: EMPTY_COLUMNS, fromMs: 0, toMs: 1, zoomed: false, buckets: [], skipped: [] });
     this.renderLegend();
     this.latestShown = [];
     setText(this.latestSummary, t('latestRuns', 0));
@@ -192,7 +196,8 @@ export class TimelineSection {
     this.pending = filter;
     // Narrowing a wider timeline needs no round trip to show something right away; the server's answer follows.
     if (previous && (previous.filter.cronName === null || previous.filter.cronName === filter.cronName) && (previous.filter.status === null || previous.filter.status === filter.status)) {
-      this.shown = { ...previous, filter, columns: selectRuns(previous.columns, applyFilter(previous.columns, filter)) };
+      const skipped = filter.status !== null ? [] : previous.skipped.filter((tick) => filter.cronName === null || tick.cronName === filter.cronName);
+      this.shown = { ...previous, filter, columns: selectRuns(previous.columns, applyFilter(previous.columns, filter)), skipped, skippedTotal: skipped.length };
       this.draw(this.shown);
     } else {
       this.showMessage(t('timelineLoading'));
@@ -202,7 +207,7 @@ export class TimelineSection {
 
   private draw(timeline: ShownTimeline): void {
     const started = performance.now();
-    this.drawn = this.chart.render({ columns: timeline.columns, fromMs: timeline.fromMs, toMs: timeline.toMs, zoomed: timeline.range !== null, buckets: timeline.buckets });
+    this.drawn = this.chart.render({ columns: timeline.columns, fromMs: timeline.fromMs, toMs: timeline.toMs, zoomed: timeline.range !== null, buckets: timeline.buckets, skipped: timeline.skipped });
     this.reset.hidden = timeline.range === null;
     this.renderMs = performance.now() - started;
     const runs = (status: ExecutionStatus) => this.drawn!.series[EXECUTION_STATUSES.indexOf(status)].runs;
@@ -213,6 +218,7 @@ export class TimelineSection {
     if (this.drawn.runs === 0 && timeline.buckets.length === 0) this.showMessage(t('timelineEmpty'));
     else if (timeline.buckets.length) this.showMessage(t('timelineBuckets', formatNumber(timeline.buckets.reduce((sum, bucket) => sum + bucket.count, 0), locale), formatDuration(timeline.bucketMs, locale)));
     else if (this.drawn.merged) this.showMessage(t('timelineDense', formatNumber(this.drawn.runs, locale), formatNumber(this.drawn.marks, locale)));
+    else if (timeline.skippedTotal > timeline.skipped.length) this.showMessage(t('timelineSkippedCut', formatNumber(timeline.skipped.length, locale), formatNumber(timeline.skippedTotal, locale)));
     else this.showMessage('');
   }
 
@@ -231,6 +237,8 @@ export class TimelineSection {
     const items = EXECUTION_STATUSES.map((status, index) =>
       h('li', {}, h('span', { className: `swatch status-${status}`, attrs: { 'aria-hidden': 'true' } }), `${statusLabel(status)} ${formatNumber(this.drawn?.series[index].runs ?? 0, this.host.locale())}`),
     );
+    const skipped = this.shown?.skipped.length ?? 0;
+    if (skipped > 0) items.push(h('li', {}, h('span', { className: 'swatch skipped', attrs: { 'aria-hidden': 'true' } }), `${t('legendSkipped')} ${formatNumber(skipped, this.host.locale())}`));
     this.legend.replaceChildren(...items);
   }
 

@@ -25,6 +25,7 @@ export interface TestCronDefinition {
   enabled?: boolean;
   params?: Record<string, unknown>;
   runOn?: string[];
+  catchUp?: 'none' | 'last';
 }
 
 export interface TestConfig {

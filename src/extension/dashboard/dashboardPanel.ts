@@ -72,6 +72,7 @@ function timelineMessage(value: TimelineValue): ToWebview {
     to: value.range?.to ?? reply.to,
     columns: toTimelineColumns(reply.executions),
     ...(reply.buckets ? { buckets: reply.buckets, bucketMs: reply.bucketMs } : {}),
+    ...(reply.skipped ? { skipped: reply.skipped, skippedTotal: reply.skippedTotal ?? reply.skipped.length } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Cron, Execution } from '../../shared/api';
 import { formatDuration, formatRelative } from '../../shared/format';
 import { nextRunAt } from '../../shared/timing';
 import { english, statusLabel, timeSince, type Translate } from '../format';
+import { overlapWarning } from '../overlapWarning';
 import { codicon, cronIcon } from '../statusIcons';
 
 /** Durations of finished runs the p95 is computed from, at most (the newest). */
@@ -29,6 +30,8 @@ export function lensSummary(cron: Cron, p95: { ms: number; runs: number } | unde
   else if (last) parts.push(`${icon} ${statusLabel(last.status, t)} ${timeSince(last.completedAt ?? last.startedAt, now, locale)}`);
   else parts.push(`${icon} ${t('never run')}`);
   if (p95) parts.push(p95.runs === 1 ? t('p95 {0} (1 run)', formatDuration(p95.ms, locale)) : t('p95 {0} ({1} runs)', formatDuration(p95.ms, locale), p95.runs));
+  const overlap = overlapWarning(cron, t);
+  if (overlap) parts.push(`$(warning) ${overlap}`);
   if (cron.paused) parts.push(t('paused'));
   else if (!cron.enabled) parts.push(t('disabled'));
   else {

@@ -3,9 +3,11 @@
 // in src/shared/api.ts (the `Same` assertions below), so the two cannot drift.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
+  CATCH_UP_MODES,
   CRON_NAME_PATTERN,
   EXECUTION_STATUSES,
   ROLES,
+  SKIP_REASONS,
   TRIGGER_TYPES,
   type AuditEntry,
   type CreateTokenReply,
@@ -15,6 +17,7 @@ import {
   type HealthReply,
   type LogsReply,
   type SessionReply,
+  type SkippedTicksReply,
   type Stats,
   type TimelineReply,
   type TokenInfo,
@@ -74,6 +77,20 @@ const ParamSpecSchema = Type.Object({
   default: Type.Optional(ParamValueSchema),
 });
 
+export const OverlapForecastSchema = Type.Object({
+  status: literals(['overlap', 'ok', 'unknown'] as const),
+  p95Ms: Nullable(Type.Number()),
+  samples: Type.Integer(),
+  shortestIntervalMs: Nullable(Type.Number()),
+  shortestIntervalAt: Nullable(Type.String()),
+  regular: Type.Boolean(),
+  ticksConsidered: Type.Integer(),
+  ticksSkipped: Type.Integer(),
+  message: Nullable(Type.String()),
+});
+
+export const SkipReasonSchema = literals(SKIP_REASONS);
+
 export const CronSchema = Type.Object({
   name: Type.String(),
   description: Type.String(),
@@ -90,6 +107,23 @@ export const CronSchema = Type.Object({
   lastExecution: Nullable(ExecutionSchema),
   runningExecution: Nullable(ExecutionSchema),
   manualTriggerAvailableAt: Type.Optional(Nullable(Type.String())),
+  catchUp: Type.Optional(literals(CATCH_UP_MODES)),
+  skippedTicks24h: Type.Optional(Type.Integer({ minimum: 0 })),
+  overlap: Type.Optional(OverlapForecastSchema),
+});
+
+export const SkippedTicksReplySchema = Type.Object({
+  skippedTicks: Type.Array(
+    Type.Object({
+      cronName: Type.String(),
+      tickAt: Type.String(),
+      reason: SkipReasonSchema,
+      runnerId: Type.String(),
+      runningExecutionId: Nullable(Type.String()),
+      recordedAt: Type.String(),
+    }),
+  ),
+  nextCursor: Nullable(Type.String()),
 });
 
 export const CronsReplySchema = Type.Object({ crons: Type.Array(CronSchema) });
@@ -131,6 +165,8 @@ export const TimelineReplySchema = Type.Object({
   executions: Type.Array(TimelineEntrySchema),
   buckets: Type.Optional(Type.Array(TimelineBucketSchema)),
   bucketMs: Type.Optional(Type.Number()),
+  skipped: Type.Optional(Type.Array(Type.Object({ cronName: Type.String(), tickAt: Type.String(), reason: SkipReasonSchema }))),
+  skippedTotal: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
 export const HealthReplySchema = Type.Object({
@@ -202,3 +238,4 @@ same<Same<Static<typeof SessionReplySchema>, SessionReply>>();
 same<Same<Static<typeof TokenInfoSchema>, TokenInfo>>();
 same<Same<Static<typeof CreateTokenReplySchema>, CreateTokenReply>>();
 same<Same<Static<typeof HealthReplySchema>, HealthReply>>();
+same<Same<Static<typeof SkippedTicksReplySchema>, SkippedTicksReply>>();

@@ -427,11 +427,14 @@ export class ExecutionStore {
       batchSize = tookMs > 10 ? Math.max(1, Math.floor(batchSize / 2)) : Math.min(RETENTION_BATCH, batchSize * 2);
       await new Promise((resolveLater) => setImmediate(resolveLater));
     }
-    for (;;) {
-      const result = await sql`DELETE FROM schedule_ticks WHERE (cron_name, tick_at) IN (
-          SELECT cron_name, tick_at FROM schedule_ticks WHERE tick_at < ${cutoff} LIMIT ${RETENTION_BATCH})`.execute(this.db.q);
-      if (Number(result.numAffectedRows ?? 0) < RETENTION_BATCH) break;
-      await new Promise((resolveLater) => setImmediate(resolveLater));
+    // Claimed and skipped ticks (skippedTickStore.ts) go with the runs of their time.
+    for (const table of ['schedule_ticks', 'skipped_ticks']) {
+      for (;;) {
+        const result = await sql`DELETE FROM ${sql.table(table)} WHERE (cron_name, tick_at) IN (
+            SELECT cron_name, tick_at FROM ${sql.table(table)} WHERE tick_at < ${cutoff} LIMIT ${RETENTION_BATCH})`.execute(this.db.q);
+        if (Number(result.numAffectedRows ?? 0) < RETENTION_BATCH) break;
+        await new Promise((resolveLater) => setImmediate(resolveLater));
+      }
     }
     return deleted;
   }

@@ -2,7 +2,7 @@
 // the guide's names. Timestamps are read back as Date (PostgreSQL) or ISO-8601 text (SQLite); JSON columns
 // as objects (PostgreSQL) or text (SQLite); booleans as boolean or 0/1.
 import type { ColumnType, Generated } from 'kysely';
-import type { ExecutionStatus, Role, TriggerType } from '../../shared/api';
+import type { ExecutionStatus, Role, SkipReason, TriggerType } from '../../shared/api';
 
 /** Written as ISO-8601 text; read as whatever the driver gives. */
 export type Timestamp = ColumnType<Date | string, string, string>;
@@ -71,6 +71,18 @@ export interface ScheduleTicksTable {
   claimed_at: ColumnType<Date | string, string | undefined, never>;
 }
 
+/** Ticks that started no run (skippedTicks.ts): the cron was running or paused, or no server was up. */
+export interface SkippedTicksTable {
+  cron_name: string;
+  tick_at: Timestamp;
+  reason: SkipReason;
+  /** The instance that saw (or, for server-down, found) the skip. */
+  runner_id: string;
+  /** For already-running: the run still going. */
+  running_execution_id: string | null;
+  recorded_at: ColumnType<Date | string, string | undefined, never>;
+}
+
 export interface RunnersTable {
   runner_id: string;
   host: string;
@@ -109,6 +121,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   cron_state: CronStateTable;
   schedule_ticks: ScheduleTicksTable;
+  skipped_ticks: SkippedTicksTable;
   runners: RunnersTable;
   cron_execution_rollups: CronExecutionRollupsTable;
   cron_changes: CronChangesTable;

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { forecastOverlap, formatSpan, percentile95 } from '../../../src/server/overlapForecast';
+import { overlapText } from '../../../src/shared/overlapText';
 
 const FROM = new Date('2026-03-02T00:00:30.000Z');
 const MINUTE = 60_000;
@@ -78,5 +79,17 @@ describe('overlapForecast', () => {
     const a = forecastOverlap({ schedule: '0 2 * * 1', timezone: 'UTC', durationsMs: durations(1000, 1000), from: new Date('2026-01-01T00:00:00Z'), ticks: 3 });
     assert.equal(a.shortestIntervalAt, '2026-01-05T02:00:00.000Z');
     assert.deepEqual([a.status, a.shortestIntervalMs, a.regular], ['ok', 7 * 86_400_000, true]);
+  });
+
+  it('words a forecast in the display language from its numbers, as the extension and the dashboard do', () => {
+    const french = (message: string, ...args: Array<string | number>) =>
+      ({ 'p95 {0} > every {1}': 'p95 {0} > toutes les {1}', 'p95 {0} > {1} between {2} and {3}': 'p95 {0} > {1} entre {2} et {3}' })[message]!.replace(/\{(\d)\}/g, (_, index: string) => String(args[Number(index)]));
+    const regular = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'Africa/Tunis', durationsMs: durations(2 * MINUTE, 6 * MINUTE + 11_400), from: FROM });
+    assert.equal(overlapText(regular, 'Africa/Tunis'), regular.message);
+    assert.equal(overlapText(regular, 'Africa/Tunis', french), 'p95 6 min 12 s > toutes les 5 min');
+    const irregular = forecastOverlap({ schedule: '0 8,9 * * *', timezone: 'Africa/Tunis', durationsMs: durations(20 * MINUTE, 70 * MINUTE), from: FROM });
+    assert.equal(overlapText(irregular, 'Africa/Tunis', french), 'p95 1 h 10 min > 1 h entre 08:00 et 09:00');
+    const fits = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'UTC', durationsMs: durations(30_000, 45_000), from: FROM });
+    assert.equal(overlapText(fits, 'UTC'), undefined, 'no words when the runs fit');
   });
 });

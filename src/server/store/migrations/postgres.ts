@@ -269,4 +269,21 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_ROLLUPS,
   // row_to_json in the change feed's trigger carries the new columns by itself.
   { version: 4, name: 'alerts and retries', sql: ALERTS_POSTGRES_SQL },
+  {
+    version: 5,
+    name: 'skipped ticks',
+    // Ticks that started no run, apart from cron_executions so the guide's SQL and the KPIs count runs only.
+    // One row per tick: instances that see the same paused tick record it once.
+    sql: `
+      CREATE TABLE skipped_ticks (
+        cron_name text NOT NULL,
+        tick_at timestamptz NOT NULL,
+        reason text NOT NULL CHECK (reason IN ('already-running', 'paused', 'server-down')),
+        runner_id text NOT NULL,
+        running_execution_id text,
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (cron_name, tick_at)
+      );
+      CREATE INDEX skipped_ticks_at ON skipped_ticks (tick_at);`,
+  },
 ];

@@ -198,4 +198,21 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       DROP TRIGGER cron_executions_fill_end;
       ${executionChangeTriggers(['attempt', 'retry_of'])}`,
   },
+  {
+    version: 3,
+    name: 'skipped ticks',
+    // Ticks that started no run, apart from cron_executions so the guide's SQL and the KPIs count runs only.
+    // One row per tick: instances that see the same paused tick record it once.
+    sql: `
+      CREATE TABLE skipped_ticks (
+        cron_name text NOT NULL,
+        tick_at text NOT NULL,
+        reason text NOT NULL CHECK (reason IN ('already-running', 'paused', 'server-down')),
+        runner_id text NOT NULL,
+        running_execution_id text,
+        recorded_at text NOT NULL DEFAULT (${NOW}),
+        PRIMARY KEY (cron_name, tick_at)
+      ) WITHOUT ROWID;
+      CREATE INDEX skipped_ticks_at ON skipped_ticks (tick_at);`,
+  },
 ];

@@ -1,0 +1,96 @@
+// What the crons list adds from the history: each cron's skipped ticks of the last 24 hours and whether its
+// runs will overlap its schedule (overlapForecast.ts, from the p95 of its newest finished runs). A forecast
+// is kept until the cron's latest run changes or a minute passes (its next ticks move on). When a finished
+// run changes what a client was shown (ok becomes overlap, or the message), `crons.changed` tells it.
+import type { Cron, OverlapForecast } from '../shared/api';
+import type { ExecutionFinishedEvent } from '../shared/events';
+import type { CronDefinition } from './config';
+import type { EventBus } from './eventBus';
+import { errorText, type Logger } from './logger';
+import { forecastOverlap, nextTicks } from './overlapForecast';
+import type { ExecutionStore } from './store/executionStore';
+import type { SkippedTickStore } from './store/skippedTickStore';
+
+/** Finished runs the p95 is taken from, at most (the newest; the CodeLens shows the p95 of as many). */
+export const FORECAST_SAMPLE_LIMIT = 50;
+/** Next ticks a forecast looks at: enough to meet the irregular gaps of a daily or weekly pattern. */
+export const FORECAST_TICKS = 30;
+const FORECAST_TTL_MS = 60_000;
+/** A schedule's next ticks are a moment of CPU (croner, in its time zone): kept this long, gaps repeat. */
+const TICKS_TTL_MS = 3_600_000;
+
+type ScheduleOf = Pick<Cron, 'name' | 'schedule' | 'timezone'>;
+
+export class CronInsights {
+  private readonly forecasts = new Map<string, { key: string; at: number; forecast: Promise<OverlapForecast> }>();
+  /** What the last crons list said of each cron's forecast. */
+  private readonly shown = new Map<string, string>();
+  private readonly ticks = new Map<string, { at: number; ticks: Date[] | null }>();
+
+  constructor(
+    private readonly skipped: SkippedTickStore,
+    private readonly executions: ExecutionStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async decorate(crons: Cron[]): Promise<Cron[]> {
+    const now = this.now();
+    const [counts, forecasts] = await Promise.all([
+      this.skipped.countsSince(now - 86_400_000),
+      Promise.all(crons.map((cron) => this.forecast(cron, `${cron.lastExecution?.id ?? ''}:${cron.lastExecution?.status ?? ''}`, now))),
+    ]);
+    return crons.map((cron, index) => {
+      this.shown.set(cron.name, shownKey(forecasts[index]));
+      return { ...cron, skippedTicks24h: counts.get(cron.name) ?? 0, overlap: forecasts[index] };
+    });
+  }
+
+  /** Tells clients (crons.changed) when a run that ended moves its cron's forecast from what they were shown. */
+  watch(events: EventBus, cronOf: (name: string) => CronDefinition | undefined, log: Logger): () => void {
+    return events.subscribe((event) => {
+      if (event.name !== 'execution.finished') return;
+      const { execution } = event.data as ExecutionFinishedEvent;
+      const cron = cronOf(execution.cronName);
+      const shown = this.shown.get(execution.cronName);
+      if (!cron || shown === undefined || execution.status === 'running') return;
+      this.forecast(cron, `${execution.id}:${execution.status}`, this.now()).then(
+        (forecast) => {
+          if (shownKey(forecast) !== this.shown.get(cron.name)) events.publish('crons.changed', { cronNames: [cron.name] });
+        },
+        (error) => log.debug(`Could not update the overlap forecast of ${cron.name}`, { error: errorText(error) }),
+      );
+    });
+  }
+
+  private forecast(cron: ScheduleOf, lastRun: string, now: number): Promise<OverlapForecast> {
+    const key = `${cron.schedule}|${cron.timezone}|${lastRun}`;
+    const known = this.forecasts.get(cron.name);
+    if (known && known.key === key && now - known.at < FORECAST_TTL_MS) return known.forecast;
+    const forecast = this.executions.list({ cronName: cron.name, limit: FORECAST_SAMPLE_LIMIT }).then(({ executions }) =>
+      forecastOverlap({
+        schedule: cron.schedule,
+        timezone: cron.timezone,
+        durationsMs: executions.filter((execution) => execution.status !== 'running' && execution.durationMs !== null).map((execution) => execution.durationMs as number),
+        nextTicks: this.nextTicksOf(cron, now),
+      }),
+    );
+    this.forecasts.set(cron.name, { key, at: now, forecast });
+    // A failed read is not kept: the next list asks again.
+    forecast.catch(() => this.forecasts.get(cron.name)?.forecast === forecast && this.forecasts.delete(cron.name));
+    return forecast;
+  }
+
+  private nextTicksOf(cron: ScheduleOf, now: number): Date[] | null {
+    const key = `${cron.schedule}|${cron.timezone}`;
+    const known = this.ticks.get(key);
+    if (known && now - known.at < TICKS_TTL_MS) return known.ticks;
+    const ticks = nextTicks(cron.schedule, cron.timezone, new Date(now), FORECAST_TICKS);
+    this.ticks.set(key, { at: now, ticks });
+    return ticks;
+  }
+}
+
+/** What a client shows of a forecast: a change of it is worth telling. */
+function shownKey(forecast: OverlapForecast): string {
+  return `${forecast.status}|${forecast.message ?? ''}`;
+}

@@ -1,0 +1,203 @@
+// Ticks that start no run are recorded, apart from the executions: a tick that finds the cron still running
+// (already-running), a tick of a paused cron (paused), and at start the ticks missed while the server was
+// down (server-down); `catchUp: "last"` then runs once. Real server processes on real time, per-second
+// schedules, waits on what the API shows.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { API_PATHS, CATCH_UP_TRIGGERED_BY, type Cron, type Execution, type SkippedTick, type SkippedTicksReply, type TimelineReply } from '../../src/shared/api';
+import { api, getExecution, listExecutions } from '../support/http';
+import { nodeCron, startServer, writeConfig, type ServerProcess } from '../support/serverProcess';
+import { waitFor } from '../support/waitFor';
+
+async function skippedOf(server: ServerProcess, cronName: string, query = ''): Promise<SkippedTick[]> {
+  const reply = await api<SkippedTicksReply>(server, `${API_PATHS.skipped(cronName)}${query ? `?${query}` : ''}`);
+  assert.equal(reply.status, 200, reply.text);
+  return reply.body.skippedTicks;
+}
+
+async function cronOf(server: ServerProcess, cronName: string): Promise<Cron> {
+  return (await api<{ crons: Cron[] }>(server, API_PATHS.crons)).body.crons.find((cron) => cron.name === cronName)!;
+}
+
+describe('skipped ticks', function () {
+  this.timeout(120_000);
+
+  describe('while the server runs', () => {
+    let server: ServerProcess;
+
+    before(async () => {
+      server = await startServer({
+        config: {
+          crons: [
+            // Lasts 2.5 s, fires every second: most ticks find it running.
+            nodeCron('slow-ticker', 'setTimeout(() => {}, 2500)', { schedule: '* * * * * *' }),
+            nodeCron('paused-ticker', 'console.log("tick")', { schedule: '* * * * * *' }),
+          ],
+          rateLimits: { perCronSeconds: 0, globalPerMinute: 0 },
+        },
+      });
+    });
+
+    after(async () => {
+      await server?.stop();
+    });
+
+    it('records a tick that finds the cron running as skipped (already-running), with the run it found', async () => {
+      const skips = await waitFor(async () => {
+        const list = (await skippedOf(server, 'slow-ticker')).filter((tick) => tick.reason === 'already-running');
+        return list.length >= 2 ? list : undefined;
+      }, 'two already-running skips of slow-ticker', 30_000);
+      for (const skip of skips) {
+        assert.equal(skip.cronName, 'slow-ticker');
+        assert.equal(new Date(skip.tickAt).getUTCMilliseconds(), 0, 'a tick on a whole second');
+        assert.ok(skip.runnerId, 'the instance that saw it');
+        const running = await getExecution(server, skip.runningExecutionId!);
+        assert.equal(running.cronName, 'slow-ticker');
+        const tickAt = Date.parse(skip.tickAt);
+        assert.ok(Date.parse(running.startedAt) <= tickAt + 1000 && (running.completedAt === null || Date.parse(running.completedAt) >= tickAt - 1000), `the run ${JSON.stringify(running)} was going at ${skip.tickAt}`);
+      }
+      // Not fake executions: the history holds runs only, none of them at a skipped tick.
+      const runs = await listExecutions(server, 'cronName=slow-ticker&limit=1000');
+      assert.ok(runs.every((run: Execution) => run.triggerType === 'scheduled' && ['running', 'completed'].includes(run.status)), JSON.stringify(runs));
+      const cron = await cronOf(server, 'slow-ticker');
+      assert.ok(cron.skippedTicks24h! >= skips.length, `skippedTicks24h ${cron.skippedTicks24h} counts them`);
+    });
+
+    it('shows skipped ticks in the timeline as their own marks, not runs', async () => {
+      const timeline = (await api<TimelineReply>(server, `${API_PATHS.timeline}?days=1&cronName=slow-ticker`)).body;
+      assert.ok(timeline.skipped!.length >= 2, JSON.stringify(timeline.skipped));
+      assert.ok(timeline.skipped!.every((tick) => tick.cronName === 'slow-ticker' && tick.reason === 'already-running'));
+      assert.equal(timeline.skippedTotal, timeline.skipped!.length);
+      const runIds = new Set(timeline.executions.map((run) => run.startedAt));
+      assert.ok(timeline.skipped!.every((tick) => !runIds.has(tick.tickAt)), 'a skipped tick is no run');
+      const filtered = (await api<TimelineReply>(server, `${API_PATHS.timeline}?days=1&cronName=slow-ticker&status=completed`)).body;
+      assert.deepEqual(filtered.skipped, [], 'a status filter shows runs of that status only');
+    });
+
+    it("records a paused cron's ticks as skipped (paused), and none once resumed", async () => {
+      // A tick can be skipped as paused from the moment the request is sent (the reply may come later).
+      const pausedAt = Date.now();
+      const paused = await api<Cron>(server, API_PATHS.pause('paused-ticker'), { method: 'POST' });
+      assert.equal(paused.status, 200);
+      const skips = await waitFor(async () => {
+        const list = (await skippedOf(server, 'paused-ticker')).filter((tick) => tick.reason === 'paused');
+        return list.length >= 2 ? list : undefined;
+      }, 'two paused skips of paused-ticker', 20_000);
+      assert.ok(skips.every((tick) => Date.parse(tick.tickAt) >= pausedAt - 1000), JSON.stringify(skips));
+      assert.equal(skips[0].runningExecutionId, null);
+      // Paging: newest first, the cursor reaches the older ones.
+      const first = await api<SkippedTicksReply>(server, `${API_PATHS.skipped('paused-ticker')}?limit=1`);
+      assert.equal(first.body.skippedTicks.length, 1);
+      const older = await skippedOf(server, 'paused-ticker', `limit=1&before=${encodeURIComponent(first.body.nextCursor!)}`);
+      assert.ok(Date.parse(older[0].tickAt) < Date.parse(first.body.skippedTicks[0].tickAt));
+
+      const resumed = await api<Cron>(server, API_PATHS.resume('paused-ticker'), { method: 'POST' });
+      const resumedAt = Date.now();
+      await waitFor(async () => (await listExecutions(server, 'cronName=paused-ticker&limit=5')).some((run) => Date.parse(run.startedAt) > resumedAt), 'a run after the resume', 15_000);
+      const lastPaused = Math.max(...(await skippedOf(server, 'paused-ticker')).map((tick) => Date.parse(tick.tickAt)));
+      assert.ok(lastPaused <= Date.parse(resumed.body.nextRunAt!), 'no paused skip after the resume');
+    });
+
+    it('answers 404 for an unknown cron', async () => {
+      const reply = await api(server, API_PATHS.skipped('no-such-cron'));
+      assert.equal(reply.status, 404);
+      assert.match(reply.body.error, /Unknown cron "no-such-cron"/);
+    });
+  });
+
+  describe('across a stop', () => {
+    let server: ServerProcess | undefined;
+    let dataDir: string;
+
+    before(() => {
+      dataDir = mkdtempSync(join(tmpdir(), 'cron-ops-skips-'));
+    });
+
+    after(async () => {
+      await server?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('records the ticks missed while the server was down; catchUp "last" runs once at start, "none" does not', async () => {
+      const configPath = writeConfig({
+        crons: [
+          nodeCron('catch-last', 'console.log("caught")', { schedule: '* * * * * *', catchUp: 'last' }),
+          nodeCron('catch-none', 'console.log("not caught")', { schedule: '* * * * * *' }),
+        ],
+        rateLimits: { perCronSeconds: 0, globalPerMinute: 0 },
+      });
+      server = await startServer({ config: configPath, args: ['--data', dataDir] });
+      for (const name of ['catch-last', 'catch-none']) {
+        await waitFor(async () => (await listExecutions(server!, `cronName=${name}&status=completed`)).length >= 1, `a run of ${name}`, 20_000);
+      }
+      assert.equal((await cronOf(server, 'catch-last')).catchUp, 'last');
+      assert.equal((await cronOf(server, 'catch-none')).catchUp, 'none');
+      // The server ran every tick up to at least this one: a tick missed while down comes after it.
+      const lastRunBefore = new Map<string, number>();
+      for (const name of ['catch-last', 'catch-none']) lastRunBefore.set(name, Date.parse((await listExecutions(server, `cronName=${name}&limit=1`))[0].startedAt));
+      await server.stop();
+      const stoppedAt = Date.now();
+      // The downtime under test: long enough for ticks older than the start's 2 s grace.
+      await waitFor(() => Date.now() - stoppedAt > 4_000, 'four seconds of downtime', 10_000);
+      server = await startServer({ config: configPath, args: ['--data', dataDir] });
+      const restartedAt = Date.now();
+
+      for (const name of ['catch-last', 'catch-none']) {
+        const down: SkippedTick[] = (await skippedOf(server, name)).filter((tick) => tick.reason === 'server-down');
+        assert.ok(down.length >= 2, `${name}: the ticks of the downtime recorded at start: ${JSON.stringify(down)}`);
+        assert.ok(down.every((tick: SkippedTick) => Date.parse(tick.tickAt) > lastRunBefore.get(name)! - 1000 && Date.parse(tick.tickAt) <= restartedAt), `${name}: within the downtime: ${JSON.stringify(down)}`);
+        // A tick is a run or a skip, never both.
+        const ran: Set<number> = new Set((await listExecutions(server, `cronName=${name}&limit=1000`)).map((run: Execution) => Math.floor(Date.parse(run.startedAt) / 1000) * 1000));
+        assert.deepEqual(down.filter((tick: SkippedTick) => ran.has(Date.parse(tick.tickAt))), [], `${name}: no missed tick is also a run: ${JSON.stringify(down)}`);
+        assert.match(server.output(), new RegExp(`${name} missed \\d+ ticks? while the server was down`));
+      }
+      const catchUp = await waitFor(async () => {
+        const runs = (await listExecutions(server!, 'cronName=catch-last&limit=1000')).filter((run) => run.triggeredBy === CATCH_UP_TRIGGERED_BY);
+        return runs.length > 0 ? runs : undefined;
+      }, 'the catch-up run of catch-last', 20_000);
+      assert.equal(catchUp.length, 1, 'one catch-up run');
+      assert.equal(catchUp[0].triggerType, 'scheduled');
+      assert.ok(Date.parse(catchUp[0].startedAt) >= stoppedAt, 'started after the downtime');
+      // catch-none runs on its schedule again, never as a catch-up.
+      await waitFor(async () => (await listExecutions(server!, 'cronName=catch-none&limit=20')).some((run) => Date.parse(run.startedAt) > restartedAt), 'catch-none on schedule again', 20_000);
+      const noneRuns = await listExecutions(server, 'cronName=catch-none&limit=1000');
+      assert.equal(noneRuns.filter((run) => run.triggeredBy === CATCH_UP_TRIGGERED_BY).length, 0, 'no catch-up for catchUp "none"');
+
+    });
+
+    // Several instances share the store on PostgreSQL only (the embedded store's folder is one instance's).
+    if (process.env.CRON_OPS_TEST_STORE === 'postgres') {
+      it('two instances starting after a downtime record each missed tick once and run the catch-up once', async () => {
+        const dataKey = mkdtempSync(join(tmpdir(), 'cron-ops-skips-pair-'));
+        try {
+          const configPath = writeConfig({
+            crons: [nodeCron('catch-pair', 'console.log("caught")', { schedule: '* * * * * *', catchUp: 'last' })],
+            rateLimits: { perCronSeconds: 0, globalPerMinute: 0 },
+          });
+          const instance = (runnerId: string) => startServer({ config: configPath, args: ['--data', dataKey], env: { CRON_OPS_RUNNER_ID: runnerId } });
+          const first = await instance('pair-a');
+          await waitFor(async () => (await listExecutions(first, 'cronName=catch-pair&status=completed')).length >= 1, 'a run of catch-pair', 20_000);
+          await first.stop();
+          const stoppedAt = Date.now();
+          await waitFor(() => Date.now() - stoppedAt > 4_000, 'four seconds of downtime', 10_000);
+          const pair = await Promise.all([instance('pair-a'), instance('pair-b')]);
+          try {
+            // Each start recorded its missed ticks and its catch-up before it listened: the count is final.
+            const runs = await listExecutions(pair[0], 'cronName=catch-pair&limit=1000');
+            assert.equal(runs.filter((run) => run.triggeredBy === CATCH_UP_TRIGGERED_BY).length, 1, `one catch-up run: ${JSON.stringify(runs.map((run) => [run.triggeredBy, run.runnerId]))}`);
+            const down = (await skippedOf(pair[1], 'catch-pair')).filter((tick) => tick.reason === 'server-down');
+            assert.ok(down.length >= 2, JSON.stringify(down));
+            assert.equal(new Set(down.map((tick) => tick.tickAt)).size, down.length, 'each missed tick recorded once');
+            assert.ok(down.every((tick) => ['pair-a', 'pair-b'].includes(tick.runnerId)));
+          } finally {
+            await Promise.all(pair.map((server) => server.stop()));
+          }
+        } finally {
+          rmSync(dataKey, { recursive: true, force: true });
+        }
+      });
+    }
+  });
+});
