@@ -10,6 +10,7 @@ import { truncatedJson, type Logger } from '../logger';
 import type { AuditStore } from '../store/auditStore';
 import type { ExecutionStore } from '../store/executionStore';
 import type { LogStore } from '../store/logStore';
+import type { ScriptVersionStore } from '../store/scriptVersionStore';
 import type { TokenStore } from '../store/tokenStore';
 import { Refusal } from './errors';
 import type { SseHub } from './sseHub';
@@ -19,6 +20,8 @@ export interface HttpDeps {
   service: CronService;
   executions: ExecutionStore;
   logs: LogStore;
+  /** The script versions runs launched (routes/scripts.ts). */
+  scripts: ScriptVersionStore;
   audit: AuditStore;
   tokens: TokenStore;
   auth: Authenticator;
