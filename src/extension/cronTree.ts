@@ -12,6 +12,7 @@ import { escapeMarkdown } from './markdown';
 import type { ContextKeys } from './contextKeys';
 import type { CronOpsState } from './state';
 import { cronIcon, executionIcon, type IconChoice } from './statusIcons';
+import { scriptVersionText } from './scriptVersionText';
 
 function themeIcon(choice: IconChoice): vscode.ThemeIcon {
   return new vscode.ThemeIcon(choice.id, choice.color ? new vscode.ThemeColor(choice.color) : undefined);
@@ -144,6 +145,8 @@ function executionTooltip(execution: Execution, now: number, locale: string): vs
   line(`${t('Trigger')}: ${execution.triggerType}${execution.triggeredBy ? ` (${execution.triggeredBy})` : ''}`);
   if (execution.exitCode !== null) line(`${t('Exit code')}: ${execution.exitCode}`);
   if (Object.keys(execution.params).length) line(`${t('Params')}: ${JSON.stringify(execution.params)}`);
+  const version = scriptVersionText(execution, t);
+  if (version) line(version);
   if (execution.errorMessage) md.appendMarkdown('\n\n$(error) ' + escapeMarkdown(execution.errorMessage));
   md.appendMarkdown('\n\n' + escapeMarkdown(execution.id));
   return md;

@@ -16,6 +16,7 @@ import { registerLogTails, type LogTails } from './logTail';
 import { registerFailureDiagnostics, type FailureDiagnostics } from './problems/failureDiagnostics';
 import { registerRunNotifications, type RunNotifications } from './runNotifications';
 import { registerScheduleCommands } from './scheduleCommands';
+import { registerScriptCompare, type ScriptCompare } from './scriptCompare';
 import { Settings } from './settings';
 import { CronOpsState } from './state';
 import { CronOpsStatusBar, registerStatusBar } from './statusBar';
@@ -36,6 +37,7 @@ export interface CronOpsApi {
   dashboard: Dashboard;
   codeLens: CronCodeLensProvider;
   failures: FailureDiagnostics;
+  scriptCompare: ScriptCompare;
 }
 
 export function activate(context: vscode.ExtensionContext): CronOpsApi {
@@ -59,6 +61,7 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
   registerAuthCommands(context, { client, state, tokens, log });
   registerTokenCommands(context, { client, clock, log });
   const dashboard = registerDashboard(context, { state, settings, clock, log: channel });
+  const scriptCompare = registerScriptCompare(context, { client, state, log });
   const notifications = registerRunNotifications(context, {
     state,
     settings,
@@ -68,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
     onDashboardShown: dashboard.onDidShow,
     onLogsOpened: logTails.onDidOpen,
     logsOpened: (executionId) => logTails.get(executionId) !== undefined,
+    failureAction: (execution) => scriptCompare.failureAction(execution),
   });
   const statusBar = registerStatusBar(context, state, clock, notifications);
   const codeLens = registerCronCodeLens(context, { client, state, clock, settings });
@@ -75,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
 
   log.info(`[Activation] Cron Ops ${context.extension.packageJSON.version ?? ''} using ${client.displayUrl}`);
   void state.restart();
-  return { client, state, clock, contextKeys, tree, statusBar, logTails, triggers, notifications, dashboard, codeLens, failures };
+  return { client, state, clock, contextKeys, tree, statusBar, logTails, triggers, notifications, dashboard, codeLens, failures, scriptCompare };
 }
 
 export function deactivate(): void {}

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { API_PATHS, type Execution, type LastSuccessfulRunReply, type ScriptFileReply, type ScriptVersionReply } from '../../src/shared/api';
+import { API_PATHS, type ErrorReply, type Execution, type LastSuccessfulRunReply, type ScriptFileReply, type ScriptVersionReply } from '../../src/shared/api';
 import { api, triggerOk, waitForExecution, TEST_CRON_SECRET } from '../support/http';
 import { startServer, type ServerProcess } from '../support/serverProcess';
 import { withStoreSql } from '../support/storeSql';
@@ -48,7 +48,7 @@ describe('script versions (real server, real git repository)', function () {
   };
   const run = async (cronName = 'index-kb'): Promise<Execution> => waitForExecution(server, await triggerOk(server, cronName));
   const script = async (id: string, token?: string) => api<ScriptVersionReply>(server, API_PATHS.script(id), { token });
-  const content = async (id: string, path: string, token?: string) => api<ScriptFileReply>(server, `${API_PATHS.scriptFile(id)}?path=${encodeURIComponent(path)}`, { token });
+  const content = async (id: string, path: string, token?: string) => api<ScriptFileReply & Partial<ErrorReply>>(server, `${API_PATHS.scriptFile(id)}?path=${encodeURIComponent(path)}`, { token });
   const counts = () =>
     withStoreSql(dataDir, async (query) => ({
       versions: Number((await query('SELECT count(*) AS n FROM script_versions'))[0].n),
@@ -115,7 +115,7 @@ describe('script versions (real server, real git repository)', function () {
     assert.deepEqual((await script(inline.id)).body.files, []);
     const refused = await content(inline.id, 'crons.json');
     assert.equal(refused.status, 404);
-    assert.match(refused.body.error, /no recorded script version/);
+    assert.match(refused.body.error ?? '', /no recorded script version/);
   });
 
   it('a changed script makes a new version; each run serves the content it launched', async () => {
@@ -134,7 +134,7 @@ describe('script versions (real server, real git repository)', function () {
 
     const missing = await content(bad.id, 'scripts/other.mjs');
     assert.equal(missing.status, 404);
-    assert.match(missing.body.error, /its files are conf\/settings\.json, scripts\/index-kb\.mjs/);
+    assert.match(missing.body.error ?? '', /its files are conf\/settings\.json, scripts\/index-kb\.mjs/);
   });
 
   it('names the last successful run to compare a failure with', async () => {
@@ -164,7 +164,7 @@ describe('script versions (real server, real git repository)', function () {
     assert.equal((await script(good.id, viewer)).status, 200);
     const refused = await content(good.id, 'scripts/index-kb.mjs', viewer);
     assert.equal(refused.status, 403);
-    assert.match(refused.body.error, /viewer role.*admin or super-admin/);
+    assert.match(refused.body.error ?? '', /viewer role.*admin or super-admin/);
   });
 
   it('prunes with the retention the versions and contents no kept run names', async () => {
