@@ -12,7 +12,7 @@ import type { TriggerOutcome } from '../../src/extension/triggerCommand';
 import type { ExecutionTreeItem } from '../../src/extension/cronTree';
 import { startServer, type ServerProcess } from '../support/serverProcess';
 import { requestScreenshot } from './harness/protocol';
-import { childrenOf, connectTo, cronOpsApi, disconnect, tooltipText, until } from './cronOpsTestKit';
+import { childrenOf, connectTo, cronOpsApi, disconnect, setSetting, tooltipText, until } from './cronOpsTestKit';
 
 const WORKING = [
   "import { readFileSync } from 'node:fs';",
@@ -75,6 +75,8 @@ describe('Compare with Last Successful Run', () => {
         crons: [cron('sync-feeds', ['node', 'jobs/sync-feeds.mjs']), cron('inline-check', [process.execPath, '-e', 'process.exit(1)'])],
       }),
     );
+    // The runs triggered here are announced under the default, "mine".
+    await setSetting('notify', undefined);
     [server, api] = await Promise.all([startServer({ config: join(dir, 'crons.json') }), cronOpsApi()]);
     subscriptions.push(
       api.state.onExecutionFinished((execution) => finished.push(execution)),
@@ -104,7 +106,7 @@ describe('Compare with Last Successful Run', () => {
     writeFileSync(join(dir, 'jobs', 'sync-feeds.mjs'), FAILING);
     bad = await run('sync-feeds');
     assert.equal(bad.status, 'failed');
-    assert.match(bad.errorMessage ?? '', /settings\.feeds is not iterable/);
+    assert.match(bad.errorMessage ?? '', /jobs\/sync-feeds\.mjs:4/, 'it failed on the changed line');
     assert.notEqual(bad.scriptVersion, good.scriptVersion);
     assert.deepEqual(await offerFor(bad.id), { executionId: bad.id, offered: true });
 
@@ -148,6 +150,8 @@ describe('Compare with Last Successful Run', () => {
     const label = vscode.window.tabGroups.activeTabGroup.activeTab?.label ?? '';
     assert.match(label, new RegExp(`jobs/sync-feeds\\.mjs: last success ${good.scriptVersion!.slice(0, 8)} ↔ failed run ${bad.scriptVersion!.slice(0, 8)}`));
 
+    // The Crons view beside it, the failed run selected, as when the compare came from its context menu.
+    await api.tree.view.reveal(row, { select: true, focus: false, expand: true });
     await vscode.commands.executeCommand('notifications.clearAll');
     await requestScreenshot('script-compare', { waitForSelector: '.monaco-diff-editor .line-insert' });
   });
