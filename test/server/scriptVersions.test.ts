@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { API_PATHS, type ErrorReply, type Execution, type LastSuccessfulRunReply, type ScriptFileReply, type ScriptVersionReply } from '../../src/shared/api';
 import { api, triggerOk, waitForExecution, TEST_CRON_SECRET } from '../support/http';
 import { startServer, type ServerProcess } from '../support/serverProcess';
+import { openSse } from '../support/sse';
 import { withStoreSql } from '../support/storeSql';
 
 const GIT_ENV = {
@@ -121,7 +122,16 @@ describe('script versions (real server, real git repository)', function () {
   it('a changed script makes a new version; each run serves the content it launched', async () => {
     write('scripts/index-kb.mjs', FAILING);
     const secondCommit = commit('break it');
-    bad = await run();
+    const events = await openSse(server.url);
+    try {
+      bad = await run();
+      // The end's event carries the version: the editor offers the comparison from it, asking nothing more.
+      const ended = await events.next((event) => event.event === 'execution.finished' && event.data.execution.id === bad.id, 'the failed run to be announced');
+      assert.equal(ended.data.execution.scriptVersion, bad.scriptVersion);
+      assert.equal(ended.data.execution.gitCommit, secondCommit);
+    } finally {
+      events.drop();
+    }
     assert.equal(bad.status, 'failed');
     assert.notEqual(bad.scriptVersion, good.scriptVersion);
     assert.equal(bad.gitCommit, secondCommit);

@@ -1,7 +1,7 @@
 // Which version of its scripts a run launched: the files and hashes (any token), one file's content (admin
 // and up: a script or the config file it names may hold credentials), and the run to compare a failure with.
 import { Type } from '@sinclair/typebox';
-import type { Execution, ScriptFileReply } from '../../../shared/api';
+import { API_PATHS, type Execution, type ScriptFileReply } from '../../../shared/api';
 import type { Api, HttpDeps } from '../context';
 import { HttpError } from '../errors';
 import { ErrorReplySchema, IdParams, LastSuccessfulRunReplySchema, refusals, ScriptFileReplySchema, ScriptVersionReplySchema } from '../schemas';
@@ -65,7 +65,7 @@ export function scriptRoutes(app: Api, deps: HttpDeps): void {
         const listed = files.find((candidate) => candidate.path === path);
         if (listed?.skipped) throw new HttpError(404, `${path} was not kept for this run (${listed.skipped === 'too-large' ? `${listed.size} bytes, over the per-file cap` : 'past the number of files read per run'}): only its size is in the version.`);
         const known = files.map((candidate) => candidate.path).join(', ');
-        throw new HttpError(404, `The run ${execution.id} launched no file "${path}"${known ? `: its files are ${known}` : ''} (GET ${request.url.split('/file')[0]} lists them).`);
+        throw new HttpError(404, `The run ${execution.id} launched no file "${path}"${known ? `: its files are ${known}` : ''} (GET ${API_PATHS.script(execution.id)} lists them).`);
       }
       return { executionId: execution.id, path, sha256: file.sha256, size: file.size, ...encoded(file.content) };
     },
