@@ -9,7 +9,10 @@ import {
   type ExecutionStatus,
   type ExecutionsReply,
   type HealthReply,
+  type LastSuccessfulRunReply,
   type LogsReply,
+  type ScriptFileReply,
+  type ScriptVersionReply,
   type ParamValue,
   type SessionReply,
   type CreateTokenReply,
@@ -125,6 +128,21 @@ export class ApiClient {
 
   logs(id: string, after = 0, limit?: number): Promise<LogsReply> {
     return this.request<LogsReply>(API_PATHS.logs(id), { query: { after, limit }, target: id, expect: (body) => Array.isArray(body.lines) });
+  }
+
+  /** Which version of its scripts a run launched: the files, their hashes, the git commit. */
+  script(id: string): Promise<ScriptVersionReply> {
+    return this.request<ScriptVersionReply>(API_PATHS.script(id), { target: id, expect: (body) => Array.isArray(body.files) });
+  }
+
+  /** One file as the run launched it (admin and up). */
+  scriptFile(id: string, path: string): Promise<ScriptFileReply> {
+    return this.request<ScriptFileReply>(API_PATHS.scriptFile(id), { query: { path }, target: id, expect: (body) => typeof body.content === 'string' });
+  }
+
+  /** The latest successful run of the same cron before this one that has a recorded script version. */
+  lastSuccessful(id: string, timeoutMs?: number): Promise<LastSuccessfulRunReply> {
+    return this.request<LastSuccessfulRunReply>(API_PATHS.lastSuccessful(id), { target: id, timeoutMs, expect: (body) => 'execution' in body });
   }
 
   trigger(cronName: string, params?: Record<string, ParamValue>): Promise<TriggerReply> {

@@ -15,6 +15,7 @@ import type { ContextKeys } from './contextKeys';
 import { connectionLabel, type ServerConnection, type Servers } from './servers';
 import type { ServerScopedArg } from './serverTarget';
 import { cronIcon, executionIcon, type IconChoice } from './statusIcons';
+import { scriptVersionText } from './scriptVersionText';
 
 function themeIcon(choice: IconChoice): vscode.ThemeIcon {
   return new vscode.ThemeIcon(choice.id, choice.color ? new vscode.ThemeColor(choice.color) : undefined);
@@ -213,6 +214,8 @@ function executionTooltip(execution: Execution, now: number, locale: string): vs
   line(`${t('Trigger')}: ${execution.triggerType}${execution.triggeredBy ? ` (${execution.triggeredBy})` : ''}`);
   if (execution.exitCode !== null) line(`${t('Exit code')}: ${execution.exitCode}`);
   if (Object.keys(execution.params).length) line(`${t('Params')}: ${JSON.stringify(execution.params)}`);
+  const version = scriptVersionText(execution, t);
+  if (version) line(version);
   if (execution.errorMessage) md.appendMarkdown('\n\n$(error) ' + escapeMarkdown(execution.errorMessage));
   md.appendMarkdown('\n\n' + escapeMarkdown(execution.id));
   return md;

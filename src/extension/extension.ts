@@ -16,6 +16,7 @@ import { registerLogTails, type LogTails } from './logTail';
 import { registerFailureDiagnostics, type FailureDiagnostics } from './problems/failureDiagnostics';
 import { registerRunNotifications, type RunNotifications } from './runNotifications';
 import { registerScheduleCommands } from './scheduleCommands';
+import { registerScriptCompare, type ScriptCompare } from './scriptCompare';
 import { Settings } from './settings';
 import { Servers } from './servers';
 import type { CronOpsState } from './state';
@@ -39,6 +40,7 @@ export interface CronOpsApi {
   dashboard: Dashboard;
   codeLens: CronCodeLensProvider;
   failures: FailureDiagnostics;
+  scriptCompare: ScriptCompare;
 }
 
 export function activate(context: vscode.ExtensionContext): CronOpsApi {
@@ -59,6 +61,7 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
   registerAuthCommands(context, { servers, log });
   registerTokenCommands(context, { servers, clock, log });
   const dashboard = registerDashboard(context, { servers, settings, clock, log: channel });
+  const scriptCompare = registerScriptCompare(context, { servers, log });
   const notifications = registerRunNotifications(context, {
     servers,
     settings,
@@ -68,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
     onDashboardShown: dashboard.onDidShow,
     onLogsOpened: logTails.onDidOpen,
     logsOpened: (executionId) => logTails.get(executionId) !== undefined,
+    failureAction: (execution, server) => scriptCompare.failureAction(execution, server),
   });
   const statusBar = registerStatusBar(context, servers, clock, notifications);
   // The lenses and the failure diagnostics read the cronOps.serverUrl server (the only one unless cronOps.servers lists more).
@@ -96,6 +100,7 @@ export function activate(context: vscode.ExtensionContext): CronOpsApi {
     dashboard,
     codeLens,
     failures,
+    scriptCompare,
   };
 }
 

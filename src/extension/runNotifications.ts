@@ -1,6 +1,6 @@
-// How a finished run reaches the user: a notification under cronOps.notify (with Show Logs and, for a retry,
-// its attempt), and the count of failures not looked at yet that the status bar shows until the dashboard or
-// that run's logs are opened. Every configured server's runs count, each notification naming its server when
+// How a finished run reaches the user: a notification under cronOps.notify (with Show Logs, Compare with Last
+// Successful Run where it applies and, for a retry, its attempt), and the count of failures not looked at yet
+// that the status bar shows until the dashboard or that run's logs are opened. Every configured server's runs count, each notification naming its server when
 // there are several.
 import * as vscode from 'vscode';
 import type { Execution } from '../shared/api';
@@ -25,6 +25,8 @@ export interface RunNotificationsDeps {
   onLogsOpened: vscode.Event<{ executionId: string }>;
   /** Whether this run's logs were opened in this window (followed as it ran: its end was seen). */
   logsOpened: (executionId: string) => boolean;
+  /** One more action on a failure's notification where it applies (Compare with Last Successful Run). */
+  failureAction?: (execution: Execution, server: ServerConnection) => Promise<{ title: string; run: () => void } | undefined>;
 }
 
 export class RunNotifications implements vscode.Disposable {
@@ -87,7 +89,11 @@ export class RunNotifications implements vscode.Disposable {
     // The server's retry plan is not in the API: a failed attempt that will be retried cannot be told from a last one.
     const show = execution.status === 'completed' ? vscode.window.showInformationMessage : execution.status === 'failed' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
     const showLogs = t('Show Logs');
-    void show(summary, showLogs).then((picked) => picked === showLogs && vscode.commands.executeCommand('cronOps.showLogs', { server: server.id, executionId: execution.id } satisfies ServerScopedArg));
+    void (this.deps.failureAction?.(execution, server) ?? Promise.resolve(undefined)).then(async (extra) => {
+      const picked = await show(summary, showLogs, ...(extra ? [extra.title] : []));
+      if (picked === showLogs) void vscode.commands.executeCommand('cronOps.showLogs', { server: server.id, executionId: execution.id } satisfies ServerScopedArg);
+      else if (extra && picked === extra.title) extra.run();
+    });
   }
 
   dispose(): void {

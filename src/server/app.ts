@@ -1,6 +1,7 @@
 // Wires store, runner, scheduler and HTTP into one backend that tests and main can start and stop.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { version } from '../../package.json';
 import { Authenticator } from './auth';
@@ -26,6 +27,8 @@ import { migrate } from './store/migrations';
 import { RUNNER_ALIVE_SECONDS, RunnerStore } from './store/runnerStore';
 import { ScheduleStore } from './store/scheduleStore';
 import { SkippedTickStore } from './store/skippedTickStore';
+import { ScriptVersionStore } from './store/scriptVersionStore';
+import { ScriptVersionRecorder } from './scriptVersionRecorder';
 import { TokenStore } from './store/tokenStore';
 
 export interface AppOptions {
@@ -67,6 +70,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // Looked up at each call: a reload of the definitions replaces config.crons.
   const executions = new ExecutionStore(db, (name) => config.crons.find((cron) => cron.name === name)?.timeoutMs, () => config.crons.map((cron) => cron.name));
   const logs = new LogStore(db);
+  const scripts = new ScriptVersionStore(db);
+  const scriptVersions = new ScriptVersionRecorder({ folder: dirname(config.path), store: scripts, log });
   const audit = new AuditStore(db);
   const tokens = new TokenStore(db);
   const schedules = new ScheduleStore(db);
@@ -109,6 +114,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
           log,
           recordPid: (id, pid) => executions.recordPid(id, pid),
           serverSecrets: new Set(config.alerting.secretEnvNames),
+          beforeSpawn: (execution, cron) => scriptVersions.beforeSpawn(execution, cron),
           ...hooks,
         }),
       scheduler: (hooks) => new Scheduler(config.crons, pausedAtStart, hooks.onTick, log, hooks.runsHere),
@@ -195,6 +201,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       executions,
       skipped,
       logs,
+      scripts,
       audit,
       tokens,
       auth,

@@ -15,9 +15,10 @@ export type AuthResult = { ok: true; caller: Caller } | { ok: false; reason: str
 /**
  * read: any token. act: admin and up (pause, cancel, mark-failed). trigger: admin and up, or the machine
  * secret (the guide's scripts). retention: admin and up, or the machine secret. machine: the secret alone
- * (external start/complete). audit and tokens: super-admin.
+ * (external start/complete). audit and tokens: super-admin. source (the content of the scripts a run
+ * launched, which may hold credentials): admin and up, who may run those scripts anyway.
  */
-export type Permission = 'read' | 'act' | 'trigger' | 'retention' | 'audit' | 'tokens' | 'machine';
+export type Permission = 'read' | 'act' | 'trigger' | 'retention' | 'audit' | 'tokens' | 'machine' | 'source';
 
 /** What the authenticator needs of the token store. */
 export interface TokenVerifier {
@@ -81,6 +82,9 @@ export function allowed(caller: Caller, permission: Permission): string | undefi
     case 'tokens':
       if (role === 'machine') return `${MACHINE_LANE}: only a super-admin token can manage tokens.`;
       return role === 'super-admin' ? undefined : 'Only a super-admin token can manage tokens.';
+    case 'source':
+      if (role === 'machine') return `${MACHINE_LANE}: reading a script's content needs an admin or super-admin token.`;
+      return isAdmin ? undefined : 'Your token has the viewer role: the content of the scripts a run launched (they may hold credentials) needs an admin or super-admin token; the list of files and their hashes is readable.';
     case 'machine':
       return role === 'machine' ? undefined : 'This endpoint is for scripts: authenticate with the X-Cron-Secret header.';
   }

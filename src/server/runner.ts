@@ -33,6 +33,11 @@ export interface RunnerOptions {
   serverEnv?: NodeJS.ProcessEnv;
   /** Variables holding the server's own secrets (alert destinations), kept from every job. */
   serverSecrets?: ReadonlySet<string>;
+  /**
+   * Reads (bounded) which version of its scripts the run launches, before the spawn; resolves with the store
+   * write under way, which the run's end waits for (scriptVersionRecorder.ts).
+   */
+  beforeSpawn?(execution: Execution, cron: CronDefinition): Promise<{ recorded: Promise<void> }>;
 }
 
 interface LiveRun {
@@ -52,24 +57,49 @@ const DRAIN_MS = 500;
 
 export class Runner {
   private readonly live = new Map<string, LiveRun>();
+  /** Runs whose script version is being read: their process is not spawned yet. */
+  private readonly pending = new Map<string, { ended: boolean }>();
+  private closing = false;
 
   constructor(private readonly options: RunnerOptions) {}
 
   get runningCount(): number {
-    return this.live.size;
+    return this.live.size + this.pending.size;
   }
 
   isLive(executionId: string): boolean {
-    return this.live.has(executionId);
+    return this.live.has(executionId) || this.pending.has(executionId);
   }
 
   /** Throws (a clear message) when the job cannot be started at all; the caller records the failure. */
   start(execution: Execution, cron: CronDefinition): void {
     const { options } = this;
-    const ids = { cronName: cron.name, executionId: execution.id };
     const user = cron.user !== undefined ? this.osUser(cron.user) : undefined;
     const env = jobEnvironment({ serverEnv: options.serverEnv ?? process.env, cron, execution, base: options.baseEnv(), user, serverSecrets: options.serverSecrets });
+    if (!options.beforeSpawn) return this.spawnRun(execution, cron, env, user, Promise.resolve());
+    // The script version is read before the spawn (bounded), so it is the content that runs. Meanwhile the
+    // run is pending: an end recorded then (cancel, another instance, shutdown) means it never starts.
+    const pending = { ended: false };
+    this.pending.set(execution.id, pending);
+    void options
+      .beforeSpawn(execution, cron)
+      .then(({ recorded }) => {
+        this.pending.delete(execution.id);
+        // Its end is recorded already (first outcome wins); at shutdown the store may be closed by now.
+        if (pending.ended) return this.closing ? undefined : options.runEnded(execution.id, { status: 'cancelled', errorMessage: 'Ended before its process started' }, 0);
+        try {
+          this.spawnRun(execution, cron, env, user, recorded);
+          return undefined;
+        } catch (error) {
+          return options.runEnded(execution.id, { status: 'failed', errorMessage: `Cannot start ${cron.command[0]}: ${errorText(error)}` }, 0);
+        }
+      })
+      .catch((error) => options.log.error(`Starting ${cron.name} failed`, { cronName: cron.name, executionId: execution.id, error: errorText(error) }));
+  }
 
+  private spawnRun(execution: Execution, cron: CronDefinition, env: NodeJS.ProcessEnv, user: NonNullable<ReturnType<typeof lookupUser>> | undefined, versionRecorded: Promise<void>): void {
+    const { options } = this;
+    const ids = { cronName: cron.name, executionId: execution.id };
     const [program, ...args] = cron.command;
     options.log.info(`Executing: ${cron.command.join(' ')}`, ids);
     const child = spawn(program, args, {
@@ -120,6 +150,8 @@ export class Runner {
         await capture.close();
         const outcome = { ...describeExit(child, spawnError, program, capture.stderrTail), endedAt };
         options.log.info(`Exit code: ${child.exitCode ?? child.signalCode ?? 'none'}`, ids);
+        // The version is on the execution before its end is: the end's event carries it.
+        await versionRecorded;
         try {
           await options.runEnded(execution.id, outcome, capture.droppedLines);
         } catch (error) {
@@ -188,6 +220,8 @@ export class Runner {
 
   /** Ends every process of the run (cancel, mark-failed, another instance ended it): SIGTERM, then SIGKILL. */
   kill(runOrId: LiveRun | string): void {
+    const pending = typeof runOrId === 'string' ? this.pending.get(runOrId) : undefined;
+    if (pending) pending.ended = true;
     const run = typeof runOrId === 'string' ? this.live.get(runOrId) : runOrId;
     // Once the main process has exited, its own end (recorded by this runner) comes back here through the
     // change feed: what is left is for the leftovers setting to decide.
@@ -199,6 +233,11 @@ export class Runner {
 
   /** At shutdown: every run is ended and recorded; bounded by the grace period plus a little. */
   async shutdown(finish: Finish): Promise<void> {
+    this.closing = true;
+    for (const [executionId, pending] of this.pending) {
+      pending.ended = true;
+      await this.options.finish(executionId, finish).catch((error) => this.options.log.warn('Could not record the interrupted run', { executionId, error: errorText(error) }));
+    }
     const runs = [...this.live.values()];
     await Promise.all(runs.map((run) => this.stop(run.execution.id, finish).catch((error) => this.options.log.warn('Could not record the interrupted run', { executionId: run.execution.id, error: errorText(error) }))));
     let timer: NodeJS.Timeout | undefined;

@@ -46,6 +46,48 @@ export interface Execution {
   attempt?: number;
   /** The first attempt's id when this run is a retry; null otherwise. */
   retryOf?: string | null;
+  /**
+   * Which version of its scripts the run launched: a sha-256 over the files its command names inside the
+   * config's folder (GET …/script lists them); null when it names none or the run was not started here.
+   */
+  scriptVersion?: string | null;
+  /** The git commit checked out in the config's folder at launch; null outside a repository. */
+  gitCommit?: string | null;
+}
+
+/** One file of the script version a run launched, relative to the config's folder. */
+export interface ScriptFileInfo {
+  path: string;
+  size: number;
+  /** sha-256 of its content; null when it was not read (`skipped`): only its size counts in the version. */
+  sha256: string | null;
+  skipped: 'too-large' | 'too-many-files' | null;
+}
+
+/** GET /api/admin/cron-executions/:id/script: the version of the scripts a run launched. */
+export interface ScriptVersionReply {
+  executionId: string;
+  cronName: string;
+  scriptVersion: string | null;
+  gitCommit: string | null;
+  files: ScriptFileInfo[];
+}
+
+/** GET /api/admin/cron-executions/:id/script/file?path=…: one file as the run launched it (admin and up). */
+export interface ScriptFileReply {
+  executionId: string;
+  path: string;
+  sha256: string;
+  size: number;
+  /** utf8 for text; base64 when the content is not valid UTF-8. */
+  encoding: 'utf8' | 'base64';
+  content: string;
+}
+
+/** GET /api/admin/cron-executions/:id/last-successful: the run to compare a failure with. */
+export interface LastSuccessfulRunReply {
+  /** The latest completed run of the same cron started before this one with a recorded script version; null when none. */
+  execution: Execution | null;
 }
 
 export const SKIP_REASONS = ['already-running', 'paused', 'server-down'] as const;
@@ -352,6 +394,9 @@ export const API_PATHS = {
   logs: (id: string) => `/api/admin/cron-executions/${encodeURIComponent(id)}/logs`,
   markFailed: (id: string) => `/api/admin/cron-executions/${encodeURIComponent(id)}/mark-failed`,
   cancel: (id: string) => `/api/admin/cron-executions/${encodeURIComponent(id)}/cancel`,
+  script: (id: string) => `/api/admin/cron-executions/${encodeURIComponent(id)}/script`,
+  scriptFile: (id: string) => `/api/admin/cron-executions/${encodeURIComponent(id)}/script/file`,
+  lastSuccessful: (id: string) => `/api/admin/cron-executions/${encodeURIComponent(id)}/last-successful`,
   pause: (name: string) => `/api/admin/crons/${encodeURIComponent(name)}/pause`,
   resume: (name: string) => `/api/admin/crons/${encodeURIComponent(name)}/resume`,
   skipped: (name: string) => `/api/admin/crons/${encodeURIComponent(name)}/skipped`,

@@ -11,6 +11,7 @@ import type { AuditStore } from '../store/auditStore';
 import type { ExecutionStore } from '../store/executionStore';
 import type { LogStore } from '../store/logStore';
 import type { SkippedTickStore } from '../store/skippedTickStore';
+import type { ScriptVersionStore } from '../store/scriptVersionStore';
 import type { TokenStore } from '../store/tokenStore';
 import { Refusal } from './errors';
 import type { SseHub } from './sseHub';
@@ -22,6 +23,8 @@ export interface HttpDeps {
   /** Ticks that started no run (the cron's skipped history, the timeline's marks). */
   skipped: SkippedTickStore;
   logs: LogStore;
+  /** The script versions runs launched (routes/scripts.ts). */
+  scripts: ScriptVersionStore;
   audit: AuditStore;
   tokens: TokenStore;
   auth: Authenticator;

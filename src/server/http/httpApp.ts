@@ -21,6 +21,7 @@ import { eventRoutes } from './routes/events';
 import { executionRoutes } from './routes/executions';
 import { healthRoutes } from './routes/health';
 import { machineRoutes } from './routes/machine';
+import { scriptRoutes } from './routes/scripts';
 import { tokenRoutes } from './routes/tokens';
 
 export type { HttpDeps } from './context';
@@ -152,6 +153,7 @@ export async function buildHttp(deps: HttpDeps, limits: HttpLimits): Promise<Htt
   await app.register(async (scope) => healthRoutes(scope as Api, deps));
   await app.register(async (scope) => cronRoutes(scope as Api, deps));
   await app.register(async (scope) => executionRoutes(scope as Api, deps));
+  await app.register(async (scope) => scriptRoutes(scope as Api, deps));
   await app.register(async (scope) => eventRoutes(scope as Api, deps, limits.maxStreamsPerToken));
   await app.register(async (scope) => auditRoutes(scope as Api, deps, () => refusals.flush(true)));
   await app.register(async (scope) => tokenRoutes(scope as Api, deps));

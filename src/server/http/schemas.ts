@@ -15,7 +15,10 @@ import {
   type ErrorReply,
   type Execution,
   type HealthReply,
+  type LastSuccessfulRunReply,
   type LogsReply,
+  type ScriptFileReply,
+  type ScriptVersionReply,
   type SessionReply,
   type SkippedTicksReply,
   type Stats,
@@ -66,6 +69,8 @@ export const ExecutionSchema = Type.Object({
   logLinesDropped: Type.Number(),
   attempt: Type.Optional(Type.Integer({ minimum: 1 })),
   retryOf: Type.Optional(Nullable(Type.String())),
+  scriptVersion: Type.Optional(Nullable(Type.String())),
+  gitCommit: Type.Optional(Nullable(Type.String())),
 });
 
 const ParamSpecSchema = Type.Object({
@@ -220,6 +225,29 @@ export const CreateTokenReplySchema = Type.Object({ name: Type.String(), role: R
 export const RevokeTokenReplySchema = Type.Object({ success: Type.Literal(true), name: Type.String(), revokedAt: Type.String() });
 export const RetentionReplySchema = Type.Object({ success: Type.Literal(true), deleted: Type.Number(), days: Type.Number(), auditDeleted: Type.Optional(Type.Number()) });
 
+export const ScriptFileInfoSchema = Type.Object({
+  path: Type.String(),
+  size: Type.Number(),
+  sha256: Nullable(Type.String()),
+  skipped: Nullable(literals(['too-large', 'too-many-files'] as const)),
+});
+export const ScriptVersionReplySchema = Type.Object({
+  executionId: Type.String(),
+  cronName: Type.String(),
+  scriptVersion: Nullable(Type.String()),
+  gitCommit: Nullable(Type.String()),
+  files: Type.Array(ScriptFileInfoSchema),
+});
+export const ScriptFileReplySchema = Type.Object({
+  executionId: Type.String(),
+  path: Type.String(),
+  sha256: Type.String(),
+  size: Type.Number(),
+  encoding: literals(['utf8', 'base64'] as const),
+  content: Type.String(),
+});
+export const LastSuccessfulRunReplySchema = Type.Object({ execution: Nullable(ExecutionSchema) });
+
 /** The error statuses every authenticated route may answer. */
 export const refusals = { 400: ErrorReplySchema, 401: ErrorReplySchema, 403: ErrorReplySchema, 500: ErrorReplySchema, 503: ErrorReplySchema } as const;
 
@@ -239,3 +267,6 @@ same<Same<Static<typeof TokenInfoSchema>, TokenInfo>>();
 same<Same<Static<typeof CreateTokenReplySchema>, CreateTokenReply>>();
 same<Same<Static<typeof HealthReplySchema>, HealthReply>>();
 same<Same<Static<typeof SkippedTicksReplySchema>, SkippedTicksReply>>();
+same<Same<Static<typeof ScriptVersionReplySchema>, ScriptVersionReply>>();
+same<Same<Static<typeof ScriptFileReplySchema>, ScriptFileReply>>();
+same<Same<Static<typeof LastSuccessfulRunReplySchema>, LastSuccessfulRunReply>>();

@@ -7,6 +7,7 @@ import { ago, epochMs, isoOf, msSinceStart, timeOrNow } from './dialect';
 import { RollupReader, type Group, type RangeFilter } from './rollupReader';
 import { p95FromClasses } from './rollups';
 import type { CronExecutionsTable } from './schema';
+import { pruneScriptVersions } from './scriptVersionStore';
 
 const COLUMNS = [
   'id',
@@ -24,6 +25,8 @@ const COLUMNS = [
   'log_lines_dropped',
   'attempt',
   'retry_of',
+  'script_version',
+  'git_commit',
 ] as const;
 
 export type ExecutionRow = Pick<Selectable<CronExecutionsTable>, (typeof COLUMNS)[number]>;
@@ -126,6 +129,8 @@ export class ExecutionStore {
       // The change feed's row may predate the retry columns (a payload built by an older trigger).
       attempt: row.attempt ?? 1,
       retryOf: row.retry_of ?? null,
+      scriptVersion: row.script_version ?? null,
+      gitCommit: row.git_commit ?? null,
     };
   }
 
@@ -436,6 +441,8 @@ export class ExecutionStore {
         await new Promise((resolveLater) => setImmediate(resolveLater));
       }
     }
+    // The script versions and file contents no kept execution names go with them.
+    await pruneScriptVersions(this.db);
     return deleted;
   }
 }

@@ -27,6 +27,33 @@ export interface CronExecutionsTable {
   /** Retries (src/server/alerts): 1 for a first run; later attempts point at the first with retry_of. */
   attempt: Generated<number>;
   retry_of: string | null;
+  /** The script version the run launched (scriptVersionStore.ts); null when none was recorded. */
+  script_version: ColumnType<string | null, string | null | undefined, string | null>;
+  git_commit: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Each distinct file content a run launched, once (content-addressed). */
+export interface ScriptFilesTable {
+  sha256: string;
+  content: Buffer;
+  size: number;
+  first_seen: ColumnType<Date | string, string | undefined, never>;
+}
+
+/** Each distinct script version, by its hash over the files' paths and contents. */
+export interface ScriptVersionsTable {
+  hash: string;
+  first_seen: ColumnType<Date | string, string | undefined, never>;
+}
+
+/** The files of a version: a content, or a file left unread (its size alone counts). */
+export interface ScriptVersionFilesTable {
+  version_hash: string;
+  path: string;
+  /** bigint on PostgreSQL (read as text). */
+  size: ColumnType<number | string, number, number>;
+  sha256: string | null;
+  skipped: 'too-large' | 'too-many-files' | null;
 }
 
 export interface CronExecutionLogsTable {
@@ -125,4 +152,7 @@ export interface Database {
   runners: RunnersTable;
   cron_execution_rollups: CronExecutionRollupsTable;
   cron_changes: CronChangesTable;
+  script_files: ScriptFilesTable;
+  script_versions: ScriptVersionsTable;
+  script_version_files: ScriptVersionFilesTable;
 }

@@ -68,6 +68,7 @@ describe('server: permissions', () => {
     audit: ['superAdmin'],
     tokens: ['superAdmin'],
     machine: ['machine'],
+    source: ['admin', 'superAdmin'],
   };
 
   for (const [permission, who] of Object.entries(matrix) as Array<[Permission, string[]]>) {

@@ -286,4 +286,37 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
       );
       CREATE INDEX skipped_ticks_at ON skipped_ticks (tick_at);`,
   },
+  {
+    version: 6,
+    name: 'script versions',
+    // Each run names the version of the scripts it launched; each version and each file content is kept
+    // once (content-addressed) and pruned with the retention once no execution names it. row_to_json in
+    // the change feed's trigger carries the new columns by itself.
+    sql: `
+      ALTER TABLE cron_executions ADD COLUMN script_version text;
+      ALTER TABLE cron_executions ADD COLUMN git_commit text;
+      CREATE INDEX cron_executions_script_version ON cron_executions (script_version) WHERE script_version IS NOT NULL;
+
+      CREATE TABLE script_files (
+        sha256 text PRIMARY KEY,
+        content bytea NOT NULL,
+        size integer NOT NULL,
+        first_seen timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE script_versions (
+        hash text PRIMARY KEY,
+        first_seen timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE script_version_files (
+        version_hash text NOT NULL REFERENCES script_versions (hash) ON DELETE CASCADE,
+        path text NOT NULL,
+        -- A file left unread (over the size cap) may be larger than an integer holds.
+        size bigint NOT NULL,
+        sha256 text REFERENCES script_files (sha256),
+        skipped text CHECK (skipped IN ('too-large', 'too-many-files')),
+        PRIMARY KEY (version_hash, path)
+      );
+      CREATE INDEX script_version_files_sha256 ON script_version_files (sha256) WHERE sha256 IS NOT NULL;
+    `,
+  },
 ];

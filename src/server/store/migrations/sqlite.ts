@@ -215,4 +215,40 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
       CREATE INDEX skipped_ticks_at ON skipped_ticks (tick_at);`,
   },
+  {
+    version: 4,
+    name: 'script versions',
+    // Each run names the version of the scripts it launched; each version and each file content is kept
+    // once (content-addressed) and pruned with the retention once no execution names it. The change feed's
+    // rows carry the new columns: its triggers are made anew with them.
+    sql: `
+      ALTER TABLE cron_executions ADD COLUMN script_version text;
+      ALTER TABLE cron_executions ADD COLUMN git_commit text;
+      CREATE INDEX cron_executions_script_version ON cron_executions (script_version) WHERE script_version IS NOT NULL;
+
+      CREATE TABLE script_files (
+        sha256 text PRIMARY KEY NOT NULL,
+        content blob NOT NULL,
+        size integer NOT NULL,
+        first_seen text NOT NULL DEFAULT (${NOW})
+      );
+      CREATE TABLE script_versions (
+        hash text PRIMARY KEY NOT NULL,
+        first_seen text NOT NULL DEFAULT (${NOW})
+      );
+      CREATE TABLE script_version_files (
+        version_hash text NOT NULL REFERENCES script_versions (hash) ON DELETE CASCADE,
+        path text NOT NULL,
+        size integer NOT NULL,
+        sha256 text REFERENCES script_files (sha256),
+        skipped text CHECK (skipped IN ('too-large', 'too-many-files')),
+        PRIMARY KEY (version_hash, path)
+      ) WITHOUT ROWID;
+      CREATE INDEX script_version_files_sha256 ON script_version_files (sha256) WHERE sha256 IS NOT NULL;
+
+      DROP TRIGGER cron_executions_changes_insert;
+      DROP TRIGGER cron_executions_changes_update;
+      DROP TRIGGER cron_executions_fill_end;
+      ${executionChangeTriggers(['attempt', 'retry_of', 'script_version', 'git_commit'])}`,
+  },
 ];
