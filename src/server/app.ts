@@ -22,6 +22,7 @@ import { LogStore } from './store/logStore';
 import { migrate } from './store/migrations';
 import { RUNNER_ALIVE_SECONDS, RunnerStore } from './store/runnerStore';
 import { ScheduleStore } from './store/scheduleStore';
+import { timelineSource, type TimelineSourceOptions } from './store/timelineReader';
 import { TokenStore } from './store/tokenStore';
 
 export interface AppOptions {
@@ -31,6 +32,8 @@ export interface AppOptions {
   runnerId?: string;
   adminToken?: string;
   cronSecret?: string;
+  /** Where the timeline worker's bundle is, and how it starts (tests). */
+  timeline?: TimelineSourceOptions;
 }
 
 export interface App {
@@ -58,6 +61,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const byName = new Map(config.crons.map((cron) => [cron.name, cron]));
   const executions = new ExecutionStore(db, (name) => byName.get(name)?.timeoutMs, () => config.crons.map((cron) => cron.name));
+  const timeline = await timelineSource(db, executions, log, options.timeline);
   const logs = new LogStore(db);
   const audit = new AuditStore(db);
   const tokens = new TokenStore(db);
@@ -169,6 +173,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     {
       service,
       executions,
+      timeline,
       logs,
       audit,
       tokens,
@@ -230,6 +235,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await runner.shutdown({ status: 'failed', errorMessage: 'Interrupted: server stopped while the run was in progress' });
       // After the runs ended: their retries and alerts are in the store for the next start.
       await alerts.stop();
+      await timeline.close();
       await db.close();
     },
   };

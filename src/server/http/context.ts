@@ -10,6 +10,7 @@ import { truncatedJson, type Logger } from '../logger';
 import type { AuditStore } from '../store/auditStore';
 import type { ExecutionStore } from '../store/executionStore';
 import type { LogStore } from '../store/logStore';
+import type { TimelineSource } from '../store/timelineReader';
 import type { TokenStore } from '../store/tokenStore';
 import { Refusal } from './errors';
 import type { SseHub } from './sseHub';
@@ -18,6 +19,8 @@ import type { AlertsRuntime } from '../alerts/alertsRuntime';
 export interface HttpDeps {
   service: CronService;
   executions: ExecutionStore;
+  /** The timeline, read off the main thread where the store allows it. */
+  timeline: TimelineSource;
   logs: LogStore;
   audit: AuditStore;
   tokens: TokenStore;

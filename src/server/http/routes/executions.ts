@@ -76,7 +76,7 @@ export function executionRoutes(app: Api, deps: HttpDeps): void {
       if (from && to && Date.parse(from) >= Date.parse(to)) throw new HttpError(400, `"from" (${from}) must be before "to" (${to}).`);
       if (from && Date.parse(from) > Date.now()) throw new HttpError(400, `"from" (${from}) is in the future: the timeline shows runs up to now.`);
       if (from && (to ? Date.parse(to) : Date.now()) - Date.parse(from) > 31 * 86_400_000) throw new HttpError(400, `The range from ${from} to ${to ?? 'now'} is longer than 31 days: narrow it (or use "days", up to 31).`);
-      return executions.timeline({ days, from, to, cronName: cronName || undefined, status: status || undefined });
+      return deps.timeline.timeline({ days, from, to, cronName: cronName || undefined, status: status || undefined });
     },
   );
 
