@@ -1,5 +1,5 @@
 // Where the server's CPU goes under the throughput load (figure 6: 50 callers triggering /bin/true and
-// waiting for its end): the server runs with --cpu-prof, and its profile is summed up by self time per
+// waiting for its end): the server's main thread is profiled (cpuProfilePreload.ts), and its profile is summed up by self time per
 // function and per source module (the bundle's `// src/…` module comments map a line to its module).
 // `node out/test/bench/serverProfile.js [SECONDS] [--memory|--data]` (default 15 s, in memory); prints the
 // rate and the bare spawn baseline too. Never asserts on time.
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const server = await startServer({
     config: { crons, rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } },
     args: onFile ? ['--data', join(profileDir, 'data')] : ['--memory'],
-    env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` },
+    env: { NODE_OPTIONS: `--require ${join(__dirname, 'cpuProfilePreload.js')}`, CRON_OPS_CPU_PROFILE: join(profileDir, 'server.cpuprofile') },
   });
   const result = await runCallers(server.url, crons.map((cron) => cron.name), seconds * 1000);
   const rate = (result.accepted.length - result.timedOut) / result.elapsedS;
