@@ -16,6 +16,7 @@ import { timelineSource, type TimelineSource } from '../../src/server/store/time
 import { demoConfig, seedSqliteFolder } from '../bench/seed';
 import { api, triggerOk, waitForStatus } from '../support/http';
 import { nodeCron, REPO_ROOT, startServer, writeConfig, type ServerProcess } from '../support/serverProcess';
+import { waitFor } from '../support/waitFor';
 
 const WORKER_BUNDLE = join(REPO_ROOT, 'dist', TIMELINE_WORKER_FILE);
 const quiet = () => createLogger({ level: 'error', write: () => undefined });
@@ -75,6 +76,18 @@ describe('Timeline reads off the main thread', function () {
       /** A fixed range ending just after the last run written (a range ending now moves between two reads). */
       let range: { from: string; to: string };
 
+      const startSource = (idleMs?: number) =>
+        timelineSource(db, store, quiet(), {
+          workerFile: WORKER_BUNDLE,
+          idleMs,
+          startWorker: (file, data) => {
+            const worker = new Worker(file, { workerData: data });
+            worker.on('exit', (code) => exits.push(code));
+            workers.push(worker);
+            return worker;
+          },
+        });
+
       beforeEach(async () => {
         db = await openSqlite({ file: join(mkdtempSync(join(tmpdir(), 'cron-ops-timeline-')), SQLITE_FILE), log: quiet() });
         await migrate(db);
@@ -90,15 +103,7 @@ describe('Timeline reads off the main thread', function () {
         range = { from: new Date(lastMs - 3_600_000).toISOString(), to: new Date(lastMs + 1).toISOString() };
         workers.length = 0;
         exits.length = 0;
-        source = await timelineSource(db, store, quiet(), {
-          workerFile: WORKER_BUNDLE,
-          startWorker: (file, data) => {
-            const worker = new Worker(file, { workerData: data });
-            worker.on('exit', (code) => exits.push(code));
-            workers.push(worker);
-            return worker;
-          },
-        });
+        source = await startSource();
       });
       afterEach(async () => {
         await source?.close();
@@ -119,6 +124,16 @@ describe('Timeline reads off the main thread', function () {
         await workers[1].terminate();
         assert.deepEqual(steady(await source!.timeline(range)), expected);
         assert.equal(workers.length, 3);
+      });
+
+      it('ends when idle, and the next read starts a new one', async () => {
+        await source!.close();
+        source = await startSource(100);
+        const expected = steady(await store.timeline(range));
+        assert.deepEqual(steady(await source.timeline(range)), expected);
+        await waitFor(() => exits.length === 1, 'the idle worker to end', 30_000, 20);
+        assert.deepEqual(steady(await source.timeline(range)), expected);
+        assert.equal(workers.length, 2, 'a new worker for the read after the idle one ended');
       });
 
       it('sees what the server wrote after it started, and stops with the server', async () => {
