@@ -1,8 +1,9 @@
 // Where the server's CPU goes under the throughput load (figure 6: 50 callers triggering /bin/true and
 // waiting for its end): the server's main thread is profiled (cpuProfilePreload.ts), and its profile is summed up by self time per
 // function and per source module (the bundle's `// src/…` module comments map a line to its module).
-// `node out/test/bench/serverProfile.js [SECONDS] [--memory|--data]` (default 15 s, in memory); prints the
-// rate and the bare spawn baseline too. Never asserts on time.
+// `node out/test/bench/serverProfile.js [SECONDS] [--memory|--data] [--scheduler]` (default 15 s, in memory);
+// prints the rate and the bare spawn baseline too. With --scheduler, the load is figure 5's instead: 1,000
+// crons on "S * * * * *" (about 17 runs a second), no callers. Never asserts on time.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,17 +82,24 @@ async function main(): Promise<void> {
   const onFile = process.argv.includes('--data');
   const profileDir = mkdtempSync(join(tmpdir(), 'cron-ops-profile-'));
   console.log(`load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
-  const bare = await bareSpawnRate();
-  console.log(`bare spawn: ${bare.toFixed(0)}/s`);
-  const crons = Array.from({ length: 50 }, (_, index) => ({ name: `through-${String(index).padStart(2, '0')}`, schedule: '0 0 1 1 *', command: ['/bin/true'], estimatedDurationMs: 10, timeoutMs: 60_000 }));
+  const scheduled = process.argv.includes('--scheduler');
+  const bare = scheduled ? NaN : await bareSpawnRate();
+  if (!scheduled) console.log(`bare spawn: ${bare.toFixed(0)}/s`);
+  const crons = scheduled
+    ? Array.from({ length: 1000 }, (_, index) => ({ name: `tick-${String(index).padStart(4, '0')}`, schedule: `${index % 60} * * * * *`, command: ['/bin/true'], estimatedDurationMs: 10, timeoutMs: 60_000 }))
+    : Array.from({ length: 50 }, (_, index) => ({ name: `through-${String(index).padStart(2, '0')}`, schedule: '0 0 1 1 *', command: ['/bin/true'], estimatedDurationMs: 10, timeoutMs: 60_000 }));
   const server = await startServer({
     config: { crons, rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } },
     args: onFile ? ['--data', join(profileDir, 'data')] : ['--memory'],
     env: { NODE_OPTIONS: `--require ${join(__dirname, 'cpuProfilePreload.js')}`, CRON_OPS_CPU_PROFILE: join(profileDir, 'server.cpuprofile') },
   });
-  const result = await runCallers(server.url, crons.map((cron) => cron.name), seconds * 1000);
-  const rate = (result.accepted.length - result.timedOut) / result.elapsedS;
-  console.log(`server: ${result.accepted.length} runs in ${result.elapsedS.toFixed(1)} s = ${rate.toFixed(0)}/s (${(rate / bare).toFixed(2)}× bare spawn); refused ${JSON.stringify(result.refused)}, ${result.timedOut} not finished`);
+  if (scheduled) {
+    await new Promise((resolveLater) => setTimeout(resolveLater, seconds * 1000));
+  } else {
+    const result = await runCallers(server.url, crons.map((cron) => cron.name), seconds * 1000);
+    const rate = (result.accepted.length - result.timedOut) / result.elapsedS;
+    console.log(`server: ${result.accepted.length} runs in ${result.elapsedS.toFixed(1)} s = ${rate.toFixed(0)}/s (${(rate / bare).toFixed(2)}× bare spawn); refused ${JSON.stringify(result.refused)}, ${result.timedOut} not finished`);
+  }
   console.log(`load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
   await server.stop(60_000);
   const files = readdirSync(profileDir).filter((file) => file.endsWith('.cpuprofile'));
