@@ -1,4 +1,5 @@
-// Builds the three shipped bundles (server, extension, webview) and, with --tests, the test suites.
+// Builds the shipped bundles (server and its timeline worker, extension, webview) and, with --tests, the
+// test suites.
 import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +43,16 @@ const builds = [
     // As for the extension: jsonc-parser's UMD main cannot be bundled, its ESM build can.
     alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
     banner: { js: '#!/usr/bin/env node\n' + esmRequireBanner },
+  }),
+  // The server's timeline worker (src/server/store/timelineReader.ts starts it from beside server.mjs).
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/server/store/timelineWorker.ts'],
+    outfile: 'dist/timelineWorker.mjs',
+    platform: 'node',
+    format: 'esm',
+    external: ['better-sqlite3'],
+    banner: { js: esmRequireBanner },
   }),
   esbuild.build({
     ...common,

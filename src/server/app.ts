@@ -29,6 +29,7 @@ import { ScheduleStore } from './store/scheduleStore';
 import { SkippedTickStore } from './store/skippedTickStore';
 import { ScriptVersionStore } from './store/scriptVersionStore';
 import { ScriptVersionRecorder } from './scriptVersionRecorder';
+import { timelineSource, type TimelineSourceOptions } from './store/timelineReader';
 import { TokenStore } from './store/tokenStore';
 
 export interface AppOptions {
@@ -40,6 +41,8 @@ export interface AppOptions {
   cronSecret?: string;
   /** Reload the definitions when the config file changes (main.ts; in-process tests leave it off). */
   watchDefinitions?: boolean;
+  /** Where the timeline worker's bundle is, and how it starts (tests). */
+  timeline?: TimelineSourceOptions;
 }
 
 export interface App {
@@ -69,6 +72,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   // Looked up at each call: a reload of the definitions replaces config.crons.
   const executions = new ExecutionStore(db, (name) => config.crons.find((cron) => cron.name === name)?.timeoutMs, () => config.crons.map((cron) => cron.name));
+  const timeline = await timelineSource(db, executions, log, options.timeline);
   const logs = new LogStore(db);
   const scripts = new ScriptVersionStore(db);
   const scriptVersions = new ScriptVersionRecorder({ folder: dirname(config.path), store: scripts, log });
@@ -200,6 +204,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       service,
       executions,
       skipped,
+      timeline,
       logs,
       scripts,
       audit,
@@ -278,6 +283,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await runner.shutdown({ status: 'failed', errorMessage: 'Interrupted: server stopped while the run was in progress' });
       // After the runs ended: their retries and alerts are in the store for the next start.
       await alerts.stop();
+      await timeline.close();
       await db.close();
     },
   };

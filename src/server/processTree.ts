@@ -1,11 +1,13 @@
 // Every process of a run: its process group, and (on Linux) any descendant that left the group with
 // setsid, found by the CRON_EXECUTION_ID it inherited or, when it cleared its environment, by its parent. Ends them as systemd ends a unit: SIGTERM, then
 // SIGKILL after the grace period to whatever is left, even once the main process is gone.
-// The scan of a running server reads /proc asynchronously (a few hundred small files: 40-65 ms of blocking
-// reads on a loaded machine, at each run's end and every 100 ms while ending one); only the start-up
-// clean-up of orphans (endOrphan), before the server serves anything, reads it synchronously.
+// The scan of /proc (a few hundred small files) is what a run's end costs most: measured under the
+// throughput load (test/bench/serverProfile.ts), one scan per run with fs.promises took half the server's
+// main thread (~40 ms of CPU per scan, 10× the same reads done synchronously). So the running server
+// shares one scan between every run that asks while it waits (50 runs ending together cost one scan, not
+// 50), and reads synchronously in slices of SLICE_READS files with a turn of the event loop between two
+// (about a millisecond each). The start-up clean-up of orphans (endOrphan) reads it in one go.
 import { readdirSync, readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
 
 export interface RunProcess {
   pid: number;
@@ -32,16 +34,10 @@ function readProc(pid: number, file: string): string | undefined {
   }
 }
 
-async function readProcAsync(pid: number, file: string): Promise<string | undefined> {
-  try {
-    return await readFile(`${PROC}/${pid}/${file}`, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
+/** Files read in one slice of a scan before the event loop gets a turn. */
+const SLICE_READS = 24;
 
-/** At most this many /proc files read at once: libuv has 4 threads, the rest of the server needs them too. */
-const SCAN_CONCURRENCY = 8;
+const yieldToLoop = () => new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
 
 interface ProcStat {
   parent: number;
@@ -61,6 +57,79 @@ function parseStat(stat: string | undefined): ProcStat | undefined {
   // fields[0] is the state: a zombie is already dead, only waiting to be reaped.
   if (fields[0] === 'Z') return undefined;
   return { parent: Number(fields[1]), group: Number(fields[2]), startTime: Number(fields[19]) };
+}
+
+/**
+ * One look at /proc shared by every run that asked for it: each live process's stat, and its environ and
+ * comm read once when some run needs them.
+ */
+class ProcScan {
+  private reads = 0;
+  private readonly environs = new Map<number, string | undefined>();
+  private readonly comms = new Map<number, string>();
+
+  private constructor(readonly stats: ReadonlyMap<number, ProcStat>) {}
+
+  /** Undefined without /proc (not Linux). */
+  static async take(): Promise<ProcScan | undefined> {
+    let entries: string[];
+    try {
+      entries = readdirSync(PROC);
+    } catch {
+      return undefined;
+    }
+    const stats = new Map<number, ProcStat>();
+    const scan = new ProcScan(stats);
+    for (const entry of entries) {
+      if (!/^\d+$/.test(entry)) continue;
+      const pid = Number(entry);
+      if (pid === process.pid) continue;
+      const stat = parseStat(await scan.read(pid, 'stat'));
+      if (stat !== undefined) stats.set(pid, stat);
+    }
+    return scan;
+  }
+
+  async environ(pid: number): Promise<string | undefined> {
+    if (!this.environs.has(pid)) this.environs.set(pid, await this.read(pid, 'environ'));
+    return this.environs.get(pid);
+  }
+
+  async comm(pid: number): Promise<string> {
+    let comm = this.comms.get(pid);
+    if (comm === undefined) {
+      comm = ((await this.read(pid, 'comm')) ?? '?').trim();
+      this.comms.set(pid, comm);
+    }
+    return comm;
+  }
+
+  /** A blocking read, with a turn of the event loop every SLICE_READS reads. */
+  private async read(pid: number, file: string): Promise<string | undefined> {
+    if (++this.reads % SLICE_READS === 0) await yieldToLoop();
+    return readProc(pid, file);
+  }
+}
+
+/** A scan asked for but not started: whoever asks now shares it. */
+let nextScan: Promise<ProcScan | undefined> | undefined;
+/** The scan under way, if any: the next one starts when it is done. */
+let scanning: Promise<unknown> = Promise.resolve();
+
+/**
+ * A scan that starts after this call (it sees every process that exists now), shared with every other
+ * caller until it starts.
+ */
+function freshScan(): Promise<ProcScan | undefined> {
+  if (!nextScan) {
+    const scan = scanning.then(() => {
+      nextScan = undefined;
+      return ProcScan.take();
+    });
+    nextScan = scan;
+    scanning = scan.catch(() => undefined);
+  }
+  return nextScan;
 }
 
 function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
@@ -90,36 +159,22 @@ export class ProcessTree {
 
   /** The run's live processes. Without /proc (not Linux), the group alone, as one entry if alive. */
   async processes(): Promise<RunProcess[]> {
-    let entries: string[];
-    try {
-      entries = await readdir(PROC);
-    } catch {
-      return this.groupAlone();
-    }
+    const scan = await freshScan();
+    if (!scan) return this.groupAlone();
     const marker = `CRON_EXECUTION_ID=${this.executionId}`;
-    const pids = entries.filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => pid !== process.pid);
     const found: RunProcess[] = [];
     /** Young processes outside the group without the marker, by pid: their parent may still be ours. */
     const strangers = new Map<number, number>();
-    const starts = new Map<number, number>();
-    let next = 0;
-    // Only stat first; environ only for a process as young as the leader outside its group; comm for what is kept.
-    const worker = async () => {
-      while (next < pids.length) {
-        const pid = pids[next++];
-        const stat = parseStat(await readProcAsync(pid, 'stat'));
-        if (stat === undefined) continue;
-        const inGroup = stat.group === this.pid;
-        if (!inGroup && stat.startTime < this.startTime) continue;
-        if (!inGroup && this.adopted.get(pid) !== stat.startTime && !hasMarker(await readProcAsync(pid, 'environ'), marker)) {
-          strangers.set(pid, stat.parent);
-          starts.set(pid, stat.startTime);
-          continue;
-        }
-        found.push({ pid, name: ((await readProcAsync(pid, 'comm')) ?? '?').trim(), inGroup });
+    // Stat first; environ only for a process as young as the leader outside its group; comm for what is kept.
+    for (const [pid, stat] of scan.stats) {
+      const inGroup = stat.group === this.pid;
+      if (!inGroup && stat.startTime < this.startTime) continue;
+      if (!inGroup && this.adopted.get(pid) !== stat.startTime && !hasMarker(await scan.environ(pid), marker)) {
+        strangers.set(pid, stat.parent);
+        continue;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(SCAN_CONCURRENCY, pids.length) }, worker));
+      found.push({ pid, name: await scan.comm(pid), inGroup });
+    }
     // A descendant that left the group and cleared its environment (setsid env -i …) is still the child of
     // a process of the run while that one lives: follow the parent links too.
     const ours = new Set([this.pid, ...found.map((entry) => entry.pid)]);
@@ -130,8 +185,8 @@ export class ProcessTree {
         strangers.delete(pid);
         ours.add(pid);
         // Still ours once its parent is gone and it is re-parented: known by pid and start time.
-        this.adopted.set(pid, starts.get(pid)!);
-        found.push({ pid, name: ((await readProcAsync(pid, 'comm')) ?? '?').trim(), inGroup: false });
+        this.adopted.set(pid, scan.stats.get(pid)!.startTime);
+        found.push({ pid, name: await scan.comm(pid), inGroup: false });
         grew = true;
       }
     }

@@ -4,9 +4,12 @@
 // nothing of it.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 
 const file = process.env.CRON_OPS_LOOP_DELAY_FILE;
-if (file) {
+// Preloads run in worker threads too: only the server's main loop is measured (the timeline worker's
+// loop is meant to block on its reads).
+if (file && isMainThread) {
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
   const timer = setInterval(() => {

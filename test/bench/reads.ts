@@ -12,7 +12,7 @@ import type { Execution, TimelineReply } from '../../src/shared/api';
 import { databaseFor } from '../support/postgres';
 import { startServer, TEST_ADMIN_TOKEN, writeConfig, type ServerProcess } from '../support/serverProcess';
 import { demoConfig, seedPostgres, seedSqliteFolder } from './seed';
-import { ms, percentile, ratio, removeLater, rssKb, stopLater, type BenchContext, type Benchmark, type FigureRow } from './support';
+import { ms, percentile, ratio, removeLater, rssKb, sleep, stopLater, type BenchContext, type Benchmark, type FigureRow } from './support';
 
 const EXECUTIONS = Number(process.env.CRON_OPS_BENCH_EXECUTIONS ?? 1_000_000);
 const DAYS = 7;
@@ -56,6 +56,21 @@ function loopDelay(file: string): { p50: number; p99: number; max: number; count
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { p50: NaN, p99: NaN, max: NaN, count: 0 };
 }
 
+/** Waits (bounded) for the probe's next write: its file changes every 200 ms while the server lives. */
+async function nextProbeWrite(file: string): Promise<void> {
+  const before = existsSync(file) ? statSync(file).mtimeMs : 0;
+  for (let waited = 0; waited < 5_000 && (existsSync(file) ? statSync(file).mtimeMs : 0) === before; waited += 20) await sleep(20);
+}
+
+/** The server's event-loop delay while `work` runs alone (the probe's window restarted before it). */
+async function delayDuring<T>(file: string, work: () => Promise<T>): Promise<{ result: T; delay: ReturnType<typeof loopDelay> }> {
+  writeFileSync(`${file}.reset`, '');
+  for (let waited = 0; waited < 5_000 && existsSync(`${file}.reset`); waited += 20) await sleep(20);
+  const result = await work();
+  await nextProbeWrite(file);
+  return { result, delay: loopDelay(file) };
+}
+
 async function measure(baseUrl: string, path: string): Promise<{ p50: number; p95: number; wireBytes: number; last: Timed }> {
   const times: number[] = [];
   let last: Timed | undefined;
@@ -90,8 +105,10 @@ async function readsOn(context: BenchContext, label: string, server: ServerProce
     ['timeline zoomed to an hour', `/api/admin/cron-executions/timeline?from=${hourFrom.toISOString()}&to=${hourTo.toISOString()}`],
   ];
   context.log(`  ${label}: /health p50 ${ms(health.p50, 2)} p95 ${ms(health.p95, 2)}`);
+  const perEndpoint: Array<{ what: string; delay: ReturnType<typeof loopDelay> }> = [];
   for (const [what, path] of endpoints) {
-    const result = await measure(server.url, path);
+    const { result, delay } = await delayDuring(delayFile, () => measure(server.url, path));
+    perEndpoint.push({ what, delay });
     const rssMb = rssKb(pid) / 1024;
     let shape = '';
     if (path.includes('/timeline')) {
@@ -110,12 +127,30 @@ async function readsOn(context: BenchContext, label: string, server: ServerProce
       note: shape || undefined,
     });
   }
-  const delay = loopDelay(delayFile);
+  // The probe's window restarted at each endpoint: the whole run's figure is the worst of them.
+  context.log(`  ${label}: event-loop delay in the server, per endpoint:\n${perEndpoint.map(({ what, delay }) => `    ${what}: p50 ${ms(delay.p50, 1)}, p99 ${ms(delay.p99, 1)}, max ${ms(delay.max, 1)}`).join('\n')}`);
+  for (const { what, delay } of perEndpoint.filter((entry) => entry.what.startsWith('timeline'))) {
+    rows.push({
+      figure: '10',
+      what: `server event-loop delay during the ${what} reads alone, ${label}, p99 (max)`,
+      value: `${ms(delay.p99, 1)} (${ms(delay.max, 1)})`,
+      baseline: `p50 ${ms(delay.p50, 1)} (the 5 ms sampling floor)`,
+      ratio: ratio(delay.p99, delay.p50),
+      goal: 'no request blocks > 20 ms: max ≤ 20 ms',
+      met: delay.max <= 20,
+    });
+  }
+  // The worst endpoint's figures (each endpoint had its own window).
+  const delay = {
+    p50: Math.max(...perEndpoint.map((entry) => entry.delay.p50)),
+    p99: Math.max(...perEndpoint.map((entry) => entry.delay.p99)),
+    max: Math.max(...perEndpoint.map((entry) => entry.delay.max)),
+  };
   const rssMb = rssKb(pid) / 1024;
   context.log(`  ${label}: event-loop delay in the server during the reads: p50 ${ms(delay.p50, 1)}, p99 ${ms(delay.p99, 1)}, max ${ms(delay.max, 1)}; RSS ${rssMb.toFixed(0)} MB`);
   rows.push({
     figure: '10',
-    what: `server event-loop delay during all the reads above, ${label}, p99 (max)`,
+    what: `server event-loop delay during all the reads above, ${label}, worst endpoint's p99 (max)`,
     value: `${ms(delay.p99, 1)} (${ms(delay.max, 1)})`,
     baseline: `p50 ${ms(delay.p50, 1)} (the 5 ms sampling floor)`,
     ratio: ratio(delay.p99, delay.p50),
@@ -177,6 +212,8 @@ export const reads: Benchmark = {
   name: 'reads',
   title: `Issue 10: every read endpoint at ${EXECUTIONS.toLocaleString('en')} executions, SQLite and PostgreSQL`,
   async run(context) {
-    return [...(await sqlite(context)), ...(await postgres(context))];
+    // CRON_OPS_BENCH_STORES=sqlite (or postgres) runs one store only.
+    const stores = (process.env.CRON_OPS_BENCH_STORES ?? 'sqlite,postgres').split(',');
+    return [...(stores.includes('sqlite') ? await sqlite(context) : []), ...(stores.includes('postgres') ? await postgres(context) : [])];
   },
 };

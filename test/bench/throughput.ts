@@ -15,7 +15,7 @@ const DURATION_MS = 15_000;
 const BASELINE_MS = 5_000;
 const COMMAND = '/bin/true';
 
-async function bareSpawnRate(): Promise<number> {
+export async function bareSpawnRate(): Promise<number> {
   let done = 0;
   const started = performance.now();
   const deadline = started + BASELINE_MS;
@@ -34,18 +34,22 @@ async function bareSpawnRate(): Promise<number> {
   return done / ((performance.now() - started) / 1000);
 }
 
-async function measure(context: BenchContext, store: 'embedded' | 'postgres', bareRate: number): Promise<FigureRow> {
-  const env: Record<string, string> = {};
-  if (store === 'postgres') {
-    const postgres = await context.postgres();
-    env.DATABASE_URL = await databaseFor(postgres.baseUrl, removeLater(context, mkdtempSync(join(tmpdir(), 'cron-ops-bench-throughput-'))));
-  }
-  const crons = Array.from({ length: CALLERS }, (_, index) => ({ name: `through-${String(index).padStart(2, '0')}`, schedule: '0 0 1 1 *', command: [COMMAND], estimatedDurationMs: 10, timeoutMs: 60_000 }));
-  const server = stopLater(context, await startServer({ config: { crons, rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } }, env }));
+export interface CallersResult {
+  accepted: string[];
+  /** Accepted but not seen finished within 30 s. */
+  timedOut: number;
+  refused: Record<number, number>;
+  elapsedS: number;
+}
 
+/**
+ * One caller per cron, each triggering its cron through the API and waiting for its execution.finished on
+ * the event stream before the next trigger, for `durationMs`.
+ */
+export async function runCallers(serverUrl: string, cronNames: string[], durationMs: number): Promise<CallersResult> {
   const finished = new Map<string, string>();
   const waiting = new Map<string, (status: string) => void>();
-  const sse = await connectSse(`${server.url}/api/admin/events`, (event) => {
+  const sse = await connectSse(`${serverUrl}/api/admin/events`, (event) => {
     if (event.name !== 'execution.finished') return;
     const { id, status } = (JSON.parse(event.data) as { execution: { id: string; status: string } }).execution;
     finished.set(id, status);
@@ -71,12 +75,12 @@ async function measure(context: BenchContext, store: 'embedded' | 'postgres', ba
   let timedOut = 0;
   const refused: Record<number, number> = {};
   const started = performance.now();
-  const deadline = started + DURATION_MS;
+  const deadline = started + durationMs;
   try {
     await Promise.all(
-      crons.map(async (cron) => {
+      cronNames.map(async (cronName) => {
         while (performance.now() < deadline) {
-          const reply = await trigger(server.url, cron.name).catch(() => ({ status: 0, body: { success: false, executionId: undefined } }));
+          const reply = await trigger(serverUrl, cronName).catch(() => ({ status: 0, body: { success: false, executionId: undefined } }));
           if (reply.status !== 202 || !reply.body.executionId) {
             refused[reply.status] = (refused[reply.status] ?? 0) + 1;
             await sleep(10);
@@ -90,7 +94,19 @@ async function measure(context: BenchContext, store: 'embedded' | 'postgres', ba
   } finally {
     sse.close();
   }
-  const elapsedS = (performance.now() - started) / 1000;
+  return { accepted, timedOut, refused, elapsedS: (performance.now() - started) / 1000 };
+}
+
+async function measure(context: BenchContext, store: 'embedded' | 'postgres', bareRate: number): Promise<FigureRow> {
+  const env: Record<string, string> = {};
+  if (store === 'postgres') {
+    const postgres = await context.postgres();
+    env.DATABASE_URL = await databaseFor(postgres.baseUrl, removeLater(context, mkdtempSync(join(tmpdir(), 'cron-ops-bench-throughput-'))));
+  }
+  const crons = Array.from({ length: CALLERS }, (_, index) => ({ name: `through-${String(index).padStart(2, '0')}`, schedule: '0 0 1 1 *', command: [COMMAND], estimatedDurationMs: 10, timeoutMs: 60_000 }));
+  const server = stopLater(context, await startServer({ config: { crons, rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } }, env }));
+
+  const { accepted, timedOut, refused, elapsedS } = await runCallers(server.url, crons.map((cron) => cron.name), DURATION_MS);
   const rate = (accepted.length - timedOut) / elapsedS;
 
   // The store's view: each accepted trigger exactly once, completed; nothing else.
@@ -117,8 +133,8 @@ async function measure(context: BenchContext, store: 'embedded' | 'postgres', ba
     value: `${rate.toFixed(0)}/s (${accepted.length} in ${elapsedS.toFixed(0)} s; ${lost} lost, ${duplicated} duplicated, ${notCompleted} not completed)`,
     baseline: `bare spawn ${bareRate.toFixed(0)}/s`,
     ratio: `${(rate / bareRate).toFixed(2)}×`,
-    goal: store === 'embedded' ? '≥ 200/s, 0 lost or duplicated' : '(no goal set) 0 lost or duplicated',
-    met: store === 'embedded' ? rate >= 200 && lost === 0 && duplicated === 0 && notCompleted === 0 : undefined,
+    goal: store === 'embedded' ? '≥ 0.9× a bare spawn loop, 0 lost or duplicated' : '(no goal set) 0 lost or duplicated',
+    met: store === 'embedded' ? rate >= 0.9 * bareRate && lost === 0 && duplicated === 0 && notCompleted === 0 : undefined,
   };
 }
 

@@ -1,40 +1,68 @@
-// A focused look at the 7-day timeline in process (no HTTP): its time per call on a seeded SQLite file.
-// `node out/test/bench/timelineProfile.js FOLDER [COUNT]` seeds FOLDER once (when it holds no store yet).
+// A focused look at the 7-day and one-hour timelines in process (no HTTP) on a seeded SQLite file: each
+// read on the main connection (what the server did before the timeline worker) and through the worker
+// (timelineReader.ts, what it does now), with the main thread's event-loop delay during each series.
+// `node out/test/bench/timelineProfile.js FOLDER [COUNT]` seeds FOLDER once (when it holds no store yet);
+// the worker is dist/timelineWorker.mjs (`node esbuild.mjs` builds it).
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { TimelineReply } from '../../src/shared/api';
+import { createLogger } from '../../src/server/logger';
 import { openSqlite, SQLITE_FILE } from '../../src/server/store/db';
-import { ExecutionStore } from '../../src/server/store/executionStore';
+import { ExecutionStore, type TimelineQuery } from '../../src/server/store/executionStore';
+import { TIMELINE_WORKER_FILE } from '../../src/server/store/timelineProtocol';
+import { timelineSource } from '../../src/server/store/timelineReader';
+import { REPO_ROOT } from '../support/serverProcess';
 import { seedSqliteFolder } from './seed';
 import { percentile } from './support';
 
-const silent = { info() {}, warn() {}, error() {}, debug() {} };
+const SAMPLES = 25;
+
+async function series(label: string, read: (query: TimelineQuery) => Promise<TimelineReply>, query: TimelineQuery): Promise<void> {
+  await read(query);
+  const times: number[] = [];
+  const cpu: number[] = [];
+  // The longest the loop waited: what one request blocks it for (plus the wait for a CPU on a loaded machine).
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  // The main thread's time in callbacks (not waiting in the poll): what the reads cost the event loop,
+  // without the waits for a CPU that the delay above also counts on a loaded machine.
+  const loopBefore = performance.eventLoopUtilization();
+  for (let i = 0; i < SAMPLES; i++) {
+    const started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    await read(query);
+    const used = process.cpuUsage(cpuBefore);
+    cpu.push((used.user + used.system) / 1000);
+    times.push(performance.now() - started);
+  }
+  delay.disable();
+  const loop = performance.eventLoopUtilization(loopBefore);
+  const p = (values: number[], at: number) => percentile(values, at).toFixed(1);
+  console.log(`${label}: p50 ${p(times, 50)} ms, p95 ${p(times, 95)} ms; CPU (all threads) p50 ${p(cpu, 50)} ms; main loop busy ${(loop.active / SAMPLES).toFixed(1)} ms per read; main loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`);
+}
 
 async function main(): Promise<void> {
   const folder = process.argv[2];
   const count = Number(process.argv[3] ?? 200_000);
   if (!existsSync(join(folder, SQLITE_FILE))) await seedSqliteFolder(folder, { count, days: 7, running: 2, logLines: 0 });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a silent logger of the server's shape
-  const db = await openSqlite({ file: join(folder, SQLITE_FILE), log: silent as any });
+  const log = createLogger({ level: 'warn' });
+  const db = await openSqlite({ file: join(folder, SQLITE_FILE), log });
   const store = new ExecutionStore(db, () => undefined);
-  for (const [label, query] of [['7 days', { days: 7 }], ['an hour', { from: new Date(Date.now() - 3 * 86_400_000).toISOString(), to: new Date(Date.now() - 3 * 86_400_000 + 3_600_000).toISOString() }]] as const) {
-    const times: number[] = [];
-    const cpu: number[] = [];
-    // The longest the loop waited: what one request blocks it for (plus the wait for a CPU on a loaded machine).
-    const delay = monitorEventLoopDelay({ resolution: 1 });
-    delay.enable();
-    for (let i = 0; i < 25; i++) {
-      const started = performance.now();
-      const cpuBefore = process.cpuUsage();
-      await store.timeline(query);
-      const used = process.cpuUsage(cpuBefore);
-      cpu.push((used.user + used.system) / 1000);
-      times.push(performance.now() - started);
-    }
-    delay.disable();
-    const p = (values: number[], at: number) => percentile(values, at).toFixed(1);
-    console.log(`${label}: p50 ${p(times, 50)} ms, p95 ${p(times, 95)} ms; CPU p50 ${p(cpu, 50)} ms; loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`);
+  const worker = await timelineSource(db, store, log, { workerFile: join(REPO_ROOT, 'dist', TIMELINE_WORKER_FILE) });
+  console.log(`load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+  const hourFrom = Date.now() - 3 * 86_400_000;
+  const queries: Array<[string, TimelineQuery]> = [
+    ['7 days', { days: 7 }],
+    ['an hour', { from: new Date(hourFrom).toISOString(), to: new Date(hourFrom + 3_600_000).toISOString() }],
+  ];
+  for (const [label, query] of queries) {
+    await series(`${label}, main connection`, (q) => store.timeline(q), query);
+    await series(`${label}, worker`, (q) => worker.timeline(q), query);
   }
+  console.log(`load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+  await worker.close();
   await db.close();
 }
 

@@ -12,6 +12,7 @@ import type { ExecutionStore } from '../store/executionStore';
 import type { LogStore } from '../store/logStore';
 import type { SkippedTickStore } from '../store/skippedTickStore';
 import type { ScriptVersionStore } from '../store/scriptVersionStore';
+import type { TimelineSource } from '../store/timelineReader';
 import type { TokenStore } from '../store/tokenStore';
 import { Refusal } from './errors';
 import type { SseHub } from './sseHub';
@@ -22,6 +23,8 @@ export interface HttpDeps {
   executions: ExecutionStore;
   /** Ticks that started no run (the cron's skipped history, the timeline's marks). */
   skipped: SkippedTickStore;
+  /** The timeline, read off the main thread where the store allows it. */
+  timeline: TimelineSource;
   logs: LogStore;
   /** The script versions runs launched (routes/scripts.ts). */
   scripts: ScriptVersionStore;

@@ -52,6 +52,8 @@ export interface SqliteOptions {
   log: Logger;
   /** How often another process's changes to the file are looked for (ms). */
   pollMs?: number;
+  /** A reader beside the server's writer (the timeline worker): no writes, no pragmas that write. */
+  readonly?: boolean;
 }
 
 const STATEMENT_CACHE_SIZE = 200;
@@ -75,7 +77,7 @@ export function openSqliteFile(file: string | undefined, options: { readonly?: b
 }
 
 export async function openSqlite(options: SqliteOptions): Promise<Db> {
-  const raw = openSqliteFile(options.file);
+  const raw = openSqliteFile(options.file, { readonly: options.readonly });
   let onWrite = () => {};
   // Kysely prepares every query anew; better-sqlite3 statements are reusable, so keep the recent ones.
   const statements = new Map<string, BetterSqlite3.Statement>();

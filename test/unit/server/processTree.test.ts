@@ -13,6 +13,8 @@ function startTree(executionId: string): Promise<{ leader: ChildProcess; pids: n
     'echo "sleep $!"',
     // The setsid child says when its SIGTERM handler is set: only then is it reported.
     `${JSON.stringify(process.execPath)} -e 'const c = require("node:child_process").spawn(process.execPath, ["-e", "process.on(\\"SIGTERM\\", () => {}); console.log(1); setInterval(() => {}, 1000)"], { detached: true, stdio: ["ignore", "pipe", "ignore"] }); c.stdout.once("data", () => { console.log("setsid " + c.pid); c.stdout.destroy(); c.unref(); })'`,
+    // Said once the node that started the setsid child has exited: from then on the tree holds still.
+    'echo spawned',
     'wait',
   ].join('\n');
   const leader = spawn('sh', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CRON_EXECUTION_ID: executionId } });
@@ -22,7 +24,7 @@ function startTree(executionId: string): Promise<{ leader: ChildProcess; pids: n
     leader.stdout!.on('data', (chunk: Buffer) => {
       text += chunk.toString();
       const found = [...text.matchAll(/^(sleep|setsid) (\d+)$/gm)].map((match) => Number(match[2]));
-      if (found.length === 2) {
+      if (found.length === 2 && /^spawned$/m.test(text)) {
         pids.push(...found);
         resolveTree({ leader, pids });
       }
@@ -63,6 +65,23 @@ describe('processTree', function () {
     await new Promise((resolveDelay) => setTimeout(resolveDelay, 100));
     for (const pid of [leader.pid!, sleeper, setsid]) assert.ok(!alive(pid), `${pid} gone`);
     assert.deepEqual(await tree.processes(), []);
+  });
+
+  it('two runs asking at once (one shared scan of /proc) each find their own processes, not the other ones', async () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    const trees = await Promise.all([startTree(first), startTree(second)]);
+    const [a, b] = [new ProcessTree(trees[0].leader.pid!, first, 300), new ProcessTree(trees[1].leader.pid!, second, 300)];
+    try {
+      const [foundA, foundB] = await Promise.all([a.processes(), b.processes()]);
+      // Each finds its leader, its sleep and its setsid descendant (the node that started it may still be there).
+      for (const [found, tree, other] of [[foundA, trees[0], trees[1]], [foundB, trees[1], trees[0]]] as const) {
+        const pids = found.map((p) => p.pid);
+        for (const pid of [tree.leader.pid!, ...tree.pids]) assert.ok(pids.includes(pid), `${pid} found in ${JSON.stringify(found)}`);
+        for (const pid of [other.leader.pid!, ...other.pids]) assert.ok(!pids.includes(pid), `${pid} of the other run not in ${JSON.stringify(found)}`);
+      }
+    } finally {
+      await Promise.all([(await a.terminate()).done, (await b.terminate()).done]);
+    }
   });
 
   it('endOrphan kills only processes naming the execution', async () => {

@@ -76,7 +76,7 @@ export function executionRoutes(app: Api, deps: HttpDeps): void {
       if (from && to && Date.parse(from) >= Date.parse(to)) throw new HttpError(400, `"from" (${from}) must be before "to" (${to}).`);
       if (from && Date.parse(from) > Date.now()) throw new HttpError(400, `"from" (${from}) is in the future: the timeline shows runs up to now.`);
       if (from && (to ? Date.parse(to) : Date.now()) - Date.parse(from) > 31 * 86_400_000) throw new HttpError(400, `The range from ${from} to ${to ?? 'now'} is longer than 31 days: narrow it (or use "days", up to 31).`);
-      const reply = await executions.timeline({ days, from, to, cronName: cronName || undefined, status: status || undefined });
+      const reply = await deps.timeline.timeline({ days, from, to, cronName: cronName || undefined, status: status || undefined });
       // Skipped ticks are not runs: a status filter shows runs of that status only.
       if (status) return { ...reply, skipped: [], skippedTotal: 0 };
       const { skipped, total } = await deps.skipped.inRange(Date.parse(reply.from), Date.parse(reply.to), cronName || undefined);

@@ -1,0 +1,23 @@
+// What the server's main thread and the timeline worker (timelineWorker.ts) say to each other: one request,
+// one response, matched by id. Plain data only (it crosses threads by structured clone).
+import type { TimelineReply } from '../../shared/api';
+import type { TimelineQuery } from './executionStore';
+
+/** Handed to the worker at its start. */
+export interface TimelineWorkerData {
+  /** The store's SQLite file, opened read-only by the worker (WAL: it reads beside the one writer). */
+  file: string;
+}
+
+export interface TimelineRequest {
+  id: number;
+  query: TimelineQuery;
+}
+
+export type TimelineResponse =
+  | { id: number; ok: true; reply: TimelineReply }
+  /** The read failed: its message and driver code (SQLITE_BUSY…), so the route answers as for a main-thread read. */
+  | { id: number; ok: false; message: string; code?: string };
+
+/** The worker's bundle, beside the server's (esbuild.mjs builds both into dist/). */
+export const TIMELINE_WORKER_FILE = 'timelineWorker.mjs';

@@ -1,0 +1,181 @@
+// Where the timeline is read. On a SQLite file: in a worker thread (timelineWorker.ts) with its own
+// read-only connection, because better-sqlite3 is synchronous and the timeline's statements take tens of
+// milliseconds at a million runs: on the main thread they would hold every other request, the scheduler
+// and the runner's pipes. In memory (--memory: no file another connection could open) and on PostgreSQL
+// (the query runs in the database; the main thread only shapes the reply, in slices): on the store itself.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { sql } from 'kysely';
+import type { TimelineReply } from '../../shared/api';
+import { errorText, type Logger } from '../logger';
+import type { Db } from './db';
+import type { ExecutionStore, TimelineQuery } from './executionStore';
+import { TIMELINE_WORKER_FILE, type TimelineRequest, type TimelineResponse, type TimelineWorkerData } from './timelineProtocol';
+
+export interface TimelineSource {
+  timeline(query: TimelineQuery): Promise<TimelineReply>;
+  /** Stops the worker, if any (the server's shutdown). */
+  close(): Promise<void>;
+}
+
+export interface TimelineSourceOptions {
+  /** The worker's bundle; default: beside the running server bundle (dist/). */
+  workerFile?: string;
+  /** Starts a worker (tests watch and stop the workers through it). */
+  startWorker?: (file: string, data: TimelineWorkerData) => Worker;
+  /** How long an idle worker lives (default IDLE_MS). */
+  idleMs?: number;
+}
+
+/**
+ * The worker's heaps, kept small: a timeline reply is bounded (a few thousand entries, ~40 KB of JSON), and
+ * with V8's defaults the thread held ~50 MB more RSS (measured: 139 → 189 MB after 20 7-day reads at
+ * 200,000 runs). A read that needs more ends the worker; it is then read on the main thread (see died).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 };
+
+/** A worker with nothing to read for this long ends (its memory goes back); the next read starts one. */
+const IDLE_MS = 60_000;
+
+/** Deaths in a row without one answer before the worker is given up until the server restarts. */
+const MAX_DEATHS_IN_A_ROW = 3;
+
+/** The timeline of `executions`, read where it cannot block the server's event loop. */
+export async function timelineSource(db: Db, executions: ExecutionStore, log: Logger, options: TimelineSourceOptions = {}): Promise<TimelineSource> {
+  const onStore: TimelineSource = { timeline: (query) => executions.timeline(query), close: async () => undefined };
+  if (db.kind !== 'sqlite') return onStore;
+  const file = await sqliteFileOf(db);
+  if (!file) return onStore;
+  const workerFile = options.workerFile ?? join(__dirname, TIMELINE_WORKER_FILE);
+  if (!existsSync(workerFile)) {
+    log.warn(`The timeline worker ${workerFile} is missing (the server bundle was built without it): timeline reads run on the main thread, where they delay other requests. Rebuild with "node esbuild.mjs".`);
+    return onStore;
+  }
+  return new WorkerTimeline(workerFile, { file }, onStore, log, options.startWorker ?? ((path, workerData) => new Worker(path, { workerData, resourceLimits: WORKER_LIMITS })), options.idleMs ?? IDLE_MS);
+}
+
+/** The file of the store's main database; undefined in memory. */
+async function sqliteFileOf(db: Db): Promise<string | undefined> {
+  const { rows } = await sql<{ name: string; file: string }>`PRAGMA database_list`.execute(db.q);
+  return rows.find((row) => row.name === 'main')?.file || undefined;
+}
+
+interface Pending {
+  request: TimelineRequest;
+  resolve(reply: TimelineReply): void;
+  reject(error: Error): void;
+  /** Workers that died while holding it. */
+  deaths: number;
+}
+
+class WorkerTimeline implements TimelineSource {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private deathsInARow = 0;
+  private started = false;
+  private closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly workerFile: string,
+    private readonly data: TimelineWorkerData,
+    private readonly onStore: TimelineSource,
+    private readonly log: Logger,
+    private readonly startWorker: (file: string, data: TimelineWorkerData) => Worker,
+    private readonly idleMs: number,
+  ) {}
+
+  timeline(query: TimelineQuery): Promise<TimelineReply> {
+    if (this.closed) return Promise.reject(new Error('The timeline reader is closed: the server is shutting down.'));
+    if (this.deathsInARow >= MAX_DEATHS_IN_A_ROW) return this.onStore.timeline(query);
+    return new Promise((resolve, reject) => {
+      const entry: Pending = { request: { id: this.nextId++, query }, resolve, reject, deaths: 0 };
+      this.pending.set(entry.request.id, entry);
+      this.send(entry);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    const worker = this.worker;
+    this.worker = undefined;
+    for (const entry of this.pending.values()) entry.reject(new Error('The timeline reader closed: the server is shutting down.'));
+    this.pending.clear();
+    await worker?.terminate();
+  }
+
+  private send(entry: Pending): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.running().postMessage(entry.request);
+  }
+
+  /** Nothing left to read: the worker ends after IDLE_MS unless a read comes first. */
+  private idleLater(): void {
+    if (this.pending.size > 0 || !this.worker) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      const worker = this.worker;
+      if (!worker || this.pending.size > 0) return;
+      // Not a death: forgotten before it ends, so its exit is not taken for a crash.
+      this.worker = undefined;
+      void worker.terminate();
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  /** The worker, started on first use and after a death. */
+  private running(): Worker {
+    if (this.worker) return this.worker;
+    if (!this.started) this.log.info(`Timeline reads run in a worker thread, on a read-only connection to ${this.data.file}`);
+    this.started = true;
+    const worker = this.startWorker(this.workerFile, this.data);
+    // It never keeps the process alive on its own: the server's shutdown closes it.
+    worker.unref();
+    worker.on('message', (response: TimelineResponse) => this.answer(response));
+    worker.on('error', (error) => this.log.warn('The timeline worker failed', { error: errorText(error) }));
+    worker.on('exit', (code) => this.died(worker, code));
+    this.worker = worker;
+    return worker;
+  }
+
+  private answer(response: TimelineResponse): void {
+    this.deathsInARow = 0;
+    const entry = this.pending.get(response.id);
+    if (!entry) return;
+    this.pending.delete(response.id);
+    if (response.ok) entry.resolve(response.reply);
+    else entry.reject(Object.assign(new Error(response.message), response.code ? { code: response.code } : {}));
+    this.idleLater();
+  }
+
+  /**
+   * A worker ended without being asked to (a crash, out of memory): what it held is asked again of a new
+   * one; what two workers died on is read on the main thread (slower for the others, but answered).
+   */
+  private died(worker: Worker, code: number): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined;
+    if (this.closed) return;
+    this.deathsInARow++;
+    const held = [...this.pending.values()];
+    const givingUp = this.deathsInARow >= MAX_DEATHS_IN_A_ROW;
+    this.log.warn(
+      givingUp
+        ? `The timeline worker stopped (exit code ${code}) ${this.deathsInARow} times in a row: timeline reads now run on the main thread until the server restarts`
+        : `The timeline worker stopped (exit code ${code}): ${held.length > 0 ? `asking a new one for the ${held.length} timeline read(s) it held` : 'a new one starts with the next timeline read'}`,
+    );
+    for (const entry of held) {
+      entry.deaths++;
+      if (!givingUp && entry.deaths < 2) {
+        this.send(entry);
+        continue;
+      }
+      this.pending.delete(entry.request.id);
+      this.onStore.timeline(entry.request.query).then(entry.resolve, entry.reject);
+    }
+  }
+}
