@@ -14,6 +14,7 @@ import type { ContextKeys } from './contextKeys';
 import { connectionLabel, type ServerConnection, type Servers } from './servers';
 import type { ServerScopedArg } from './serverTarget';
 import { cronIcon, executionIcon, type IconChoice } from './statusIcons';
+import { errorText } from './serverOrigin';
 
 function themeIcon(choice: IconChoice): vscode.ThemeIcon {
   return new vscode.ThemeIcon(choice.id, choice.color ? new vscode.ThemeColor(choice.color) : undefined);
@@ -300,7 +301,7 @@ export class CronTreeProvider implements vscode.TreeDataProvider<CronOpsNode>, v
       const scoped = this.servers.several;
       return history.map((execution) => new ExecutionTreeItem(execution, now, server.id, scoped));
     } catch (error) {
-      return [new MessageTreeItem(error instanceof Error ? error.message : String(error), 'warning', `${element.serverId}:${name}`)];
+      return [new MessageTreeItem(errorText(error), 'warning', `${element.serverId}:${name}`)];
     }
   }
 

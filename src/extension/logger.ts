@@ -1,6 +1,7 @@
 // The extension's one logger: the "Cron Ops" LogOutputChannel, written as "[Component] message".
 // Only a type comes from vscode, so the modules that log stay testable in plain Node.
 import type { LogOutputChannel } from 'vscode';
+import { redactUrls } from './serverOrigin';
 
 /** What a module needs to log; the LogOutputChannel and unit-test fakes both fit. */
 export interface LogSink {
@@ -33,7 +34,8 @@ export class Logger implements LogSink {
   private line(message: string, cause?: unknown): string {
     const prefix = this.component ? `[${this.component}] ` : '';
     const suffix = cause === undefined ? '' : `: ${cause instanceof Error ? cause.message : String(cause)}`;
-    return `${prefix}${message}${suffix}`;
+    // Every line: a server URL with credentials, quoted by an error or a message, never reaches the log whole.
+    return redactUrls(`${prefix}${message}${suffix}`);
   }
 
   debug(message: string): void {
