@@ -10,6 +10,7 @@ import { EventStream } from './eventStream';
 import type { Connection } from './format';
 import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
+import { escapeIcons } from './markdown';
 import { defaultServerUrl, findServer, resolveServers, type ServerEntry } from './serverList';
 import { redactUrl } from './serverOrigin';
 import { chooseServer, innerArg, serverRefOf } from './serverTarget';
@@ -202,7 +203,7 @@ export class Servers implements vscode.Disposable {
     const active = this.active;
     const picked = await vscode.window.showQuickPick(
       connections.map((connection) => ({
-        label: `${connection === active ? '$(star-full) ' : ''}${connection.name}`,
+        label: `${connection === active ? '$(star-full) ' : ''}${escapeIcons(connection.name)}`,
         description: connection.displayUrl,
         detail: connectionLabel(connection.state.connection),
         connection,
