@@ -235,7 +235,10 @@ export class Servers implements vscode.Disposable {
         existing.rename(entry);
         kept.push(existing);
       } else {
-        const connection = new ServerConnection(entry, this.deps, entry.isDefault ? this.deps.log : this.deps.log.child(entry.name));
+        // The log prefix reads the name when it writes, so a rename shows in the next line.
+        let created: ServerConnection | undefined;
+        const named = this.deps.log.child(() => created?.name ?? entry.name);
+        const connection = (created = new ServerConnection(entry, this.deps, entry.isDefault ? this.deps.log : named));
         kept.push(connection);
         fresh.push(connection);
       }

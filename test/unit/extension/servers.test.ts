@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { ApiClient, ApiError } from '../../../src/extension/apiClient';
 import { DEFAULT_SERVER_ID, defaultServerUrl, findServer, resolveServers } from '../../../src/extension/serverList';
+import { Logger } from '../../../src/extension/logger';
 import { errorText, redactUrl, redactUrls } from '../../../src/extension/serverOrigin';
 import { chooseServer, innerArg, serverRefOf } from '../../../src/extension/serverTarget';
 
@@ -219,5 +220,21 @@ describe('redacting credentials from any text that holds a URL', () => {
     assert.match(error.message, /http:\/\/\*\*\*@127\.0\.0\.1:9/);
     assert.equal(errorText(error).includes('s3cretPW'), false, error.message);
     assert.equal(errorText(new TypeError('Request cannot be constructed from a URL that includes credentials: http://a:s3cretPW@h/api')).includes('s3cretPW'), false);
+  });
+});
+
+describe('the log', () => {
+  it('redacts credentials in every line, and a server\'s prefix follows its name', () => {
+    const lines: string[] = [];
+    const sink = { debug: (line: string) => lines.push(line), info: (line: string) => lines.push(line), warn: (line: string) => lines.push(line), error: (line: string) => lines.push(line) };
+    let name = 'production';
+    const log = new Logger(sink).child(() => name);
+    log.warn('Cannot reach http://alice:s3cretPW@127.0.0.1:9/api', new TypeError('Request cannot be constructed from a URL that includes credentials: http://alice:s3cretPW@127.0.0.1:9/api'));
+    name = 'prod-eu';
+    log.info('renamed');
+    assert.deepEqual(lines, [
+      '[production] Cannot reach http://***@127.0.0.1:9/api: Request cannot be constructed from a URL that includes credentials: http://***@127.0.0.1:9/api',
+      '[prod-eu] renamed',
+    ]);
   });
 });
