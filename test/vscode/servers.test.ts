@@ -2,6 +2,9 @@
 // a cron triggered from the second root runs on the second server, Switch Server moves the status bar, the
 // dashboard shows any server, and a failure on the server not looked at reaches the user under `failures`.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { API_PATHS, type Execution } from '../../src/shared/api';
 import type { CronOpsApi } from '../../src/extension/extension';
@@ -354,6 +357,110 @@ describe('Several servers (cronOps.servers)', () => {
     assert.equal(shown.includes(SECRET), false, shown);
     await setSetting('serverUrl', staging.url);
     await setServers(bothServers());
+    await settled(['staging', 'production']);
+  });
+
+  it('a server removed from the list, even by a quick add-and-remove, keeps no connection open to it (its event stream is closed)', async () => {
+    const extra = await startServer({ config: { crons: [nodeCron('extra-cron', "console.log('x')")] } });
+    /** Established TCP connections from this window to the extra server (its event stream stays open while it is watched). */
+    const openConnections = () => execFileSync('ss', ['-tnH', 'state', 'established', 'dst', `127.0.0.1:${extra.port}`], { encoding: 'utf8' }).split('\n').filter((line) => line.trim()).length;
+    /** No event says a socket closed: the kernel's table is read until it holds none (bounded). */
+    const noneOpen = async (what: string) => {
+      const deadline = Date.now() + 45_000;
+      while (openConnections() > 0) {
+        if (Date.now() > deadline) throw new Error(`${openConnections()} connection(s) still open to the removed server (${what})`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+    try {
+      await setServers([...bothServers(), { name: 'extra', url: extra.url }]);
+      await until(api.servers.onDidChange, () => api.servers.find('extra'), 'extra listed', 30_000, describeServers);
+      assert.equal(await vscode.commands.executeCommand<boolean>('cronOps.signIn', { server: 'extra', token: extra.token }), true);
+      await serversUntil(() => server('extra').state.connection === 'connected', 'extra connected');
+      assert.ok(openConnections() >= 1, 'its event stream is open while it is listed');
+      await setServers(bothServers());
+      await until(api.servers.onDidChange, () => !api.servers.find('extra'), 'extra removed', 30_000, describeServers);
+      await noneOpen('removed');
+      // A quick edit of settings.json: added and removed at once, several times.
+      for (let round = 0; round < 5; round++) await Promise.all([setServers([...bothServers(), { name: 'extra', url: extra.url }]), setServers(bothServers())]);
+      await setServers(bothServers());
+      await until(api.servers.onDidChange, () => !api.servers.find('extra'), 'extra removed after the quick edits', 30_000, describeServers);
+      await noneOpen('after the quick edits');
+    } finally {
+      await setServers(bothServers());
+      await extra.stop();
+    }
+  });
+
+  it('cronOps.servers and cronOps.serverUrl of a workspace are ignored (user settings only: a workspace cannot send a token elsewhere)', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    assert.ok(folder, 'a workspace folder');
+    const settingsFile = join(folder, '.vscode', 'settings.json');
+    mkdirSync(dirname(settingsFile), { recursive: true });
+    const existed = existsSync(settingsFile) ? readFileSync(settingsFile, 'utf8') : undefined;
+    writeFileSync(settingsFile, JSON.stringify({ 'cronOps.servers': [{ name: 'evil', url: 'http://127.0.0.1:1' }], 'cronOps.serverUrl': 'http://127.0.0.1:2', 'cronOps.historyLimit': 7 }));
+    try {
+      // A window-scoped setting of the same file proves VS Code read it (the extension hears the same change).
+      await until(vscode.workspace.onDidChangeConfiguration, () => vscode.workspace.getConfiguration('cronOps').inspect('historyLimit')?.workspaceValue === 7, 'VS Code to read the workspace settings', 20_000);
+      assert.deepEqual(
+        api.servers.all.map((each) => each.displayUrl),
+        [staging.url, production.url],
+      );
+    } finally {
+      if (existed === undefined) rmSync(settingsFile);
+      else writeFileSync(settingsFile, existed);
+      await until(vscode.workspace.onDidChangeConfiguration, () => vscode.workspace.getConfiguration('cronOps').inspect('historyLimit')?.workspaceValue === undefined, 'VS Code to drop the workspace settings', 20_000).catch(() => undefined);
+    }
+  });
+
+  it('the dashboard showing a server that is then removed shows the active one, titled so', async () => {
+    await vscode.commands.executeCommand('cronOps.openDashboard', 'production');
+    assert.equal(api.dashboard.panel?.title, 'Cron Ops Dashboard: production');
+    await setServers([{ name: 'staging', url: staging.url }]);
+    await until(api.servers.onDidChange, () => !api.servers.several, 'production removed', 30_000, describeServers);
+    assert.equal(api.dashboard.server.name, 'staging');
+    assert.equal(api.dashboard.panel?.title, 'Cron Ops Dashboard');
+    api.dashboard.panel?.dispose();
+    await setServers(bothServers());
+    await settled(['staging', 'production']);
+  });
+
+  it('under mine, a failing run triggered from the other server\'s row is announced naming that server', async () => {
+    await setSetting('notify', 'mine');
+    assert.equal(api.servers.active.name, 'staging');
+    const row = (await cronsUnder('production')).find((item) => item.cron.name === 'billing-sync');
+    assert.ok(row);
+    const outcome = await vscode.commands.executeCommand<TriggerOutcome>('cronOps.triggerCron', row);
+    assert.equal(outcome.kind, 'started', JSON.stringify(outcome));
+    if (outcome.kind !== 'started') return;
+    const announced = await until(api.notifications.onDidNotify, () => notified.find(({ execution }) => execution.id === outcome.reply.executionId), 'the announcement', 60_000);
+    assert.equal(announced.server, 'production');
+    assert.match(announced.summary, /^production: billing-sync failed/);
+    await setSetting('notify', 'failures');
+  });
+
+  it('Sign Out of one server leaves the other signed in; a server moved to another port asks for a new sign-in (its old token is not sent there)', async () => {
+    await vscode.commands.executeCommand('cronOps.signOut', { server: 'production' });
+    await serversUntil(() => server('production').state.connection === 'signedOut', 'production signed out');
+    assert.equal(server('staging').state.connection, 'connected');
+    assert.equal(await server('staging').tokens.get(), staging.token);
+    assert.equal(await server('production').tokens.get(), undefined);
+    assert.match(String((await root('production')).description), /signed out/);
+    assert.equal(await vscode.commands.executeCommand<boolean>('cronOps.signIn', { server: 'production', token: production.token }), true);
+    await settled(['staging', 'production']);
+
+    const moved = await startServer({ config: { crons: [nodeCron('moved-cron', "console.log('m')")] } });
+    try {
+      await setServers([
+        { name: 'staging', url: staging.url },
+        { name: 'production', url: moved.url },
+      ]);
+      await serversUntil(() => api.servers.find('production')?.entry.url === moved.url && server('production').state.connection === 'signedOut', 'production at its new port, signed out');
+      assert.equal(await server('production').tokens.get(), undefined);
+    } finally {
+      await setServers(bothServers());
+      await moved.stop();
+    }
     await settled(['staging', 'production']);
   });
 
