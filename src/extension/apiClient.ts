@@ -25,7 +25,7 @@ import {
 } from '../shared/api';
 import { asErrorReply, failureMessage, type ApiAction, type ApiFailure, type FailureKind } from './errorMessages';
 import { english, type Translate } from './format';
-import { redactUrl } from './serverOrigin';
+import { errorText, redactUrl, redactUrls } from './serverOrigin';
 
 export class ApiError extends Error {
   /** HTTP status; undefined when no reply came (server down, timeout). */
@@ -35,7 +35,8 @@ export class ApiError extends Error {
   readonly action: ApiAction;
 
   constructor(failure: ApiFailure, translate: Translate = english, locale = 'en') {
-    super(failureMessage(failure, translate, locale));
+    // The one place a failure becomes text: a URL in it (fetch quotes the whole URL, credentials included) is redacted.
+    super(redactUrls(failureMessage(failure, translate, locale)));
     this.name = 'ApiError';
     this.status = failure.kind === 'http' || failure.kind === 'malformed' ? failure.status : undefined;
     this.reply = failure.reply;
@@ -82,7 +83,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 
 function networkCause(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+  return redactUrls(cause?.code ?? cause?.message ?? (errorText(error)));
 }
 
 export class ApiClient {

@@ -4,7 +4,7 @@ import { ApiError } from './apiClient';
 import { showFailure } from './errorNotifications';
 import { t } from './l10n';
 import type { Logger } from './logger';
-import { redactUrl } from './serverOrigin';
+import { errorText, redactUrl } from './serverOrigin';
 import type { ServerConnection, Servers } from './servers';
 import { isServerScoped } from './serverTarget';
 
@@ -85,7 +85,7 @@ export function registerAuthCommands(context: vscode.ExtensionContext, deps: { s
       await state.refresh();
       return { ok: true, message: t('Connected to {0}: server {1}, store {2}, {3} crons; live updates {4}.', url, health.version, health.store, crons.length, state.connection === 'connected' ? t('on') : t('reconnecting')) };
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       if (error instanceof ApiError) {
         if (error.isUnreachable) return { ok: false, problem: 'down', message };
         if (error.isAuthFailure) return { ok: false, problem: 'token', message };

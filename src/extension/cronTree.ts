@@ -16,14 +16,19 @@ import { connectionLabel, type ServerConnection, type Servers } from './servers'
 import type { ServerScopedArg } from './serverTarget';
 import { cronIcon, executionIcon, type IconChoice } from './statusIcons';
 import { scriptVersionText } from './scriptVersionText';
+import { errorText } from './serverOrigin';
 
 function themeIcon(choice: IconChoice): vscode.ThemeIcon {
   return new vscode.ThemeIcon(choice.id, choice.color ? new vscode.ThemeColor(choice.color) : undefined);
 }
 
-/** Flags matched by the menus with `viewItem =~ /\bflag\b/`. */
-export function cronContextValue(cron: Cron): string {
+/**
+ * Flags matched by the menus with `viewItem =~ /\bflag\b/`. `canAct`: this row's server lets the token act
+ * (each row carries its own server's role, since another server may take the same user as a viewer).
+ */
+export function cronContextValue(cron: Cron, canAct: boolean): string {
   const flags = ['cron'];
+  if (canAct) flags.push('canAct');
   const running = cron.runningExecution;
   if (running) flags.push('running');
   if (running?.stuck) flags.push('stuck');
@@ -33,8 +38,8 @@ export function cronContextValue(cron: Cron): string {
   return flags.join(' ');
 }
 
-export function executionContextValue(execution: Execution): string {
-  return ['execution', execution.status, ...(execution.stuck && execution.status === 'running' ? ['stuck'] : [])].join(' ');
+export function executionContextValue(execution: Execution, canAct: boolean): string {
+  return ['execution', execution.status, ...(execution.stuck && execution.status === 'running' ? ['stuck'] : []), ...(canAct ? ['canAct'] : [])].join(' ');
 }
 
 export class CronTreeItem extends vscode.TreeItem {
@@ -46,21 +51,22 @@ export class CronTreeItem extends vscode.TreeItem {
     /** The server that runs this cron (commands run on it act there). */
     readonly serverId: string,
     /** Several servers in the tree: ids name the server too. */
-    scoped = false,
+    scoped: boolean,
+    canAct: boolean,
   ) {
     super(cron.name, vscode.TreeItemCollapsibleState.Collapsed);
     this.id = scoped ? `cron:${serverId}:${cron.name}` : `cron:${cron.name}`;
-    this.update(cron, now);
+    this.update(cron, now, canAct);
   }
 
-  /** Redraws the row for `now`; true when what it shows changed. */
-  update(cron: Cron, now: number): boolean {
+  /** Redraws the row for `now` (and its server's role); true when what it shows changed. */
+  update(cron: Cron, now: number, canAct: boolean): boolean {
     const locale = displayLanguage();
     this.cron = cron;
     this.description = cronDescription(cron, now, t, locale);
     const icon = cronIcon(cron);
     this.iconPath = themeIcon(icon);
-    this.contextValue = cronContextValue(cron);
+    this.contextValue = cronContextValue(cron, canAct);
     const tooltip = cronTooltip(cron, now, locale);
     this.tooltip = tooltip;
     this.accessibilityInformation = { label: `${cron.name}, ${this.description}` };
@@ -76,14 +82,15 @@ export class ExecutionTreeItem extends vscode.TreeItem {
     readonly execution: Execution,
     now: number,
     readonly serverId: string,
-    scoped = false,
+    scoped: boolean,
+    canAct: boolean,
   ) {
     const locale = displayLanguage();
     super(formatStartTime(Date.parse(execution.startedAt), now, locale), vscode.TreeItemCollapsibleState.None);
     this.id = scoped ? `execution:${serverId}:${execution.id}` : `execution:${execution.id}`;
     this.description = executionDescription(execution, now, t, locale);
     this.iconPath = themeIcon(executionIcon(execution));
-    this.contextValue = executionContextValue(execution);
+    this.contextValue = executionContextValue(execution, canAct);
     this.tooltip = executionTooltip(execution, now, locale);
     const scopedArg: ServerScopedArg = { server: serverId, executionId: execution.id };
     this.command = { command: 'cronOps.showLogs', title: t('Show Logs'), arguments: [scoped ? scopedArg : execution.id] };
@@ -127,7 +134,8 @@ export class ServerTreeItem extends vscode.TreeItem {
     this.description = parts.join(' · ');
     const icon = serverIcon(connection);
     this.iconPath = themeIcon(icon);
-    this.contextValue = ['server', connection, ...(active ? ['active'] : [])].join(' ');
+    // The root's own server's role gates Manage Tokens on it.
+    this.contextValue = ['server', connection, ...(active ? ['active'] : []), ...(state.role === 'super-admin' ? ['superAdmin'] : [])].join(' ');
     const md = new vscode.MarkdownString('', true);
     md.appendMarkdown(`**${escapeMarkdown(server.name)}**${active ? ` · ${escapeMarkdown(t('active'))}` : ''}  \n`);
     md.appendMarkdown(`$(globe) ${escapeMarkdown(server.displayUrl)}  \n`);
@@ -227,6 +235,8 @@ export class CronTreeProvider implements vscode.TreeDataProvider<CronOpsNode>, v
   /** Cron rows by server id, then cron name. */
   private readonly items = new Map<string, Map<string, CronTreeItem>>();
   private readonly serverItems = new Map<string, ServerTreeItem>();
+  /** Per server id, the role its rows were drawn with ("canAct|role"). */
+  private readonly roles = new Map<string, string>();
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
@@ -260,15 +270,20 @@ export class CronTreeProvider implements vscode.TreeDataProvider<CronOpsNode>, v
         this.changed.fire(root);
         return;
       }
-      item.update(cron, now);
+      item.update(cron, now, server.state.canAct);
       this.changed.fire(item);
     }
   }
 
-  /** A server's connection changed: its root row says so (several servers). */
+  /** A server's connection changed: its root row says so (several servers); a new role redraws its rows' menus. */
   private onServerChanged(server: ServerConnection): void {
     const item = this.servers.several ? this.serverItems.get(server.id) : undefined;
-    if (item?.update(server, server === this.servers.active)) this.changed.fire(item);
+    const role = `${server.state.canAct}|${server.state.role}`;
+    const roleChanged = this.roles.get(server.id) !== role;
+    this.roles.set(server.id, role);
+    // The whole server (or the whole tree) again: its cron rows and their executions' rows carry the role.
+    if (roleChanged) this.changed.fire(item);
+    else if (item?.update(server, server === this.servers.active)) this.changed.fire(item);
   }
 
   /** Time moved on: redraw the rows whose text it changed (relative times, running durations, countdowns). */
@@ -276,7 +291,7 @@ export class CronTreeProvider implements vscode.TreeDataProvider<CronOpsNode>, v
     for (const server of this.servers.all) {
       for (const item of this.items.get(server.id)?.values() ?? []) {
         const cron = server.state.cron(item.cron.name);
-        if (cron && item.update(cron, now)) this.changed.fire(item);
+        if (cron && item.update(cron, now, server.state.canAct)) this.changed.fire(item);
       }
     }
   }
@@ -306,9 +321,9 @@ export class CronTreeProvider implements vscode.TreeDataProvider<CronOpsNode>, v
       if (history.length === 0) return [new MessageTreeItem(t('No executions yet: ▶ runs it now.'), 'info', `${element.serverId}:${name}`)];
       const now = this.clock.now();
       const scoped = this.servers.several;
-      return history.map((execution) => new ExecutionTreeItem(execution, now, server.id, scoped));
+      return history.map((execution) => new ExecutionTreeItem(execution, now, server.id, scoped, server.state.canAct));
     } catch (error) {
-      return [new MessageTreeItem(error instanceof Error ? error.message : String(error), 'warning', `${element.serverId}:${name}`)];
+      return [new MessageTreeItem(errorText(error), 'warning', `${element.serverId}:${name}`)];
     }
   }
 
@@ -355,8 +370,8 @@ export class CronTreeProvider implements vscode.TreeDataProvider<CronOpsNode>, v
       let item = items.get(cron.name);
       // Ids change when the tree gains or loses its server roots: new rows then.
       if (item && (item.id === `cron:${server.id}:${cron.name}`) !== scoped) item = undefined;
-      if (item) item.update(cron, now);
-      else items.set(cron.name, (item = new CronTreeItem(cron, now, server.id, scoped)));
+      if (item) item.update(cron, now, server.state.canAct);
+      else items.set(cron.name, (item = new CronTreeItem(cron, now, server.id, scoped, server.state.canAct)));
       return item;
     });
   }
@@ -394,9 +409,9 @@ export function registerCronTree(context: vscode.ExtensionContext, servers: Serv
     const connection = state.connection;
     contextKeys.set('cronOps.connection', connection);
     contextKeys.set('cronOps.hasCrons', anyCrons());
-    // Several servers: the menus offer the actions when some server allows them; a server that refuses says so.
-    contextKeys.set('cronOps.canAct', servers.all.some((server) => server.state.canAct));
-    contextKeys.set('cronOps.isSuperAdmin', servers.all.some((server) => server.state.role === 'super-admin'));
+    // The palette and the view's title act on the active server; the tree's rows carry their own server's role.
+    contextKeys.set('cronOps.canAct', state.canAct);
+    contextKeys.set('cronOps.isSuperAdmin', state.role === 'super-admin');
     contextKeys.set('cronOps.severalServers', servers.several);
     const running = servers.all.reduce((sum, server) => sum + server.state.crons.filter((cron) => cron.runningExecution).length, 0);
     view.badge = running ? { value: running, tooltip: t('{0} running', running) } : undefined;

@@ -3,10 +3,12 @@ import * as vscode from 'vscode';
 import { ApiError } from './apiClient';
 import { t } from './l10n';
 import type { Logger } from './logger';
+import { errorText } from './serverOrigin';
 
 /** Logs the failure and shows it; resolves once shown (not when dismissed), so commands never hang on it. */
 export function showFailure(error: unknown, log: Logger, doing: string): void {
-  const message = error instanceof Error ? error.message : String(error);
+  // ApiErrors are redacted already; any other error (a TypeError from fetch, a parser's) may quote a URL too.
+  const message = errorText(error);
   log.error(`${doing} failed`, message);
   const actions: Array<{ title: string; run: () => unknown }> = [];
   if (error instanceof ApiError && error.isAuthFailure) {

@@ -13,6 +13,7 @@ import type { Logger } from './logger';
 import { resolveExecution } from './pickers';
 import type { ServerConnection, Servers } from './servers';
 import { innerArg } from './serverTarget';
+import { errorText } from './serverOrigin';
 
 const PAGE = 1000;
 const FIRST_DELAY_MS = 300;
@@ -114,7 +115,7 @@ export class LogTail implements vscode.Disposable {
           this.stopped = true;
           return undefined;
         } else {
-          this.append(t('… stopped: {0}', error instanceof Error ? error.message : String(error)));
+          this.append(t('… stopped: {0}', errorText(error)));
           this.log.warn(`Log tail of ${this.executionId} stopped`, error);
           this.stopped = true;
           return undefined;
@@ -134,7 +135,7 @@ export class LogTail implements vscode.Disposable {
       this.append(t('── {0} {1} in {2}{3}{4} ──', execution.cronName, statusLabel(execution.status, t), duration, exit, why));
       return execution;
     } catch (error) {
-      this.append(t('── ended ({0}) ──', error instanceof Error ? error.message : String(error)));
+      this.append(t('── ended ({0}) ──', errorText(error)));
       return undefined;
     }
   }

@@ -1,6 +1,7 @@
 // The extension's one logger: the "Cron Ops" LogOutputChannel, written as "[Component] message".
 // Only a type comes from vscode, so the modules that log stay testable in plain Node.
 import type { LogOutputChannel } from 'vscode';
+import { redactUrls } from './serverOrigin';
 
 /** What a module needs to log; the LogOutputChannel and unit-test fakes both fit. */
 export interface LogSink {
@@ -14,7 +15,8 @@ export interface LogSink {
 export class Logger implements LogSink {
   constructor(
     private readonly sink: LogSink,
-    private readonly component?: string,
+    /** A function when the name can change (a server renamed in the settings). */
+    private readonly component?: string | (() => string),
   ) {}
 
   static forChannel(channel: LogOutputChannel): Logger {
@@ -26,14 +28,16 @@ export class Logger implements LogSink {
     });
   }
 
-  child(component: string): Logger {
+  child(component: string | (() => string)): Logger {
     return new Logger(this.sink, component);
   }
 
   private line(message: string, cause?: unknown): string {
-    const prefix = this.component ? `[${this.component}] ` : '';
+    const component = typeof this.component === 'function' ? this.component() : this.component;
+    const prefix = component ? `[${component}] ` : '';
     const suffix = cause === undefined ? '' : `: ${cause instanceof Error ? cause.message : String(cause)}`;
-    return `${prefix}${message}${suffix}`;
+    // Every line: a server URL with credentials, quoted by an error or a message, never reaches the log whole.
+    return redactUrls(`${prefix}${message}${suffix}`);
   }
 
   debug(message: string): void {

@@ -6,3 +6,11 @@
 export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~$&]/g, (char) => `&#${char.charCodeAt(0)};`).replace(/\n/g, '  \n');
 }
+
+/**
+ * `text` (a server's name from the settings) where "$(name)" renders as an icon (status bar text, quick pick
+ * labels): escaped the way VS Code reads, "\$(check)" shows as the text "$(check)", so a name cannot fake a state.
+ */
+export function escapeIcons(text: string): string {
+  return text.replace(/\$\(/g, '\\$(');
+}

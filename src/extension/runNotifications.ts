@@ -65,6 +65,10 @@ export class RunNotifications implements vscode.Disposable {
     return count;
   }
 
+  unseenOn(serverId: string): number {
+    return this.unseen.get(serverId)?.count ?? 0;
+  }
+
   private forget(serverId: string): void {
     if (this.unseen.get(serverId)?.clear()) this.unseenChanged.fire(this.unseenCount);
   }

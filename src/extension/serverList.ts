@@ -1,13 +1,16 @@
 // Which servers the extension watches: the `cronOps.servers` list (name, URL) with `cronOps.serverUrl` as the
 // default entry when the list is empty or does not name it. One entry per origin, since tokens are kept per
 // origin: two entries of one origin would share a token. No vscode import (unit-tested).
-import { originOf } from './serverOrigin';
+import { originOf, redactTyped, redactUrls } from './serverOrigin';
 
-/** The id of the entry that `cronOps.serverUrl` names: its URL follows that setting. */
-export const DEFAULT_SERVER_ID = 'default';
+/**
+ * The id of the entry that `cronOps.serverUrl` names: its URL follows that setting. Ids are matched before
+ * names, so no entry may be named like an id (resolveServers renames such an entry, as a duplicate name).
+ */
+export const DEFAULT_SERVER_ID = 'cronOps.serverUrl';
 
 export interface ServerEntry {
-  /** DEFAULT_SERVER_ID for the `cronOps.serverUrl` entry, the origin for the others. */
+  /** DEFAULT_SERVER_ID for the `cronOps.serverUrl` entry, the origin for the others (internal: never a name). */
   id: string;
   name: string;
   /** The base URL, without a trailing slash. */
@@ -36,6 +39,36 @@ function trimUrl(url: string): string {
   return url.trim().replace(/\/+$/, '');
 }
 
+/** A URL from the settings, made a server's base URL. */
+export interface BaseUrl {
+  /** Scheme, host, port and any path (a reverse proxy's prefix: the API client appends to it), no trailing slash. */
+  url: string;
+  /** The URL carried a user name or password: they are never sent (tokens go through Sign In). */
+  hadCredentials: boolean;
+  /** What was removed and why ("#/crons" from a browser's address bar), for a warning; empty when nothing. */
+  removed: string[];
+}
+
+/** Undefined when the text is not an http(s) URL. */
+export function baseUrlOf(text: string): BaseUrl | undefined {
+  const url = httpUrl(text.trim());
+  if (!url) return undefined;
+  const removed: string[] = [];
+  if (url.search) removed.push(`the query "${redactUrls(url.search)}"`);
+  if (url.hash) removed.push(`the fragment "${redactUrls(url.hash)}"`);
+  return { url: `${url.origin}${url.pathname.replace(/\/+$/, '')}`, hadCredentials: url.username !== '' || url.password !== '', removed };
+}
+
+/**
+ * The base URL of the `cronOps.serverUrl` server: that setting cleaned as baseUrlOf does (its warnings come from
+ * resolveServers); the text itself when it is no URL, so requests fail saying what is wrong with it.
+ */
+export function defaultServerUrl(serverUrl: string): string {
+  return baseUrlOf(serverUrl)?.url ?? trimUrl(serverUrl);
+}
+
+const SIGN_IN_INSTEAD = 'Remove them from the URL and use "Cron Ops: Sign In" with an API token instead.';
+
 /** A name for a server the settings do not name: its host and port. */
 export function defaultServerName(url: string): string {
   return httpUrl(url)?.host ?? url;
@@ -44,7 +77,10 @@ export function defaultServerName(url: string): string {
 /** The servers the settings describe, the `cronOps.serverUrl` one first unless the list places it. */
 export function resolveServers(list: unknown, serverUrl: string): ResolvedServers {
   const problems: string[] = [];
-  const defaultUrl = trimUrl(serverUrl);
+  const defaultBase = baseUrlOf(serverUrl);
+  if (defaultBase?.hadCredentials) problems.push(`cronOps.serverUrl holds a user name or password: they are not sent. ${SIGN_IN_INSTEAD}`);
+  if (defaultBase?.removed.length) problems.push(`cronOps.serverUrl: ${defaultBase.removed.join(' and ')} was ignored (a server URL is its address, e.g. https://cron.example.com).`);
+  const defaultUrl = defaultServerUrl(serverUrl);
   const defaultOrigin = originOf(defaultUrl);
   const servers: ServerEntry[] = [];
   const origins = new Set<string>();
@@ -54,15 +90,22 @@ export function resolveServers(list: unknown, serverUrl: string): ResolvedServer
   for (const [index, raw] of (entries ?? []).entries()) {
     const where = `cronOps.servers[${index}]`;
     const entry = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
-    const urlText = typeof entry?.url === 'string' ? trimUrl(entry.url) : undefined;
-    if (!urlText) {
-      problems.push(`${where} has no "url": give each server { "name": "…", "url": "https://…" }.`);
+    const typed = typeof entry?.url === 'string' ? trimUrl(entry.url) : undefined;
+    if (!typed) {
+      problems.push(`${where} has no "url": give each server { "name": "…", "url": "https://…" }; it was left out.`);
       continue;
     }
-    if (!httpUrl(urlText)) {
-      problems.push(`${where}: "${urlText}" is not an http(s) URL; it was left out.`);
+    const base = baseUrlOf(typed);
+    if (!base) {
+      problems.push(`${where}: "${redactTyped(typed)}" is not an http(s) URL; it was left out.`);
       continue;
     }
+    if (base.hadCredentials) {
+      problems.push(`${where}: "${redactUrls(typed)}" holds a user name or password; it was left out. ${SIGN_IN_INSTEAD}`);
+      continue;
+    }
+    if (base.removed.length) problems.push(`${where}: ${base.removed.join(' and ')} of "${base.url}" was ignored (a server URL is its address, e.g. https://cron.example.com).`);
+    const urlText = base.url;
     const origin = originOf(urlText);
     if (origins.has(origin)) {
       problems.push(`${where}: ${origin} is already listed (one token per server origin); it was left out.`);
@@ -84,7 +127,14 @@ export function resolveServers(list: unknown, serverUrl: string): ResolvedServer
     if (names.has(name)) name = `${name} (cronOps.serverUrl)`;
     servers.unshift({ id: DEFAULT_SERVER_ID, name, url: defaultUrl, origin: defaultOrigin, isDefault: true });
   }
-  return { servers, problems };
+  // A name equal to another entry's id would be shadowed by it (commands match ids first).
+  for (const server of servers) {
+    if (!servers.some((other) => other.id === server.name)) continue;
+    const renamed = `${server.name} (${httpUrl(server.url)?.host ?? server.origin})`;
+    problems.push(`The name "${server.name}" is reserved; that server is shown as "${renamed}".`);
+    server.name = renamed;
+  }
+  return { servers, problems: problems.map(redactUrls) };
 }
 
 /** The entry a reference names: its id, its name, its URL or its origin (case-insensitive name). */

@@ -11,12 +11,37 @@ export function originOf(url: string): string {
   }
 }
 
+// "scheme://" then the authority up to its last "@" (the URL parser splits user info from the host at the last
+// one, so a password holding an unencoded "@" is covered whole), never past a path, query, fragment or space.
+const CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
+// "user:password@" without a well-formed scheme in front ("http//bob:pw@host", "bob:pw@host").
+const LOOSE_CREDENTIALS = /(^|[\s"'(<\/])[^\s"'<>()/?#@:]+:[^\s"'<>/?#]*@(?=[^\s@])/g;
+
 /** The URL with any user name and password replaced by "***", for messages and logs. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1***@');
+  return redactUrls(url);
 }
 
-/** Redacts every URL with credentials inside a text (an error message, a log line). */
+/**
+ * Redacts every URL with credentials inside a text (an error message, a log line): the one redaction that
+ * every text holding a server URL goes through before a user or the log sees it.
+ */
 export function redactUrls(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi, '$1***@');
+  return text.replace(CREDENTIALS, '$1***@').replace(LOOSE_CREDENTIALS, '$1***@');
+}
+
+/**
+ * A settings value that is not a usable URL, as a warning may quote it: everything before its last "@" is
+ * hidden whatever its shape, since a mistyped URL (no "//", a "/" in the password) escapes the patterns above.
+ */
+export function redactTyped(text: string): string {
+  const at = text.lastIndexOf('@');
+  if (at < 0) return redactUrls(text);
+  const scheme = /^[a-z][a-z0-9+.-]*:?\/\//i.exec(text)?.[0] ?? '';
+  return `${scheme}***@${text.slice(at + 1)}`;
+}
+
+/** An error as text for a user or the log: its message, any URL in it redacted. Every such text comes from here. */
+export function errorText(error: unknown): string {
+  return redactUrls(error instanceof Error ? error.message : String(error));
 }

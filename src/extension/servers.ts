@@ -1,6 +1,8 @@
 // The servers this window watches, one connection each (token, API client, event stream, state store with
 // its reload loop), and which one is active: the status bar's, the palette's and the dashboard's by default.
-// The list follows cronOps.servers and cronOps.serverUrl; the active server is remembered per machine.
+// The list follows cronOps.servers and cronOps.serverUrl; the active server is remembered per machine, by its
+// origin (the internal id of the cronOps.serverUrl entry names whichever server that setting points to). It only
+// changes when the user switches, or falls back to the cronOps.serverUrl server when it leaves the list.
 import * as vscode from 'vscode';
 import { ApiClient } from './apiClient';
 import type { Clock } from './clock';
@@ -8,14 +10,16 @@ import { EventStream } from './eventStream';
 import type { Connection } from './format';
 import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
-import { DEFAULT_SERVER_ID, findServer, resolveServers, type ServerEntry } from './serverList';
+import { escapeIcons } from './markdown';
+import { defaultServerUrl, findServer, resolveServers, type ServerEntry } from './serverList';
 import { redactUrl } from './serverOrigin';
 import { chooseServer, innerArg, serverRefOf } from './serverTarget';
 import type { Settings } from './settings';
 import { CronOpsState } from './state';
 import { TokenStore } from './tokenStore';
 
-const ACTIVE_KEY = 'cronOps.activeServer';
+/** The active server's origin (versions before kept an id here, which a changed cronOps.serverUrl moved). */
+const ACTIVE_KEY = 'cronOps.activeServerOrigin';
 
 export interface ServersDeps {
   secrets: vscode.SecretStorage;
@@ -39,7 +43,7 @@ export class ServerConnection implements vscode.Disposable {
   ) {
     const { settings } = deps;
     // The default server's URL is read from cronOps.serverUrl itself, so a change there is seen by whoever asks first.
-    const url = () => (this.current.isDefault ? settings.serverUrl : this.current.url);
+    const url = () => (this.current.isDefault ? defaultServerUrl(settings.serverUrl) : this.current.url);
     this.tokens = new TokenStore(deps.secrets, url, this.current.isDefault);
     this.client = new ApiClient(url, () => this.tokens.get(), t, undefined, displayLanguage);
     this.stream = new EventStream({ url: () => this.client.eventsUrl(), token: () => this.tokens.get(), log });
@@ -84,7 +88,8 @@ export class ServerConnection implements vscode.Disposable {
 
 export class Servers implements vscode.Disposable {
   private connections: ServerConnection[] = [];
-  private activeId: string;
+  /** The active server's origin; undefined until the first reconcile. */
+  private activeOrigin: string | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   /** The list of servers, a name, or the active server changed. */
   readonly onDidChange = this.changed.event;
@@ -97,7 +102,7 @@ export class Servers implements vscode.Disposable {
   private lastProblems = '';
 
   constructor(private readonly deps: ServersDeps) {
-    this.activeId = deps.memento.get<string>(ACTIVE_KEY) ?? DEFAULT_SERVER_ID;
+    this.activeOrigin = deps.memento.get<string>(ACTIVE_KEY);
     this.reconcile();
     this.subscriptions.push(
       deps.settings.onDidChange((names) => {
@@ -117,7 +122,7 @@ export class Servers implements vscode.Disposable {
   }
 
   get active(): ServerConnection {
-    return this.connections.find((connection) => connection.id === this.activeId) ?? this.default;
+    return this.connections.find((connection) => connection.entry.origin === this.activeOrigin) ?? this.default;
   }
 
   /** The cronOps.serverUrl server: always there. */
@@ -135,9 +140,9 @@ export class Servers implements vscode.Disposable {
 
   /** Makes a server the active one (status bar, palette, dashboard); remembered for the next window. */
   async setActive(connection: ServerConnection): Promise<void> {
-    if (connection.id === this.active.id) return;
-    this.activeId = connection.id;
-    await this.deps.memento.update(ACTIVE_KEY, connection.id);
+    if (connection === this.active) return;
+    this.activeOrigin = connection.entry.origin;
+    await this.deps.memento.update(ACTIVE_KEY, this.activeOrigin);
     this.deps.log.info(`[Servers] Active server: ${connection.name} (${connection.displayUrl})`);
     this.changed.fire();
   }
@@ -198,7 +203,7 @@ export class Servers implements vscode.Disposable {
     const active = this.active;
     const picked = await vscode.window.showQuickPick(
       connections.map((connection) => ({
-        label: `${connection === active ? '$(star-full) ' : ''}${connection.name}`,
+        label: `${connection === active ? '$(star-full) ' : ''}${escapeIcons(connection.name)}`,
         description: connection.displayUrl,
         detail: connectionLabel(connection.state.connection),
         connection,
@@ -208,12 +213,18 @@ export class Servers implements vscode.Disposable {
     return picked?.connection;
   }
 
+  /** What the servers-changed event reports on, taken before anything changes (entries are renamed in place). */
+  private snapshot(): string {
+    return JSON.stringify([this.active?.entry.origin, ...this.connections.map((connection) => [connection.id, connection.name, connection.entry.url])]);
+  }
+
   private reconcile(): void {
+    const before = this.connections.length ? this.snapshot() : '';
     const { servers, problems } = resolveServers(this.deps.settings.servers, this.deps.settings.serverUrl);
     const problemText = problems.join(' ');
     if (problemText && problemText !== this.lastProblems) {
       this.deps.log.warn(`[Servers] ${problemText}`);
-      void vscode.window.showWarningMessage(t('Cron Ops: some entries of cronOps.servers were left out. {0}', problemText));
+      void vscode.window.showWarningMessage(t('Cron Ops server settings: {0}', problemText));
     }
     this.lastProblems = problemText;
     const kept: ServerConnection[] = [];
@@ -224,14 +235,22 @@ export class Servers implements vscode.Disposable {
         existing.rename(entry);
         kept.push(existing);
       } else {
-        const connection = new ServerConnection(entry, this.deps, entry.isDefault ? this.deps.log : this.deps.log.child(entry.name));
+        // The log prefix reads the name when it writes, so a rename shows in the next line.
+        let created: ServerConnection | undefined;
+        const named = this.deps.log.child(() => created?.name ?? entry.name);
+        const connection = (created = new ServerConnection(entry, this.deps, entry.isDefault ? this.deps.log : named));
         kept.push(connection);
         fresh.push(connection);
       }
     }
     const gone = this.connections.filter((connection) => !kept.includes(connection));
-    const before = this.connections.map((connection) => `${connection.id}=${connection.name}`).join();
     this.connections = kept;
+    // The active server left the list (or none was chosen yet): the cronOps.serverUrl one, remembered, so the
+    // removed server does not come back as the active one when it is listed again.
+    if (!kept.some((connection) => connection.entry.origin === this.activeOrigin)) {
+      this.activeOrigin = this.default.entry.origin;
+      void this.deps.memento.update(ACTIVE_KEY, this.activeOrigin);
+    }
     for (const connection of gone) {
       this.deps.log.info(`[Servers] No longer watching ${connection.name} (${connection.displayUrl})`);
       for (const disposable of this.perConnection.get(connection) ?? []) disposable.dispose();
@@ -246,7 +265,7 @@ export class Servers implements vscode.Disposable {
       if (this.watchers.length || this.started) void connection.state.restart();
     }
     if (this.connections.length > 1 || gone.length) this.deps.log.info(`[Servers] Watching ${this.connections.map((connection) => `${connection.name} (${redactUrl(connection.entry.url)})`).join(', ')}`);
-    if (before !== this.connections.map((connection) => `${connection.id}=${connection.name}`).join() || gone.length) this.changed.fire();
+    if (before !== this.snapshot() || gone.length) this.changed.fire();
   }
 
   private started = false;

@@ -10,7 +10,7 @@ import type { EventStream, StreamEvent, StreamStatus } from './eventStream';
 import { formatTimeLeft, type Connection } from './format';
 import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
-import { redactUrls } from './serverOrigin';
+import { errorText, redactUrls } from './serverOrigin';
 import type { Settings } from './settings';
 import { applyExecution, diffCrons, endedBetween, markStuck, replaceCron, upsertHistory } from './stateReducer';
 import { TimelineSlice } from './timelineSlice';
@@ -386,5 +386,5 @@ function classify(error: unknown): ApiProblem {
     if (error.isUnreachable) return { kind: 'unreachable', message: error.message };
     return { kind: 'other', message: error.message };
   }
-  return { kind: 'other', message: error instanceof Error ? error.message : String(error) };
+  return { kind: 'other', message: errorText(error) };
 }

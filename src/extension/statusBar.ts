@@ -1,18 +1,21 @@
 // One status bar item: failures not looked at yet (on every server), and of the active server the running
 // count, failures in 24 h and a ticking countdown to the next scheduled run, or the connection's trouble; its
-// name leads when there are several servers. A click opens the dashboard; Switch Server changes the active one.
+// name leads when there are several servers. A click opens the dashboard (of the server whose failures are not
+// looked at yet, the active one first, so the click clears what the bar counts); Switch Server changes the active one.
 import * as vscode from 'vscode';
 import { formatDateTime, formatNumber } from '../shared/format';
 import type { Clock } from './clock';
 import { formatTimeLeft, nextScheduledRun, statusBarText } from './format';
 import { displayLanguage, t } from './l10n';
-import { escapeMarkdown } from './markdown';
-import type { Servers } from './servers';
+import { escapeIcons, escapeMarkdown } from './markdown';
+import type { ServerConnection, Servers } from './servers';
 import type { CronOpsState } from './state';
 
 /** What the status bar reads of the notifications: failures not looked at yet. */
 export interface UnseenFailuresSource {
   readonly unseenCount: number;
+  /** The failures not looked at yet of one server. */
+  unseenOn(serverId: string): number;
   readonly onDidChangeUnseen: vscode.Event<number>;
 }
 
@@ -47,19 +50,29 @@ export class CronOpsStatusBar implements vscode.Disposable {
     const locale = displayLanguage();
     const connection = state.connection;
     const text = statusBarText(connection, state.stats, state.crons, now, t, locale, this.unseen.unseenCount);
-    this.item.text = this.servers.several ? `$(server) ${this.servers.active.name} · ${text}` : text;
+    const name = this.servers.active.name;
+    this.item.text = this.servers.several ? `$(server) ${escapeIcons(name)} · ${text}` : text;
     // The countdown moves every second while the server answers; a disconnected or signed-out item stays still.
     this.clock.need('statusBar', connection === 'connected' || (connection === 'connecting' && state.stats !== undefined));
     this.item.backgroundColor = connection === 'disconnected' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     const command = connection === 'signedOut' ? 'cronOps.signIn' : connection === 'disconnected' ? 'cronOps.checkConnection' : 'cronOps.openDashboard';
-    // Several servers: the click acts on the one shown.
-    this.item.command = this.servers.several ? { command, title: command, arguments: [{ server: this.servers.active.id }] } : command;
-    this.item.tooltip = this.tooltip(now, locale);
-    this.item.accessibilityInformation = { label: this.item.text.replace(/\$\([^)]+\)\s*/g, '') };
+    // Several servers: the click acts on the one shown, except that the dashboard opens where failures wait.
+    const target = command === 'cronOps.openDashboard' ? this.unseenServer() : this.servers.active;
+    this.item.command = this.servers.several ? { command, title: command, arguments: [{ server: target.id }] } : command;
+    this.item.tooltip = this.tooltip(now, locale, target);
+    const spoken = text.replace(/\$\([^)]+\)\s*/g, '');
+    this.item.accessibilityInformation = { label: this.servers.several ? `${name} · ${spoken}` : spoken };
     this.item.show();
   }
 
-  private tooltip(now: number, locale: string): vscode.MarkdownString {
+  /** The server whose dashboard clears the failures counted: the active one if it has some, else the first that has. */
+  private unseenServer(): ServerConnection {
+    const active = this.servers.active;
+    if (this.unseen.unseenOn(active.id) > 0) return active;
+    return this.servers.all.find((server) => this.unseen.unseenOn(server.id) > 0) ?? active;
+  }
+
+  private tooltip(now: number, locale: string, target: ServerConnection): vscode.MarkdownString {
     const { state } = this;
     const md = new vscode.MarkdownString('', true);
     const line = (icon: string, label: string, value: string) => md.appendMarkdown(`$(${icon}) ${escapeMarkdown(label)}: ${escapeMarkdown(value)}  \n`);
@@ -91,7 +104,7 @@ export class CronOpsStatusBar implements vscode.Disposable {
         md.appendMarkdown(escapeMarkdown(t('Click to check the connection.')));
         break;
       default:
-        md.appendMarkdown(escapeMarkdown(t('Click to open the dashboard.')));
+        md.appendMarkdown(escapeMarkdown(target === this.servers.active ? t('Click to open the dashboard.') : t('Click to open the dashboard of {0}, where the failures are.', target.name)));
     }
     return md;
   }

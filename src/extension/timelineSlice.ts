@@ -10,6 +10,7 @@ import type { Connection } from './format';
 import type { Logger } from './logger';
 import { runsSignature } from './stateReducer';
 import type { Settings } from './settings';
+import { errorText } from './serverOrigin';
 
 const TIMELINE_DAYS = 7;
 /** A burst of state changes (a run starting, its stats event) fetches the timeline once. */
@@ -106,7 +107,7 @@ export class TimelineSlice implements vscode.Disposable {
       value = { kind: 'reply', filter, range, reply: await this.client.timeline(query) };
       this.lastError = '';
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       if (message !== this.lastError) this.log.warn(`[Timeline] ${message}`);
       this.lastError = message;
       value = { kind: 'error', filter, range, message };

@@ -153,6 +153,7 @@ describe('A live UI: one clock, every state visible', () => {
         await stateUntil(api, () => api.state.role === 'viewer', 'the viewer role from the session');
         assert.equal(api.contextKeys.get('cronOps.canAct'), false);
         assert.equal(api.contextKeys.get('cronOps.isSuperAdmin'), false);
+        assert.doesNotMatch((await cronRow(api, 'quick-job')).contextValue ?? '', /\bcanAct\b/, 'the viewer\'s rows offer no action');
         await setSetting('confirmBeforeTrigger', true);
         // A confirmation would hold the command until the test times out: the refusal comes first.
         const outcome = await vscode.commands.executeCommand<TriggerOutcome>('cronOps.triggerCron', 'quick-job');
@@ -188,14 +189,19 @@ describe('A live UI: one clock, every state visible', () => {
       assert.equal(api.state.role, ((await session.json()) as { role: string }).role);
     }
     assert.equal(api.contextKeys.get('cronOps.canAct'), true);
-    // Every action a viewer may not take is gated by the key, in the tree's menus and the palette.
+    // Every action a viewer may not take is gated by the role: a tree row by its own server's role (the row's
+    // `canAct` flag, set on this admin's rows), the palette and the view's title by the active server's key.
     const manifest = JSON.parse(readFileSync(join(vscode.extensions.getExtension('cron-ops.cron-ops')!.extensionPath, 'package.json'), 'utf8')) as {
       contributes: { menus: Record<string, Array<{ command: string; when?: string }>> };
     };
     const acting = new Set(['cronOps.triggerCron', 'cronOps.triggerAndFollow', 'cronOps.cancelExecution', 'cronOps.markFailed', 'cronOps.pauseSchedule', 'cronOps.resumeSchedule']);
-    const entries = Object.values(manifest.contributes.menus).flat().filter((entry) => acting.has(entry.command));
-    assert.ok(entries.length >= 10);
-    for (const entry of entries) assert.match(entry.when ?? '', /\bcronOps\.canAct\b/, `${entry.command} is gated by cronOps.canAct`);
+    const gated = (menu: string) => manifest.contributes.menus[menu].filter((entry) => acting.has(entry.command));
+    const rows = gated('view/item/context');
+    const others = Object.entries(manifest.contributes.menus).flatMap(([menu, entries]) => (menu === 'view/item/context' ? [] : entries.filter((entry) => acting.has(entry.command))));
+    assert.ok(rows.length >= 8 && others.length >= 6);
+    for (const entry of rows) assert.match(entry.when ?? '', /\bviewItem =~ \/\\bcanAct\\b\//, `${entry.command} on a tree row is gated by its server's role`);
+    for (const entry of others) assert.match(entry.when ?? '', /\bcronOps\.canAct\b/, `${entry.command} is gated by cronOps.canAct`);
+    assert.match((await cronRow(api, 'quick-job')).contextValue ?? '', /\bcanAct\b/, 'an admin\'s rows offer the actions');
   });
 
   it('keeps tokens per server: another URL gets no token of this one, and coming back needs no new sign-in', async () => {

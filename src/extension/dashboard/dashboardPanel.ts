@@ -14,6 +14,7 @@ import type { CronOpsState } from '../state';
 import type { TimelineValue } from '../timelineSlice';
 import { createNonce, dashboardHtml, parseFromWebview } from './dashboardHtml';
 import { translateDashboardStrings } from './dashboardStrings';
+import { errorText } from '../serverOrigin';
 
 export const DASHBOARD_VIEW_TYPE = 'cronOps.dashboard';
 
@@ -57,7 +58,7 @@ function assertNever(value: never): never {
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return errorText(error);
 }
 
 function timelineMessage(value: TimelineValue): ToWebview {

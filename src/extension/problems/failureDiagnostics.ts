@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { Settings } from '../settings';
 import type { CronOpsState } from '../state';
 import { candidatePaths, failureProblems, shortId, type FailureProblem } from './failureProblems';
+import { errorText } from '../serverOrigin';
 
 /** stderr lines read per failed run, at most (the server pages its logs). */
 const MAX_LOG_LINES = 5000;
@@ -74,7 +75,7 @@ export class FailureDiagnostics implements vscode.CodeActionProvider, vscode.Dis
       this.set(execution.cronName, found);
       if (found.length) this.log.info(`[Problems] ${execution.cronName} ${execution.id} failed: ${found.length} place(s) in the workspace`);
     } catch (error) {
-      this.log.warn(`[Problems] Could not read the logs of ${execution.cronName} ${execution.id}: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.warn(`[Problems] Could not read the logs of ${execution.cronName} ${execution.id}: ${errorText(error)}`);
     }
   }
 

@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { DEFAULT_SERVER_ID, findServer, resolveServers } from '../../../src/extension/serverList';
+import { ApiClient, ApiError } from '../../../src/extension/apiClient';
+import { DEFAULT_SERVER_ID, defaultServerUrl, findServer, resolveServers } from '../../../src/extension/serverList';
+import { Logger } from '../../../src/extension/logger';
+import { errorText, redactUrl, redactUrls } from '../../../src/extension/serverOrigin';
 import { chooseServer, innerArg, serverRefOf } from '../../../src/extension/serverTarget';
 
 describe('the servers the settings describe (cronOps.servers and cronOps.serverUrl)', () => {
@@ -115,5 +118,123 @@ describe('which server a command acts on', () => {
     assert.equal(innerArg({ server: 'staging' }), undefined);
     const node = { serverId: 'x' };
     assert.equal(innerArg(node), node);
+  });
+});
+
+describe('server URLs from the settings: credentials, a browser\'s address, a proxy prefix, reserved names', () => {
+  const SECRET = 's3cretPW';
+
+  it('an entry with a user name or password is left out, saying to use Sign In; the warning never quotes the password', () => {
+    const { servers, problems } = resolveServers(
+      [
+        { name: 'production', url: `http://alice:${SECRET}@cron.example.com` },
+        { name: 'at', url: `http://alice:pa@ss@cron2.example.com` },
+      ],
+      'http://127.0.0.1:9998',
+    );
+    assert.deepEqual(
+      servers.map((server) => server.name),
+      ['127.0.0.1:9998'],
+    );
+    assert.equal(problems.length, 2);
+    assert.match(problems[0], /cronOps\.servers\[0\]: "http:\/\/\*\*\*@cron\.example\.com" holds a user name or password; it was left out\. Remove them .* "Cron Ops: Sign In"/);
+    assert.match(problems[1], /"http:\/\/\*\*\*@cron2\.example\.com"/);
+    assert.equal(problems.join(' ').includes(SECRET) || problems.join(' ').includes('pa@ss'), false);
+  });
+
+  it('cronOps.serverUrl with credentials: the server is kept without them (never sent), and a warning says to use Sign In', () => {
+    const { servers, problems } = resolveServers(undefined, `http://alice:${SECRET}@127.0.0.1:9998/`);
+    assert.deepEqual(servers, [{ id: DEFAULT_SERVER_ID, name: '127.0.0.1:9998', url: 'http://127.0.0.1:9998', origin: 'http://127.0.0.1:9998', isDefault: true }]);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0], /^cronOps\.serverUrl holds a user name or password: they are not sent\. Remove them .* "Cron Ops: Sign In"/);
+    assert.equal(defaultServerUrl(`http://alice:${SECRET}@127.0.0.1:9998/`), 'http://127.0.0.1:9998');
+  });
+
+  it('entries that are no URL are quoted with everything before their last "@" hidden (ftp://, a missing ":")', () => {
+    const { problems } = resolveServers(
+      [
+        { name: 'ftp', url: `ftp://alice:${SECRET}@files.example.com/crons` },
+        { name: 'typo', url: `http//bob:${SECRET}@cron.example.com` },
+        { name: 'slash', url: `http://carol:pa/${SECRET}@cron.example.com` },
+      ],
+      'http://127.0.0.1:9998',
+    );
+    assert.deepEqual(problems, [
+      'cronOps.servers[0]: "ftp://***@files.example.com/crons" is not an http(s) URL; it was left out.',
+      'cronOps.servers[1]: "http//***@cron.example.com" is not an http(s) URL; it was left out.',
+      'cronOps.servers[2]: "http://***@cron.example.com" is not an http(s) URL; it was left out.',
+    ]);
+  });
+
+  it('a URL pasted from a browser loses its fragment and query, with a warning; a path (a reverse proxy prefix) is kept', () => {
+    const { servers, problems } = resolveServers(
+      [
+        { name: 'hash', url: 'http://127.0.0.1:4000/#/crons' },
+        { name: 'query', url: 'https://cron.example.com/?tab=1' },
+        { name: 'proxied', url: 'https://ops.example.com/cron-ops/' },
+      ],
+      'http://127.0.0.1:9998?x=1',
+    );
+    assert.deepEqual(
+      servers.map(({ name, url }) => `${name}=${url}`),
+      ['127.0.0.1:9998=http://127.0.0.1:9998', 'hash=http://127.0.0.1:4000', 'query=https://cron.example.com', 'proxied=https://ops.example.com/cron-ops'],
+    );
+    assert.deepEqual(problems, [
+      'cronOps.serverUrl: the query "?x=1" was ignored (a server URL is its address, e.g. https://cron.example.com).',
+      'cronOps.servers[0]: the fragment "#/crons" of "http://127.0.0.1:4000" was ignored (a server URL is its address, e.g. https://cron.example.com).',
+      'cronOps.servers[1]: the query "?tab=1" of "https://cron.example.com" was ignored (a server URL is its address, e.g. https://cron.example.com).',
+    ]);
+  });
+
+  it('a server named "default" is reached by that name: internal ids never collide with names', () => {
+    const { servers, problems } = resolveServers(
+      [
+        { name: 'default', url: 'https://a.example' },
+        { name: DEFAULT_SERVER_ID, url: 'https://b.example' },
+      ],
+      'http://127.0.0.1:9998',
+    );
+    assert.equal(findServer(servers, 'default')?.url, 'https://a.example');
+    assert.equal(findServer(servers, DEFAULT_SERVER_ID)?.isDefault, true);
+    assert.equal(findServer(servers, `${DEFAULT_SERVER_ID} (b.example)`)?.url, 'https://b.example');
+    assert.match(problems.join(' '), /"cronOps\.serverUrl" is reserved/);
+  });
+});
+
+describe('redacting credentials from any text that holds a URL', () => {
+  it('covers a password with an unencoded "@" whole (the URL parser splits at the last one) and "user:pw@" without "://"', () => {
+    const url = 'http://alice:pa@ss@127.0.0.1:3000/x';
+    assert.equal(new URL(url).password, 'pa%40ss');
+    assert.equal(redactUrl(url), 'http://***@127.0.0.1:3000/x');
+    assert.equal(redactUrls(`fetch failed: ${url} (and http//bob:pw@host)`), 'fetch failed: http://***@127.0.0.1:3000/x (and http//***@host)');
+    assert.equal(redactUrls('alice@example.com at 10:00, http://h:1/a?b=c@d'), 'alice@example.com at 10:00, http://h:1/a?b=c@d');
+  });
+
+  it('a real fetch refusing a URL with credentials: the ApiError and errorText carry no password', async () => {
+    const client = new ApiClient(() => 'http://alice:s3cretPW@127.0.0.1:9', async () => undefined);
+    const error = await client.crons().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    assert.ok(error instanceof ApiError, String(error));
+    assert.match(error.message, /http:\/\/\*\*\*@127\.0\.0\.1:9/);
+    assert.equal(errorText(error).includes('s3cretPW'), false, error.message);
+    assert.equal(errorText(new TypeError('Request cannot be constructed from a URL that includes credentials: http://a:s3cretPW@h/api')).includes('s3cretPW'), false);
+  });
+});
+
+describe('the log', () => {
+  it('redacts credentials in every line, and a server\'s prefix follows its name', () => {
+    const lines: string[] = [];
+    const sink = { debug: (line: string) => lines.push(line), info: (line: string) => lines.push(line), warn: (line: string) => lines.push(line), error: (line: string) => lines.push(line) };
+    let name = 'production';
+    const log = new Logger(sink).child(() => name);
+    log.warn('Cannot reach http://alice:s3cretPW@127.0.0.1:9/api', new TypeError('Request cannot be constructed from a URL that includes credentials: http://alice:s3cretPW@127.0.0.1:9/api'));
+    name = 'prod-eu';
+    log.info('renamed');
+    assert.deepEqual(lines, [
+      '[production] Cannot reach http://***@127.0.0.1:9/api: Request cannot be constructed from a URL that includes credentials: http://***@127.0.0.1:9/api',
+      '[prod-eu] renamed',
+    ]);
   });
 });
