@@ -66,7 +66,7 @@ function argvPaths(entry: string): string[] {
  * The regular files `command` names inside `folder` (absolute paths, in argv order, without duplicates).
  * Relative entries resolve from the folder (the runner's cwd); a program without a slash is looked up in PATH
  * (or is "node", the server's own), so it names no file here. The interpreter and anything else outside the
- * folder, options and words that are not files are left out.
+ * folder (a symlink in the folder pointing out of it included), options and words that are not files are left out.
  */
 export async function namedFiles(command: readonly string[], folder: string): Promise<string[]> {
   const root = await realpath(folder);
@@ -78,7 +78,12 @@ export async function namedFiles(command: readonly string[], folder: string): Pr
     // An argv resolved before (the config makes script paths absolute) may reach the folder through a symlink.
     const real = await realpath(dirname(absolute)).then((dir) => join(dir, basename(absolute)), () => undefined);
     if (real === undefined || !inside(real, root) || found.includes(real)) continue;
-    const info = await stat(real).catch(() => undefined);
+    // The file itself may be a symlink: what it points to must be inside the folder too, or any file the
+    // server can read (/etc/passwd) would be stored and served as a script. A link within the folder is kept
+    // under its own name.
+    const target = await realpath(real).catch(() => undefined);
+    if (target === undefined || !inside(target, root)) continue;
+    const info = await stat(target).catch(() => undefined);
     if (info?.isFile()) found.push(real);
   }
   return found;

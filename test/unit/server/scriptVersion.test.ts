@@ -73,6 +73,18 @@ describe('scriptVersion', () => {
       symlinkSync(folder, link);
       assert.deepEqual(await namedFiles(['node', join(link, 'job.mjs')], link), [join(folder, 'job.mjs')]);
     });
+
+    it('leaves out a symlink in the folder pointing out of it, and keeps one pointing inside under its own name', async () => {
+      const outside = folderWith({ 'secret.txt': 'root:x:0:0\n' });
+      const folder = folderWith({ 'scripts/real.sh': 'echo real\n' });
+      symlinkSync(join(outside, 'secret.txt'), join(folder, 'scripts/out.sh'));
+      symlinkSync('/etc/passwd', join(folder, 'scripts/passwd.sh'));
+      symlinkSync('real.sh', join(folder, 'scripts/in.sh'));
+      symlinkSync(join(base, 'nowhere'), join(folder, 'scripts/dangling.sh'));
+      assert.deepEqual(await namedFiles(['sh', 'scripts/out.sh', 'scripts/passwd.sh', 'scripts/dangling.sh', 'scripts/in.sh'], folder), [join(folder, 'scripts/in.sh')]);
+      const version = await scriptVersion(['sh', 'scripts/out.sh', 'scripts/passwd.sh', 'scripts/in.sh'], folder);
+      assert.deepEqual(version.files.map((file) => [file.path, file.content?.toString()]), [['scripts/in.sh', 'echo real\n']]);
+    });
   });
 
   describe('the hash', () => {
