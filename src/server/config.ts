@@ -186,6 +186,9 @@ function checkParams(check: Checker, value: Json, field: string): Record<string,
       if (typeof spec[bound] !== 'number') check.fail(`${at}.${bound}`, `must be a number, got ${describe(spec[bound])}`);
       else parsed[bound] = spec[bound] as number;
     }
+    if (parsed.min !== undefined && parsed.max !== undefined && parsed.min > parsed.max) {
+      check.fail(`${at}.min`, `is ${parsed.min}, above max (${parsed.max}): no value could pass; make min at most max`);
+    }
     if (spec.pattern !== undefined) {
       const pattern = check.string(spec.pattern, `${at}.pattern`, false);
       try {
@@ -205,7 +208,11 @@ function checkParams(check: Checker, value: Json, field: string): Record<string,
   return result;
 }
 
-export function parseConfig(text: string, path: string): ServerConfig {
+/** Editors on Windows may save UTF-8 with a byte order mark: it is not JSON, and not part of the content. */
+const BYTE_ORDER_MARK = '\uFEFF';
+
+export function parseConfig(source: string, path: string): ServerConfig {
+  const text = source.startsWith(BYTE_ORDER_MARK) ? source.slice(1) : source;
   let raw: Json;
   try {
     raw = JSON.parse(text);

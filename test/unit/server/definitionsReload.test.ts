@@ -1,7 +1,10 @@
 // Reload of the definitions, the parts without a process: where each problem sits in the file (line, column),
 // what changed between two sets of crons, and the scheduler taking new definitions (fake clock).
 import { strict as assert } from 'node:assert';
-import { ConfigError, parseConfig, type CronDefinition } from '../../../src/server/config';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseConfig, type CronDefinition } from '../../../src/server/config';
 import { fieldLocation, fieldPath, syntaxProblems } from '../../../src/server/configLocations';
 import { diffCrons, problemLine } from '../../../src/server/definitionsReload';
 import { createLogger } from '../../../src/server/logger';
@@ -79,6 +82,25 @@ describe('reload of the definitions (unit)', () => {
     assert.deepEqual(syntax[0], { message: 'not valid JSON: a value is expected here', line: 2, column: 13, length: 1 });
     assert.deepEqual(problemsOf('{"crons": [1,]}').map((problem) => problem.message), ['not valid JSON: a value is expected here']);
     assert.equal(problemLine('/srv/crons.json', { field: 'crons[0].name', message: 'bad', line: 3, column: 5 }), '/srv/crons.json:3:5: crons[0].name: bad');
+  });
+
+  it('reads a file saved as UTF-8 with a byte order mark, at start as on reload', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'cron-ops-bom-'));
+    try {
+      const path = join(folder, 'crons.json');
+      writeFileSync(path, '\uFEFF{\n  "crons": [{ "name": "nightly", "schedule": "0 3 * * *", "command": ["true"] }]\n}\n', 'utf8');
+      assert.deepEqual(loadConfig(path).crons.map((definition) => definition.name), ['nightly']);
+      assert.deepEqual(parseConfig(readFileSync(path, 'utf8'), path).crons.map((definition) => definition.name), ['nightly']);
+      // The mark is not a column: a problem on the first line is still placed where the editor shows it.
+      assert.deepEqual(problemsOf('\uFEFF{"crons": 1}').map((problem) => [problem.field, problem.line, problem.column]), [['crons', 1, 2]]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a param whose min is above its max, naming the field', () => {
+    const problems = problemsOf('{"crons": [{ "name": "a", "schedule": "0 0 * * *", "command": ["x"], "params": { "days": { "type": "integer", "min": 5, "max": 1 }, "ok": { "type": "integer", "min": 1, "max": 1 } } }]}');
+    assert.deepEqual(problems.map((problem) => [problem.field, problem.message]), [['crons[0].params.days.min', 'is 5, above max (1): no value could pass; make min at most max']]);
   });
 
   it('tells which crons were added, removed and changed, and which fields changed', () => {
