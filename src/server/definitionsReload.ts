@@ -1,11 +1,13 @@
 // Reloads the cron definitions file while the server runs: when the file changes (a watch on its folder, so an
-// editor that writes a new file and renames it over the old one is seen, as is a symlink swap) and on SIGHUP.
+// editor that writes a new file and renames it over the old one is seen, as is a symlink swap; and a poll of
+// the path, so a folder replaced as a whole or a symlink's target edited in another folder is seen too) and on
+// SIGHUP.
 // A valid file takes effect at once (crons added, changed, removed; runs in progress keep the definition they
 // started with); an invalid one changes nothing and every problem is reported: log, /health, the event stream.
 // Each reload is audited.
 import { createHash } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { statSync, unwatchFile, watch, watchFile, type FSWatcher, type Stats } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { DefinitionProblem, DefinitionsReloadedEvent } from '../shared/events';
 import { ConfigError, parseConfig, type CronDefinition, type ServerConfig } from './config';
@@ -41,6 +43,13 @@ export type ReloadOutcome =
 
 /** A save that keeps the folder busy still takes effect this long after its first event. */
 const MAX_WAIT_MS = 1_000;
+
+/**
+ * How often the path is stat'ed beside the folder watch. The folder watch is fast but follows an inode: a folder
+ * removed and created again, or a symlink whose target lives in another folder, escapes it. A stat of the path
+ * follows the path (and symlinks) whatever happens; it is one system call a second.
+ */
+const POLL_INTERVAL_MS = 1_000;
 
 /** Settings read once at start: a change is reported and takes effect at the next start. */
 const START_ONLY_SETTINGS = [
@@ -117,6 +126,13 @@ export class DefinitionsReloader {
   /** Hash of the text last read, so a watch event on an unchanged file does nothing. */
   private lastDigest: string | undefined;
   private watcher: FSWatcher | undefined;
+  /** The folder the watcher follows (device and inode), to notice it was replaced under the same path. */
+  private watchedFolder: string | undefined;
+  /** A retry of the folder watch after it stopped or could not start (the folder gone for a moment). */
+  private rearm: NodeJS.Timeout | undefined;
+  /** The folder watch stopped and that was logged: said once until it works again. */
+  private watchBroken = false;
+  private polling = false;
   private debounce: NodeJS.Timeout | undefined;
   private firstEventAt: number | undefined;
   /** Reloads run one after the other: a SIGHUP during a watch reload waits for it. */
@@ -133,23 +149,83 @@ export class DefinitionsReloader {
     return { path: this.path, valid: this.problems.length === 0, loadedAt: this.loadedAt.toISOString(), problems: this.problems };
   }
 
-  /** Watches the file's folder (not the file: an editor's rename would leave a watch on the old inode). */
+  /**
+   * Watches the file's folder (not the file: an editor's rename would leave a watch on the old inode), and polls
+   * the path's stat. Both only say "read it again": the content comparison in reload() keeps one save from being
+   * applied twice.
+   */
   watch(): void {
-    if (this.watcher || this.closed) return;
+    if (this.polling || this.closed) return;
+    this.polling = true;
+    watchFile(this.path, { persistent: false, interval: POLL_INTERVAL_MS }, this.polled);
+    this.watchFolder();
+  }
+
+  /** The path's stat changed (content, inode, target of a symlink, the file gone or back). */
+  private readonly polled = (current: Stats): void => {
+    if (this.closed) return;
+    void this.checkFolder().catch((error) => this.deps.log.error('[Definitions] Checking the watched folder failed', { error: errorText(error) }));
+    // A file missing for a moment (the poll reports inode 0) is read once it is back: now there is nothing to read.
+    if (current.ino !== 0) this.changed();
+  };
+
+  private folderIdentity(info: { dev: number; ino: number }): string {
+    return `${info.dev}:${info.ino}`;
+  }
+
+  private watchFolder(): void {
+    if (this.closed || this.watcher) return;
+    const folder = dirname(this.path);
     try {
+      const identity = this.folderIdentity(statSync(folder));
       const name = basename(this.path);
       // The file itself, or a Kubernetes ConfigMap's "..data" symlink swapped under it; no name: cannot tell.
-      this.watcher = watch(dirname(this.path), { persistent: false }, (_event, filename) => {
+      const watcher = watch(folder, { persistent: false }, (_event, filename) => {
         if (!filename || filename === name || filename.startsWith('..')) this.changed();
       });
-      this.watcher.on('error', (error) => {
-        this.deps.log.warn(`[Definitions] Watching ${this.path} stopped: ${errorText(error)}. Send SIGHUP to reload it.`);
-        this.watcher?.close();
+      watcher.on('error', (error) => {
+        if (this.watcher !== watcher) return;
+        watcher.close();
         this.watcher = undefined;
+        this.broken(`stopped (${errorText(error)})`);
+        this.retryFolderWatch();
       });
+      this.watcher = watcher;
+      this.watchedFolder = identity;
+      if (this.watchBroken) this.deps.log.info(`[Definitions] Watching the folder of ${this.path} again`);
+      this.watchBroken = false;
     } catch (error) {
-      this.deps.log.warn(`[Definitions] Cannot watch ${this.path}: ${errorText(error)}. Changes are read on SIGHUP only.`);
+      this.broken(`cannot be watched (${errorText(error)})`);
+      this.retryFolderWatch();
     }
+  }
+
+  private retryFolderWatch(): void {
+    if (this.closed || this.rearm) return;
+    this.rearm = setTimeout(() => {
+      this.rearm = undefined;
+      this.watchFolder();
+    }, POLL_INTERVAL_MS);
+    this.rearm.unref();
+  }
+
+  /** Logged once per breakdown: a folder gone for a minute must not fill the log. */
+  private broken(what: string): void {
+    if (this.watchBroken) return;
+    this.watchBroken = true;
+    this.deps.log.warn(
+      `[Definitions] The watch on the folder of ${this.path} ${what}: it is retried every ${POLL_INTERVAL_MS / 1000} s; meanwhile the file is still checked every ${POLL_INTERVAL_MS / 1000} s, and SIGHUP reloads it.`,
+    );
+  }
+
+  /** A folder removed and created again keeps its path but not its inode: the watch on the old one hears nothing. */
+  private async checkFolder(): Promise<void> {
+    const info = await stat(dirname(this.path)).catch(() => undefined);
+    if (!info || this.closed || !this.watcher || this.folderIdentity(info) === this.watchedFolder) return;
+    this.deps.log.info(`[Definitions] The folder of ${this.path} was replaced: watching the new one`);
+    this.watcher.close();
+    this.watcher = undefined;
+    this.watchFolder();
   }
 
   /**
@@ -248,6 +324,9 @@ export class DefinitionsReloader {
   close(): void {
     this.closed = true;
     if (this.debounce) clearTimeout(this.debounce);
+    if (this.rearm) clearTimeout(this.rearm);
+    if (this.polling) unwatchFile(this.path, this.polled);
+    this.polling = false;
     this.watcher?.close();
     this.watcher = undefined;
   }

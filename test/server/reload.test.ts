@@ -1,10 +1,11 @@
 // Reloading the cron definitions while the server runs (a real server process, a real file, both stores):
 // a valid file takes effect (added, removed, changed crons; a removed cron's run finishes and is recorded;
 // pause kept), an invalid one changes nothing and reports every problem with its line (log, /health, event),
-// SIGHUP reloads, and every reload is audited.
+// SIGHUP reloads, and every reload is audited. The watch follows the path: a folder replaced as a whole, or a
+// config that is a symlink to a file in another folder, still has its saves applied.
 import assert from 'node:assert/strict';
-import { renameSync, writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_PATHS, type Cron } from '../../src/shared/api';
@@ -219,5 +220,74 @@ describe('reload of the cron definitions', function () {
     assert.equal(server.child.exitCode, null, 'SIGHUP does not stop the server');
     const health = await api(server, API_PATHS.health, { token: null });
     assert.equal(health.status, 200);
+  });
+});
+
+describe('reload of the cron definitions: the watch follows the path', function () {
+  this.timeout(120_000);
+  const root = mkdtempSync(join(tmpdir(), 'cron-ops-reload-path-'));
+  const config = (names: string[]): TestConfig => ({ crons: names.map((name) => nodeCron(name, 'console.log(1)')), rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } });
+  let server: ServerProcess | undefined;
+
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  async function waitForCrons(names: string[], what: string): Promise<void> {
+    const expected = [...names].sort();
+    await waitFor(
+      async () => {
+        const reply = await api<{ crons: Cron[] }>(server!, API_PATHS.crons);
+        return JSON.stringify(reply.body.crons.map((cron) => cron.name).sort()) === JSON.stringify(expected);
+      },
+      `${what}: crons ${expected.join(', ')} in effect`,
+      RELOAD_BOUND_MS,
+    );
+  }
+
+  it('applies saves made after the config folder was removed and copied back (cp -a; rm -rf; cp -a)', async () => {
+    const folder = join(root, 'cfg');
+    mkdirSync(folder);
+    const path = join(folder, 'crons.json');
+    writeFileSync(path, JSON.stringify(config(['first']), null, 2));
+    server = await startServer({ config: path });
+    await waitForCrons(['first'], 'the start');
+
+    execFileSync('cp', ['-a', folder, join(root, 'cfg.copy')]);
+    execFileSync('rm', ['-rf', folder]);
+    execFileSync('cp', ['-a', join(root, 'cfg.copy'), folder]);
+
+    writeFileSync(path, JSON.stringify(config(['first', 'after-replace']), null, 2));
+    await waitForCrons(['first', 'after-replace'], 'a save in the new folder');
+    // And the saves after it, through a rename as editors do.
+    writeFileSync(`${path}.tmp`, JSON.stringify(config(['second-save']), null, 2));
+    renameSync(`${path}.tmp`, path);
+    await waitForCrons(['second-save'], 'a second save in the new folder');
+    const health = await api(server, API_PATHS.health, { token: null });
+    assert.equal(health.body.definitions.valid, true);
+    assert.equal(health.body.definitions.path, path);
+    assert.match(server.output(), /Reloaded .*crons\.json \(file watch\): added after-replace/);
+  });
+
+  it('applies an edit of the target when the config path is a symlink to a file in another folder', async () => {
+    const linkFolder = join(root, 'etc-cron-ops');
+    const targetFolder = join(root, 'shared-config');
+    mkdirSync(linkFolder);
+    mkdirSync(targetFolder);
+    const target = join(targetFolder, 'crons.json');
+    writeFileSync(target, JSON.stringify(config(['linked']), null, 2));
+    const path = join(linkFolder, 'crons.json');
+    symlinkSync(target, path);
+    server = await startServer({ config: path });
+    await waitForCrons(['linked'], 'the start');
+
+    writeFileSync(target, JSON.stringify(config(['linked', 'edited-target']), null, 2));
+    await waitForCrons(['linked', 'edited-target'], 'an edit of the target in place');
+    writeFileSync(`${target}.tmp`, JSON.stringify(config(['renamed-target']), null, 2));
+    renameSync(`${target}.tmp`, target);
+    await waitForCrons(['renamed-target'], 'a save of the target through a rename');
+    await server.waitForOutput(/Reloaded .*crons\.json \(file watch\): added renamed-target/);
   });
 });
