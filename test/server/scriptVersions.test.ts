@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_PATHS, type ErrorReply, type Execution, type LastSuccessfulRunReply, type ScriptFileReply, type ScriptVersionReply } from '../../src/shared/api';
@@ -190,5 +190,48 @@ describe('script versions (real server, real git repository)', function () {
     assert.deepEqual(await counts(), { versions: 1, files: 2 }, 'the failing script is gone; the working one and settings.json stay');
     assert.equal((await content(good.id, 'scripts/index-kb.mjs')).body.content, WORKING);
     assert.equal((await content(good.id, 'conf/settings.json')).body.content, SETTINGS);
+  });
+});
+
+describe('script versions: a symlink out of the config folder (real server)', function () {
+  this.timeout(120_000);
+  let root: string;
+  let server: ServerProcess;
+
+  before(async () => {
+    root = realpathSync(mkdtempSync(join(tmpdir(), 'cron-ops-versions-links-')));
+    const folder = join(root, 'cfg');
+    mkdirSync(join(folder, 'scripts'), { recursive: true });
+    writeFileSync(join(root, 'outside-secret.sh'), 'echo "password=hunter2"\n');
+    writeFileSync(join(folder, 'scripts/real.sh'), 'echo inside\n');
+    symlinkSync(join(root, 'outside-secret.sh'), join(folder, 'scripts/link.sh'));
+    symlinkSync('real.sh', join(folder, 'scripts/in.sh'));
+    writeFileSync(
+      join(folder, 'crons.json'),
+      JSON.stringify({
+        crons: [{ name: 'linked', description: 'linked', schedule: '0 0 1 1 *', command: ['sh', 'scripts/link.sh', 'scripts/in.sh'], estimatedDurationMs: 500, timeoutMs: 60_000 }],
+        rateLimits: { perCronSeconds: 0, globalPerMinute: 0 },
+      }),
+    );
+    server = await startServer({ config: join(folder, 'crons.json') });
+  });
+
+  after(async () => {
+    await server?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('never stores or serves the outside file a symlink in the folder points to; keeps a link within the folder', async () => {
+    const execution = await waitForExecution(server, await triggerOk(server, 'linked'));
+    assert.equal(execution.status, 'completed', execution.errorMessage ?? '');
+    const listed = await api<ScriptVersionReply>(server, API_PATHS.script(execution.id));
+    assert.equal(listed.status, 200, listed.text);
+    assert.deepEqual(listed.body.files.map((file) => file.path), ['scripts/in.sh']);
+    const outside = await api<ScriptFileReply & Partial<ErrorReply>>(server, `${API_PATHS.scriptFile(execution.id)}?path=${encodeURIComponent('scripts/link.sh')}`);
+    assert.equal(outside.status, 404, outside.text);
+    assert.ok(!outside.text.includes('hunter2'), outside.text);
+    const inside = await api<ScriptFileReply>(server, `${API_PATHS.scriptFile(execution.id)}?path=${encodeURIComponent('scripts/in.sh')}`);
+    assert.equal(inside.status, 200, inside.text);
+    assert.equal(inside.body.content, 'echo inside\n');
   });
 });
