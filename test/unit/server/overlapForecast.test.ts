@@ -30,10 +30,10 @@ describe('overlapForecast', () => {
   });
 
   it('warns when the p95 outlasts a regular interval, and counts the ticks that would be skipped', () => {
-    const forecast = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'Africa/Tunis', durationsMs: durations(2 * MINUTE, 6 * MINUTE + 11_400), from: FROM });
+    const forecast = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'Africa/Tunis', durationsMs: durations(2 * MINUTE, 6 * MINUTE + 11_600), from: FROM });
     assert.equal(forecast.status, 'overlap');
     assert.equal(forecast.message, 'p95 6 min 12 s > every 5 min');
-    assert.deepEqual([forecast.p95Ms, forecast.samples, forecast.shortestIntervalMs, forecast.regular], [6 * MINUTE + 11_400, 20, 5 * MINUTE, true]);
+    assert.deepEqual([forecast.p95Ms, forecast.samples, forecast.shortestIntervalMs, forecast.regular], [6 * MINUTE + 11_600, 20, 5 * MINUTE, true]);
     // Each run covers the next tick: one tick in two is skipped.
     assert.deepEqual([forecast.ticksConsidered, forecast.ticksSkipped], [100, 50]);
     assert.equal(forecast.shortestIntervalAt, '2026-03-02T00:05:00.000Z');
@@ -65,6 +65,15 @@ describe('overlapForecast', () => {
     assert.equal(forecast.message, 'p95 12 s > every 10 s');
   });
 
+  it('rounds the p95 as every duration is (5017 ms is 5 s, not 6 s), with decimals only where rounding would hide the overlap', () => {
+    const base = { status: 'overlap' as const, shortestIntervalAt: null, regular: true };
+    assert.equal(overlapText({ ...base, p95Ms: 5017, shortestIntervalMs: 1000 }, 'UTC'), 'p95 5 s > every 1 s');
+    assert.equal(overlapText({ ...base, p95Ms: 5499, shortestIntervalMs: 1000 }, 'UTC'), 'p95 5 s > every 1 s');
+    assert.equal(overlapText({ ...base, p95Ms: 5500, shortestIntervalMs: 1000 }, 'UTC'), 'p95 6 s > every 1 s');
+    assert.equal(overlapText({ ...base, p95Ms: 5017, shortestIntervalMs: 5000 }, 'UTC'), 'p95 5.02 s > every 5 s');
+    assert.equal(overlapText({ ...base, p95Ms: 10_400, shortestIntervalMs: 10_000 }, 'UTC'), 'p95 10.4 s > every 10 s');
+  });
+
   it('gives no forecast from too few runs, but still the shortest interval', () => {
     const forecast = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'UTC', durationsMs: [20 * MINUTE, 20 * MINUTE], from: FROM });
     assert.deepEqual([forecast.status, forecast.message, forecast.samples, forecast.shortestIntervalMs], ['unknown', null, 2, 5 * MINUTE]);
@@ -84,7 +93,7 @@ describe('overlapForecast', () => {
   it('words a forecast in the display language from its numbers, as the extension and the dashboard do', () => {
     const french = (message: string, ...args: Array<string | number>) =>
       ({ 'p95 {0} > every {1}': 'p95 {0} > toutes les {1}', 'p95 {0} > {1} between {2} and {3}': 'p95 {0} > {1} entre {2} et {3}' })[message]!.replace(/\{(\d)\}/g, (_, index: string) => String(args[Number(index)]));
-    const regular = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'Africa/Tunis', durationsMs: durations(2 * MINUTE, 6 * MINUTE + 11_400), from: FROM });
+    const regular = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'Africa/Tunis', durationsMs: durations(2 * MINUTE, 6 * MINUTE + 11_600), from: FROM });
     assert.equal(overlapText(regular, 'Africa/Tunis'), regular.message);
     assert.equal(overlapText(regular, 'Africa/Tunis', french), 'p95 6 min 12 s > toutes les 5 min');
     const irregular = forecastOverlap({ schedule: '0 8,9 * * *', timezone: 'Africa/Tunis', durationsMs: durations(20 * MINUTE, 70 * MINUTE), from: FROM });
