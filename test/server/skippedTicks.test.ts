@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_PATHS, CATCH_UP_TRIGGERED_BY, type Cron, type Execution, type SkippedTick, type SkippedTicksReply, type TimelineReply } from '../../src/shared/api';
-import { api, getExecution, listExecutions } from '../support/http';
+import { api, getExecution, listExecutions, triggerOk, waitForExecution } from '../support/http';
 import { nodeCron, startServer, writeConfig, type ServerProcess } from '../support/serverProcess';
 import { waitFor } from '../support/waitFor';
 
@@ -104,6 +104,53 @@ describe('skipped ticks', function () {
       const reply = await api(server, API_PATHS.skipped('no-such-cron'));
       assert.equal(reply.status, 404);
       assert.match(reply.body.error, /Unknown cron "no-such-cron"/);
+    });
+  });
+
+  describe('a crons list of many crons', () => {
+    let server: ServerProcess;
+    const ZONES = ['Europe/Paris', 'America/New_York', 'Asia/Tokyo', 'Africa/Tunis'];
+
+    before(async () => {
+      // 300 crons as a large install has them: most disabled, many yearly, in time zones (each a costly
+      // look at croner), and one that runs every second for 1.5 s: its runs overlap its schedule.
+      const crons = [nodeCron('overlapping', 'setTimeout(() => {}, 1500)', { schedule: '* * * * * *' }), nodeCron('yearly-with-runs', 'console.log(1)', { schedule: '0 0 1 1 *', timezone: 'Europe/Paris' })];
+      for (let index = 0; index < 298; index++) {
+        const schedule = index % 3 === 0 ? '0 0 1 1 *' : index % 3 === 1 ? '*/5 * * * *' : '0 8,9 * * 1-5';
+        crons.push(nodeCron(`bulk-${index}`, 'console.log(1)', { schedule, timezone: ZONES[index % ZONES.length], enabled: index % 5 === 0 }));
+      }
+      server = await startServer({ config: { crons, rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } } });
+    });
+
+    after(async () => {
+      await server?.stop();
+    });
+
+    it('answers the list and a /health sent meanwhile, with the forecast of a cron with enough runs still right', async () => {
+      for (let run = 0; run < 3; run++) await waitForExecution(server, await triggerOk(server, 'yearly-with-runs'));
+      await waitFor(async () => (await listExecutions(server, 'cronName=overlapping&status=completed')).length >= 3, 'three finished runs of overlapping', 30_000);
+      const list = api<{ crons: Cron[] }>(server, API_PATHS.crons);
+      const health = api(server, API_PATHS.health, { token: null });
+      const [listReply, healthReply] = await Promise.all([list, health]);
+      assert.equal(healthReply.status, 200, healthReply.text);
+      assert.equal(listReply.status, 200, listReply.text);
+      const crons = listReply.body.crons;
+      assert.equal(crons.length, 300);
+      const overlapping = crons.find((cron) => cron.name === 'overlapping')!;
+      assert.equal(overlapping.overlap!.status, 'overlap', JSON.stringify(overlapping.overlap));
+      assert.equal(overlapping.overlap!.shortestIntervalMs, 1000);
+      assert.match(overlapping.overlap!.message!, /^p95 \d+(\.\d+)? s > every 1 s$/);
+      // A yearly cron with runs: its next tick is past the forecast's week ahead, so no forecast, and no century walked.
+      const yearly = crons.find((cron) => cron.name === 'yearly-with-runs')!;
+      assert.deepEqual([yearly.overlap!.status, yearly.overlap!.samples, yearly.overlap!.shortestIntervalMs], ['unknown', 3, null]);
+      // A disabled cron: nothing forecast, nothing read.
+      const disabled = crons.find((cron) => cron.name === 'bulk-1')!;
+      assert.equal(disabled.enabled, false);
+      assert.deepEqual([disabled.overlap!.status, disabled.overlap!.samples], ['unknown', 0]);
+      // Health answers between the slices of a list: a stream of health checks during lists all answer.
+      const lists = Array.from({ length: 3 }, () => api(server, API_PATHS.crons));
+      const checks = Array.from({ length: 5 }, () => api(server, API_PATHS.health, { token: null }));
+      for (const reply of await Promise.all([...lists, ...checks])) assert.equal(reply.status, 200, reply.text);
     });
   });
 

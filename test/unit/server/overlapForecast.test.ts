@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { forecastOverlap, formatSpan, percentile95 } from '../../../src/server/overlapForecast';
+import { FORECAST_HORIZON_MS, forecastOverlap, formatSpan, percentile95, TickWindow } from '../../../src/server/overlapForecast';
 import { overlapText } from '../../../src/shared/overlapText';
 
 const FROM = new Date('2026-03-02T00:00:30.000Z');
@@ -74,9 +74,36 @@ describe('overlapForecast', () => {
     assert.equal(overlapText({ ...base, p95Ms: 10_400, shortestIntervalMs: 10_000 }, 'UTC'), 'p95 10.4 s > every 10 s');
   });
 
-  it('gives no forecast from too few runs, but still the shortest interval', () => {
-    const forecast = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'UTC', durationsMs: [20 * MINUTE, 20 * MINUTE], from: FROM });
-    assert.deepEqual([forecast.status, forecast.message, forecast.samples, forecast.shortestIntervalMs], ['unknown', null, 2, 5 * MINUTE]);
+  it('gives no forecast from too few runs, and computes no tick for it', () => {
+    let asked = 0;
+    const forecast = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'UTC', durationsMs: [20 * MINUTE, 20 * MINUTE], from: FROM, nextTicks: () => (asked++, []) });
+    assert.deepEqual([forecast.status, forecast.message, forecast.samples, forecast.p95Ms, forecast.shortestIntervalMs, forecast.ticksConsidered], ['unknown', null, 2, 20 * MINUTE, null, 0]);
+    assert.equal(asked, 0, 'no tick asked of croner');
+  });
+
+  it('looks no further than a week ahead: a yearly schedule costs one tick and gives no forecast', () => {
+    const window = new TickWindow('0 0 1 1 *', 'Europe/Paris');
+    const ticks = window.from(FROM, 100)!;
+    assert.deepEqual(ticks.map((tick) => tick.toISOString()), ['2026-12-31T23:00:00.000Z'], 'the first tick past the horizon ends the look');
+    assert.equal(window.computed, 1);
+    const forecast = forecastOverlap({ schedule: '0 0 1 1 *', timezone: 'Europe/Paris', durationsMs: durations(1000, 1000), from: FROM });
+    assert.deepEqual([forecast.status, forecast.shortestIntervalMs, forecast.ticksConsidered], ['unknown', null, 0]);
+    // A daily schedule: a week of ticks and the first one past it.
+    const daily = new TickWindow('0 3 * * *', 'UTC').from(FROM, 100)!;
+    assert.equal(daily.length, 8);
+    assert.ok(daily[daily.length - 2].getTime() <= FROM.getTime() + FORECAST_HORIZON_MS && daily[daily.length - 1].getTime() > FROM.getTime() + FORECAST_HORIZON_MS);
+  });
+
+  it('extends the ticks it holds as time passes, asking croner only for the new ones', () => {
+    const window = new TickWindow('*/5 * * * *', 'Africa/Tunis');
+    const first = window.from(FROM, 30)!;
+    assert.equal(first.length, 30);
+    assert.equal(window.computed, 30);
+    const later = window.from(new Date(FROM.getTime() + 12 * MINUTE), 30)!;
+    assert.deepEqual(later.map((tick) => tick.toISOString()), Array.from({ length: 30 }, (_, index) => new Date(Date.parse('2026-03-02T00:15:00Z') + index * 5 * MINUTE).toISOString()));
+    assert.equal(window.computed, 32, 'two ticks passed, two new ones computed');
+    // Asked about an earlier time (a clock set back): computed afresh, still right.
+    assert.equal(window.from(new Date(FROM.getTime() - 10 * MINUTE), 30)![0].toISOString(), '2026-03-01T23:55:00.000Z');
   });
 
   it('gives no forecast for a schedule croner rejects', () => {
