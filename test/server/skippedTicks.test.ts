@@ -3,7 +3,7 @@
 // down (server-down); `catchUp: "last"` then runs once. Real server processes on real time, per-second
 // schedules, waits on what the API shows.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_PATHS, CATCH_UP_TRIGGERED_BY, type Cron, type Execution, type SkippedTick, type SkippedTicksReply, type TimelineReply } from '../../src/shared/api';
@@ -195,8 +195,8 @@ describe('skipped ticks', function () {
         const down: SkippedTick[] = (await skippedOf(server, name)).filter((tick) => tick.reason === 'server-down');
         assert.ok(down.length >= 2, `${name}: the ticks of the downtime recorded at start: ${JSON.stringify(down)}`);
         assert.ok(down.every((tick: SkippedTick) => Date.parse(tick.tickAt) > lastRunBefore.get(name)! - 1000 && Date.parse(tick.tickAt) <= restartedAt), `${name}: within the downtime: ${JSON.stringify(down)}`);
-        // A tick is a run or a skip, never both.
-        const ran: Set<number> = new Set((await listExecutions(server, `cronName=${name}&limit=1000`)).map((run: Execution) => Math.floor(Date.parse(run.startedAt) / 1000) * 1000));
+        // A tick is a run or a skip, never both (the catch-up run is the missed tick's, started when it is seen).
+        const ran: Set<number> = new Set((await listExecutions(server, `cronName=${name}&limit=1000`)).filter((run) => run.triggeredBy !== CATCH_UP_TRIGGERED_BY).map((run: Execution) => Math.floor(Date.parse(run.startedAt) / 1000) * 1000));
         assert.deepEqual(down.filter((tick: SkippedTick) => ran.has(Date.parse(tick.tickAt))), [], `${name}: no missed tick is also a run: ${JSON.stringify(down)}`);
         assert.match(server.output(), new RegExp(`${name} missed \\d+ ticks? while the server was down`));
       }
@@ -212,6 +212,62 @@ describe('skipped ticks', function () {
       const noneRuns = await listExecutions(server, 'cronName=catch-none&limit=1000');
       assert.equal(noneRuns.filter((run) => run.triggeredBy === CATCH_UP_TRIGGERED_BY).length, 0, 'no catch-up for catchUp "none"');
 
+    });
+
+    it('leaves no hole at a restart: every second from the last run before the stop to the first run after the start is a run or a skipped tick', async () => {
+      const configPath = writeConfig({ crons: [nodeCron('every-second', 'console.log("tick")', { schedule: '*/1 * * * * *' })], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } });
+      const holeData = mkdtempSync(join(tmpdir(), 'cron-ops-skips-hole-'));
+      try {
+        server = await startServer({ config: configPath, args: ['--data', holeData] });
+        await waitFor(async () => (await listExecutions(server!, 'cronName=every-second&status=completed')).length >= 2, 'two runs of every-second', 20_000);
+        await server.stop();
+        const stoppedAt = Date.now();
+        await waitFor(() => Date.now() - stoppedAt > 3_000, 'three seconds of downtime', 10_000);
+        server = await startServer({ config: configPath, args: ['--data', holeData] });
+        const restartedAt = Date.now();
+        await waitFor(async () => (await listExecutions(server!, 'cronName=every-second&limit=20')).some((run) => Date.parse(run.startedAt) > restartedAt), 'a scheduled run after the restart', 20_000);
+        const second = (iso: string) => Math.floor(Date.parse(iso) / 1000) * 1000;
+        const runs = (await listExecutions(server, 'cronName=every-second&limit=1000')).map((run) => second(run.startedAt));
+        const skips = (await skippedOf(server, 'every-second', 'limit=1000')).map((tick) => Date.parse(tick.tickAt));
+        const lastBefore = Math.max(...runs.filter((at) => at < stoppedAt));
+        const firstAfter = Math.min(...runs.filter((at) => at > restartedAt - 1000));
+        const covered = new Set([...runs, ...skips]);
+        const holes: string[] = [];
+        for (let at = lastBefore; at <= firstAfter; at += 1000) if (!covered.has(at)) holes.push(new Date(at).toISOString());
+        assert.deepEqual(holes, [], `every second from ${new Date(lastBefore).toISOString()} to ${new Date(firstAfter).toISOString()} is a run or a skip`);
+        assert.ok(skips.some((at) => at > stoppedAt), 'the downtime is recorded');
+      } finally {
+        await server?.stop();
+        server = undefined;
+        rmSync(holeData, { recursive: true, force: true });
+      }
+    });
+
+    it('does not record as server-down the ticks a changed schedule would have had while the server was up', async () => {
+      const configPath = writeConfig({ crons: [nodeCron('rescheduled', 'console.log("ran")', { schedule: '0 0 1 1 *' })], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } });
+      const upData = mkdtempSync(join(tmpdir(), 'cron-ops-skips-up-'));
+      try {
+        server = await startServer({ config: configPath, args: ['--data', upData] });
+        // A yearly cron run once by hand: its last run is the last thing known of it.
+        const ranAt = Date.parse((await waitForExecution(server, await triggerOk(server, 'rescheduled'))).startedAt);
+        await waitFor(() => Date.now() - ranAt > 3_000, 'three seconds up after the run', 10_000);
+        const stopAsked = Date.now();
+        await server.stop();
+        // While stopped, the schedule becomes every second: applied back to the last run, it would claim
+        // the seconds the server was up were missed.
+        const config = JSON.parse(readFileSync(configPath, 'utf8')) as { crons: Array<{ schedule: string }> };
+        config.crons[0].schedule = '* * * * * *';
+        writeFileSync(configPath, JSON.stringify(config, null, 2));
+        server = await startServer({ config: configPath, args: ['--data', upData] });
+        const down = (await skippedOf(server, 'rescheduled', 'limit=1000')).filter((tick) => tick.reason === 'server-down');
+        assert.ok(down.length >= 1, `the seconds of the restart are recorded: ${JSON.stringify(down)}`);
+        const early = down.filter((tick) => Date.parse(tick.tickAt) <= stopAsked);
+        assert.deepEqual(early, [], `no tick of ${new Date(ranAt).toISOString()}–${new Date(stopAsked).toISOString()} (the server was up) is recorded as server-down`);
+      } finally {
+        await server?.stop();
+        server = undefined;
+        rmSync(upData, { recursive: true, force: true });
+      }
     });
 
     // Several instances share the store on PostgreSQL only (the embedded store's folder is one instance's).
