@@ -218,6 +218,8 @@ describe('skipped ticks', function () {
       const configPath = writeConfig({ crons: [nodeCron('every-second', 'console.log("tick")', { schedule: '*/1 * * * * *' })], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } });
       const holeData = mkdtempSync(join(tmpdir(), 'cron-ops-skips-hole-'));
       try {
+        // The previous test's server, if it failed before stopping it.
+        await server?.stop();
         server = await startServer({ config: configPath, args: ['--data', holeData] });
         await waitFor(async () => (await listExecutions(server!, 'cronName=every-second&status=completed')).length >= 2, 'two runs of every-second', 20_000);
         await server.stop();
@@ -247,6 +249,8 @@ describe('skipped ticks', function () {
       const configPath = writeConfig({ crons: [nodeCron('rescheduled', 'console.log("ran")', { schedule: '0 0 1 1 *' })], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } });
       const upData = mkdtempSync(join(tmpdir(), 'cron-ops-skips-up-'));
       try {
+        // The previous test's server, if it failed before stopping it.
+        await server?.stop();
         server = await startServer({ config: configPath, args: ['--data', upData] });
         // A yearly cron run once by hand: its last run is the last thing known of it.
         const ranAt = Date.parse((await waitForExecution(server, await triggerOk(server, 'rescheduled'))).startedAt);
