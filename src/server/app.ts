@@ -89,6 +89,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // lease are reconciled below.
   const runners = new RunnerStore(db);
   const holder = await runners.holder(runnerId);
+  // This runner was up until its last heartbeat: no tick before it was missed (downtimeTicks.ts).
+  const lastUpAt = holder?.lastSeenAt ?? null;
   if (holder && holder.host !== hostname() && holder.seenSecondsAgo < RUNNER_ALIVE_SECONDS) {
     throw new Error(
       `Runner id "${runnerId}" is held by a live instance on ${holder.host} (seen ${Math.round(holder.seenSecondsAgo)} s ago): give this instance another id (--runner-id or CRON_OPS_RUNNER_ID), or stop that one.`,
@@ -254,17 +256,24 @@ export async function buildApp(options: AppOptions): Promise<App> {
       serverUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
       // After the alerts looked for ticks missed while down (they read the same claims this records).
       await alerts.start();
+      // Starts the scheduler from one instant: the ticks up to it are looked at as missed, the ones after it run.
       await recordDowntime({
         crons: config.crons,
         runsHere: (cron) => service.runsHere(cron),
         isPaused: (name) => scheduler.isPaused(name),
         skipped,
         lastRunAt: async (names) => new Map([...(await executions.latestPerCron(names))].map(([name, execution]) => [name, new Date(execution.startedAt)])),
+        lastUpAt,
+        startScheduler: () => {
+          const startAt = Date.now();
+          scheduler.start(startAt);
+          return new Date(startAt);
+        },
+        peersAlive: () => runners.othersAlive(runnerId),
         runnerId,
         log,
         catchUp: (cron, missedTick) => service.runCatchUp(cron, missedTick),
       });
-      scheduler.start();
       retention.start();
       if (options.watchDefinitions) definitions.watch();
       void service.publishStats();
@@ -272,6 +281,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
     async close() {
       definitions.close();
+      // The last heartbeat, then no tick: a restart knows the server was up until here (downtimeTicks.ts).
+      await runners.heartbeat(runnerId, hostname(), version).catch((error) => log.debug('Last heartbeat not stored', { error: errorText(error) }));
       scheduler.stop();
       retention.stop();
       unwatchForecasts();

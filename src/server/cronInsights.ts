@@ -7,7 +7,7 @@ import type { ExecutionFinishedEvent } from '../shared/events';
 import type { CronDefinition } from './config';
 import type { EventBus } from './eventBus';
 import { errorText, type Logger } from './logger';
-import { forecastOverlap, nextTicks } from './overlapForecast';
+import { forecastOverlap, TickWindow } from './overlapForecast';
 import type { ExecutionStore } from './store/executionStore';
 import type { SkippedTickStore } from './store/skippedTickStore';
 
@@ -16,16 +16,22 @@ export const FORECAST_SAMPLE_LIMIT = 50;
 /** Next ticks a forecast looks at: enough to meet the irregular gaps of a daily or weekly pattern. */
 export const FORECAST_TICKS = 30;
 const FORECAST_TTL_MS = 60_000;
-/** A schedule's next ticks are a moment of CPU (croner, in its time zone): kept this long, gaps repeat. */
-const TICKS_TTL_MS = 3_600_000;
+/** Crons forecast at once in a crons list: their reads overlap, their CPU is served in slices. */
+const FORECAST_CONCURRENCY = 8;
+/** CPU a crons list spends at most before it lets requests in (/health, other lists). */
+const SLICE_MS = 10;
+/** Schedules whose ticks are kept at most (one per distinct schedule and time zone, in practice few). */
+const MAX_TICK_WINDOWS = 10_000;
 
-type ScheduleOf = Pick<Cron, 'name' | 'schedule' | 'timezone'>;
+type ScheduleOf = Pick<Cron, 'name' | 'schedule' | 'timezone' | 'enabled'>;
 
 export class CronInsights {
   private readonly forecasts = new Map<string, { key: string; at: number; forecast: Promise<OverlapForecast> }>();
   /** What the last crons list said of each cron's forecast. */
   private readonly shown = new Map<string, string>();
-  private readonly ticks = new Map<string, { at: number; ticks: Date[] | null }>();
+  /** Each (schedule, time zone)'s next ticks, extended as time passes rather than computed again. */
+  private readonly ticks = new Map<string, TickWindow>();
+  private sliceStart = performance.now();
 
   constructor(
     private readonly skipped: SkippedTickStore,
@@ -35,10 +41,7 @@ export class CronInsights {
 
   async decorate(crons: Cron[]): Promise<Cron[]> {
     const now = this.now();
-    const [counts, forecasts] = await Promise.all([
-      this.skipped.countsSince(now - 86_400_000),
-      Promise.all(crons.map((cron) => this.forecast(cron, `${cron.lastExecution?.id ?? ''}:${cron.lastExecution?.status ?? ''}`, now))),
-    ]);
+    const [counts, forecasts] = await Promise.all([this.skipped.countsSince(now - 86_400_000), this.forecastAll(crons, now)]);
     return crons.map((cron, index) => {
       this.shown.set(cron.name, shownKey(forecasts[index]));
       return { ...cron, skippedTicks24h: counts.get(cron.name) ?? 0, overlap: forecasts[index] };
@@ -62,7 +65,34 @@ export class CronInsights {
     });
   }
 
+  /**
+   * Every cron's forecast, a few at a time, letting other requests in every SLICE_MS of CPU: a list of
+   * thousands of crons never holds the server (its /health) for longer than a slice.
+   */
+  private async forecastAll(crons: Cron[], now: number): Promise<OverlapForecast[]> {
+    const forecasts: OverlapForecast[] = new Array<OverlapForecast>(crons.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < crons.length) {
+        const index = next++;
+        const cron = crons[index];
+        await this.yieldIfLong();
+        forecasts[index] = await this.forecast(cron, `${cron.lastExecution?.id ?? ''}:${cron.lastExecution?.status ?? ''}`, now);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FORECAST_CONCURRENCY, crons.length) }, worker));
+    return forecasts;
+  }
+
+  private async yieldIfLong(): Promise<void> {
+    if (performance.now() - this.sliceStart < SLICE_MS) return;
+    await new Promise((resolveLater) => setImmediate(resolveLater));
+    this.sliceStart = performance.now();
+  }
+
   private forecast(cron: ScheduleOf, lastRun: string, now: number): Promise<OverlapForecast> {
+    // A disabled cron will not run: nothing to forecast, nothing read.
+    if (!cron.enabled) return Promise.resolve(UNKNOWN);
     const key = `${cron.schedule}|${cron.timezone}|${lastRun}`;
     const known = this.forecasts.get(cron.name);
     if (known && known.key === key && now - known.at < FORECAST_TTL_MS) return known.forecast;
@@ -71,7 +101,7 @@ export class CronInsights {
         schedule: cron.schedule,
         timezone: cron.timezone,
         durationsMs: executions.filter((execution) => execution.status !== 'running' && execution.durationMs !== null).map((execution) => execution.durationMs as number),
-        nextTicks: this.nextTicksOf(cron, now),
+        nextTicks: () => this.nextTicksOf(cron, now),
       }),
     );
     this.forecasts.set(cron.name, { key, at: now, forecast });
@@ -82,13 +112,17 @@ export class CronInsights {
 
   private nextTicksOf(cron: ScheduleOf, now: number): Date[] | null {
     const key = `${cron.schedule}|${cron.timezone}`;
-    const known = this.ticks.get(key);
-    if (known && now - known.at < TICKS_TTL_MS) return known.ticks;
-    const ticks = nextTicks(cron.schedule, cron.timezone, new Date(now), FORECAST_TICKS);
-    this.ticks.set(key, { at: now, ticks });
-    return ticks;
+    let window = this.ticks.get(key);
+    if (!window) {
+      if (this.ticks.size >= MAX_TICK_WINDOWS) this.ticks.clear();
+      window = new TickWindow(cron.schedule, cron.timezone);
+      this.ticks.set(key, window);
+    }
+    return window.from(new Date(now), FORECAST_TICKS);
   }
 }
+
+const UNKNOWN: OverlapForecast = { status: 'unknown', p95Ms: null, samples: 0, shortestIntervalMs: null, shortestIntervalAt: null, regular: false, ticksConsidered: 0, ticksSkipped: 0, message: null };
 
 /** What a client shows of a forecast: a change of it is worth telling. */
 function shownKey(forecast: OverlapForecast): string {

@@ -1,5 +1,6 @@
 // Ticks missed while no server was up, found at start: for each cron this instance schedules, the ticks
-// between the last one the store knows of (run, claimed or skipped) and now. They are recorded as skipped
+// between the last time the server was known up for it (its last run, claimed or skipped tick, or this
+// runner's last heartbeat) and the instant its scheduler starts from. They are recorded as skipped
 // (server-down), the last MAX_MISSED_PER_CRON of them only, so a month down does not write millions of
 // rows; a cron with `catchUp: "last"` then runs once, by the instance that claimed its latest missed tick.
 import type { CronDefinition } from './config';
@@ -11,8 +12,9 @@ import type { SkippedTickStore } from './store/skippedTickStore';
 /** Missed ticks recorded per cron at most (the newest). */
 export const MAX_MISSED_PER_CRON = 100;
 /**
- * Ticks this recent are left to the scheduler of an instance that may be up: it claims a tick the moment it
- * is due, so one older than this and still unclaimed was missed.
+ * When another instance is up, ticks this recent are left to its scheduler: it claims a tick the moment it
+ * is due, so one older than this and still unclaimed was missed. With no other instance up, every tick up
+ * to the start is looked at.
  */
 export const MISSED_GRACE_MS = 2_000;
 
@@ -71,36 +73,55 @@ export interface DowntimeDeps {
   skipped: SkippedTickStore;
   /** When each cron last started a run (any kind): the server was up then. */
   lastRunAt(cronNames: string[]): Promise<Map<string, Date>>;
+  /**
+   * When this runner was last seen up (its heartbeat before this start), null if the store has no record of
+   * it: no tick before it was missed, whatever the schedule now says (a schedule changed while stopped is
+   * not applied to a time the server was up).
+   */
+  lastUpAt: Date | null;
+  /**
+   * Starts the scheduler and returns the instant it fires ticks strictly after: the downtime is every tick
+   * up to and including it, so a tick during the start is a run or a skipped tick, never neither.
+   */
+  startScheduler(): Date;
+  /**
+   * Whether another instance may be scheduling these crons now: its scheduler claims a tick the moment it is
+   * due, so the last MISSED_GRACE_MS before the start are left to it.
+   */
+  peersAlive(): Promise<boolean>;
   runnerId: string;
   log: Logger;
   /** Starts the catch-up run of a cron whose latest missed tick this instance claimed. */
   catchUp(cron: CronDefinition, missedTick: Date): Promise<void>;
-  now?: () => number;
 }
 
-/** Records the ticks each cron missed while no server was up, then starts the catch-up runs. */
+/**
+ * Starts the scheduler (startScheduler) and records the ticks each cron missed while no server was up, then
+ * starts the catch-up runs. What is known of each cron is read before the scheduler starts: its own claims
+ * from then on are not mistaken for the last tick before the downtime.
+ */
 export async function recordDowntime(deps: DowntimeDeps): Promise<void> {
   const crons = deps.crons.filter((cron) => cron.enabled && deps.runsHere(cron));
-  if (crons.length === 0) return;
-  let lastRuns: Map<string, Date>;
+  let since: Map<string, Date>;
+  let graceMs = MISSED_GRACE_MS;
   try {
-    lastRuns = await deps.lastRunAt(crons.map((cron) => cron.name));
+    since = await lowerBounds(deps, crons);
+    graceMs = (await deps.peersAlive()) ? MISSED_GRACE_MS : 0;
   } catch (error) {
+    deps.startScheduler();
     deps.log.warn('Could not look for ticks missed while the server was down', { error: errorText(error) });
     return;
   }
-  const until = new Date((deps.now ?? Date.now)() - MISSED_GRACE_MS);
+  const until = new Date(deps.startScheduler().getTime() - graceMs);
   for (const cron of crons) {
     // Each cron's look-up is a moment of CPU: requests are served between them.
     await new Promise((resolveLater) => setImmediate(resolveLater));
     try {
       const parsed = Schedule.parse(cron.schedule, cron.timezone);
-      if (!(parsed instanceof Schedule)) continue;
-      const known = [await deps.skipped.lastKnownTick(cron.name), lastRuns.get(cron.name) ?? null].filter((at): at is Date => at !== null);
+      const from = since.get(cron.name);
       // Nothing known of this cron: nothing can be said to be missed (a new cron, or all of it pruned).
-      if (known.length === 0) continue;
-      const since = new Date(Math.max(...known.map((at) => at.getTime())));
-      const ticks = lastTicksBetween(parsed, since, until, MAX_MISSED_PER_CRON);
+      if (!(parsed instanceof Schedule) || !from) continue;
+      const ticks = lastTicksBetween(parsed, from, until, MAX_MISSED_PER_CRON);
       const mine = await deps.skipped.recordMissed(cron.name, ticks, deps.runnerId);
       if (mine.length === 0) continue;
       const latest = mine[mine.length - 1];
@@ -115,4 +136,22 @@ export async function recordDowntime(deps: DowntimeDeps): Promise<void> {
       deps.log.warn(`Could not record the ticks ${cron.name} missed while the server was down`, { error: errorText(error) });
     }
   }
+}
+
+/**
+ * For each cron, when the server was last known up for it: its last tick (run, claimed or skipped), its last
+ * run, and this runner's last heartbeat, the latest of them. A cron with no tick and no run has none: it is
+ * new (or all of it pruned), nothing of it can be said to be missed.
+ */
+async function lowerBounds(deps: DowntimeDeps, crons: readonly CronDefinition[]): Promise<Map<string, Date>> {
+  const bounds = new Map<string, Date>();
+  if (crons.length === 0) return bounds;
+  const lastRuns = await deps.lastRunAt(crons.map((cron) => cron.name));
+  for (const cron of crons) {
+    const known = [await deps.skipped.lastKnownTick(cron.name), lastRuns.get(cron.name) ?? null].filter((at): at is Date => at !== null);
+    if (known.length === 0) continue;
+    if (deps.lastUpAt) known.push(deps.lastUpAt);
+    bounds.set(cron.name, new Date(Math.max(...known.map((at) => at.getTime()))));
+  }
+  return bounds;
 }

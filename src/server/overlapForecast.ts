@@ -1,6 +1,7 @@
 // Will a cron's runs overlap its own schedule? From its recent durations (p95) and its next ticks (croner,
 // in its time zone): when a run usually lasts longer than the shortest gap between two ticks, the scheduler
-// will find it still running and skip ticks. Pure: the caller passes the durations and the time.
+// will find it still running and skip ticks. Pure: the caller passes the durations and the time. Cheap by
+// design: no tick for a cron with too few runs, and ticks only within a week ahead (FORECAST_HORIZON_MS).
 import { Cron as CronJob } from 'croner';
 import type { OverlapForecast } from '../shared/api';
 import { overlapText } from '../shared/overlapText';
@@ -14,12 +15,12 @@ export interface OverlapForecastInput {
   durationsMs: readonly number[];
   /** Ticks are looked at from here (default now). */
   from?: Date;
-  /** How many next ticks to look at (default 100). */
+  /** How many next ticks to look at at most (default 100), none past the first beyond FORECAST_HORIZON_MS. */
   ticks?: number;
   /** Fewer finished runs than this give no forecast (default 3). */
   minSamples?: number;
-  /** The next ticks, when the caller keeps them (nextTicks): croner is not asked again. */
-  nextTicks?: readonly Date[] | null;
+  /** The next ticks, when the caller keeps them (TickWindow): croner is not asked again. Asked only when the runs are enough for a forecast. */
+  nextTicks?: () => readonly Date[] | null;
 }
 
 export type { OverlapForecast };
@@ -34,16 +35,74 @@ export function percentile95(values: readonly number[]): number | null {
   return sorted[Math.ceil(0.95 * sorted.length) - 1];
 }
 
-/** The next `count` ticks of a schedule in its time zone (croner); null for a schedule croner rejects. */
-export function nextTicks(schedule: string, timezone: string, from: Date, count: number): Date[] | null {
-  try {
-    const job = new CronJob(schedule, { timezone, paused: true });
-    const ticks = job.nextRuns(count, from);
-    job.stop();
-    return ticks;
-  } catch {
-    return null; // the config check reports a bad schedule; a forecast has nothing to add
+/**
+ * How far ahead a forecast looks for ticks. A schedule's gaps repeat within a week (daily and weekly
+ * patterns), and a gap longer than a week cannot be shorter than a realistic p95 (runs are cut by their
+ * timeout long before), so the ticks stop at the first one past the horizon: a yearly schedule costs one
+ * look at croner, not a hundred years of them.
+ */
+export const FORECAST_HORIZON_MS = 7 * 86_400_000;
+
+/**
+ * A schedule's next ticks (croner, in its time zone), kept and extended as time passes: a later look drops
+ * the ticks now past and asks croner only for the ones beyond what it holds.
+ */
+export class TickWindow {
+  private readonly job: CronJob | null;
+  private ticks: Date[] = [];
+  /** The instant the held ticks follow on from: they are every tick after it, in order. */
+  private origin = Infinity;
+  /** Croner has no tick after the last one held. */
+  private ended = false;
+  /** Ticks asked of croner so far (a test reads it: extending costs only the new ones). */
+  computed = 0;
+
+  constructor(schedule: string, timezone: string) {
+    let job: CronJob | null;
+    try {
+      job = new CronJob(schedule, { timezone, paused: true });
+    } catch {
+      job = null; // the config check reports a bad schedule; a forecast has nothing to add
+    }
+    this.job = job;
   }
+
+  /** The ticks after `from`, in order, up to and including the first one past `from + horizonMs`, at most `max`; null for a schedule croner rejects. */
+  from(from: Date, max: number, horizonMs = FORECAST_HORIZON_MS): Date[] | null {
+    const job = this.job;
+    if (!job) return null;
+    if (from.getTime() < this.origin) {
+      // Asked about an earlier time than the held ticks follow on from: they may miss some, start over.
+      this.ticks = [];
+      this.ended = false;
+    }
+    this.origin = from.getTime();
+    let drop = 0;
+    while (drop < this.ticks.length && this.ticks[drop].getTime() <= from.getTime()) drop++;
+    if (drop > 0) this.ticks = this.ticks.slice(drop);
+    const end = from.getTime() + horizonMs;
+    const wanted = () => {
+      const count = this.ticks.findIndex((tick) => tick.getTime() > end);
+      return count === -1 ? this.ticks.length : count + 1;
+    };
+    while (!this.ended && this.ticks.length < max && (this.ticks.length === 0 || this.ticks[this.ticks.length - 1].getTime() <= end)) {
+      let next: Date | null;
+      try {
+        next = job.nextRun(this.ticks.length > 0 ? this.ticks[this.ticks.length - 1] : from);
+      } catch {
+        next = null; // croner throws on some impossible dates instead of answering null
+      }
+      this.computed++;
+      if (!next) this.ended = true;
+      else this.ticks.push(next);
+    }
+    return this.ticks.slice(0, Math.min(max, wanted()));
+  }
+}
+
+/** The next ticks of a schedule in its time zone (croner), at most `count`, stopping at the first past the horizon; null for a schedule croner rejects. */
+export function nextTicks(schedule: string, timezone: string, from: Date, count: number, horizonMs = FORECAST_HORIZON_MS): Date[] | null {
+  return new TickWindow(schedule, timezone).from(from, count, horizonMs);
 }
 
 /** Runs lasting `durationMs` from each tick they start at: how many of `ticks` find the cron still running. */
@@ -62,7 +121,9 @@ export function forecastOverlap(input: OverlapForecastInput): OverlapForecast {
   const samples = input.durationsMs.filter((value) => Number.isFinite(value) && value >= 0).length;
   const p95Ms = percentile95(input.durationsMs);
   const unknown: OverlapForecast = { status: 'unknown', p95Ms, samples, shortestIntervalMs: null, shortestIntervalAt: null, regular: false, ticksConsidered: 0, ticksSkipped: 0, message: null };
-  const ticks = input.nextTicks !== undefined ? input.nextTicks : nextTicks(input.schedule, input.timezone, input.from ?? new Date(), input.ticks ?? DEFAULT_TICKS);
+  // Too few runs to say anything: no tick is computed (the crons list asks this of every cron, often).
+  if (p95Ms === null || samples < (input.minSamples ?? DEFAULT_MIN_SAMPLES)) return unknown;
+  const ticks = input.nextTicks ? input.nextTicks() : nextTicks(input.schedule, input.timezone, input.from ?? new Date(), input.ticks ?? DEFAULT_TICKS);
   if (!ticks || ticks.length < 2) return unknown;
   let shortest = Infinity;
   let shortestAt = 0;
@@ -76,7 +137,6 @@ export function forecastOverlap(input: OverlapForecastInput): OverlapForecast {
     }
   }
   const known = { ...unknown, shortestIntervalMs: shortest, shortestIntervalAt: ticks[shortestAt].toISOString(), regular, ticksConsidered: ticks.length };
-  if (p95Ms === null || samples < (input.minSamples ?? DEFAULT_MIN_SAMPLES)) return known;
   const ticksSkipped = skippedTicks(ticks, p95Ms);
   if (p95Ms <= shortest) return { ...known, status: 'ok', ticksSkipped };
   const forecast: OverlapForecast = { ...known, status: 'overlap', ticksSkipped, message: null };

@@ -74,17 +74,21 @@ export class Scheduler {
     return schedule;
   }
 
-  start(): void {
+  /**
+   * Fires each cron's ticks strictly after `from` (default now): the start instant, up to which the ticks
+   * missed while down are recorded (downtimeTicks.ts), so none falls between the two.
+   */
+  start(from?: number): void {
     this.stopped = false;
     this.started = true;
-    for (const cron of this.crons) this.add(cron);
+    for (const cron of this.crons) this.add(cron, from);
   }
 
-  private add(cron: CronDefinition): void {
+  private add(cron: CronDefinition, from?: number): void {
     if (!cron.enabled || !this.runsHere(cron)) return;
     const schedule = this.scheduleOf(cron);
     if (!schedule) return;
-    const now = this.clock.now();
+    const now = from ?? this.clock.now();
     const entry: Entry = { cron, schedule, next: schedule.nextAfter(new Date(now)), lastTick: now, expectedWake: now };
     this.entries.set(cron.name, entry);
     this.arm(entry);

@@ -33,6 +33,20 @@ export function clockTime(date: Date, timezone: string): string {
   return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', second: date.getUTCSeconds() === 0 ? undefined : '2-digit' }).format(date);
 }
 
+/**
+ * The p95 rounded to the second like every other duration (5017 ms is "5 s", not "6 s"); when rounding
+ * would make it read as no longer than the gap it outlasts, its seconds get the decimals that tell them apart.
+ */
+function p95Span(p95Ms: number, gapMs: number): string {
+  const rounded = Math.round(p95Ms / 1000) * 1000;
+  if (rounded > gapMs || p95Ms < 1000) return formatSpan(rounded > gapMs ? rounded : p95Ms);
+  for (let digits = 1; digits < 3; digits++) {
+    const text = (p95Ms / 1000).toFixed(digits);
+    if (Number(text) * 1000 > gapMs) return `${text} s`;
+  }
+  return `${(p95Ms / 1000).toFixed(3)} s`;
+}
+
 /** "p95 6 min 12 s > every 5 min" (or "… > 1 h between 08:00 and 09:00"); undefined unless the forecast says overlap. */
 export function overlapText(
   forecast: Pick<OverlapForecast, 'status' | 'p95Ms' | 'shortestIntervalMs' | 'shortestIntervalAt' | 'regular'>,
@@ -41,8 +55,7 @@ export function overlapText(
 ): string | undefined {
   const { p95Ms, shortestIntervalMs: gap, shortestIntervalAt: at } = forecast;
   if (forecast.status !== 'overlap' || p95Ms === null || gap === null) return undefined;
-  // Rounded up, so a p95 just past the gap never reads as equal to it.
-  const p95 = formatSpan(Math.ceil(p95Ms / 1000) * 1000);
+  const p95 = p95Span(p95Ms, gap);
   if (forecast.regular || at === null) return t('p95 {0} > every {1}', p95, formatSpan(gap));
   const first = new Date(at);
   return t('p95 {0} > {1} between {2} and {3}', p95, formatSpan(gap), clockTime(first, timezone), clockTime(new Date(first.getTime() + gap), timezone));

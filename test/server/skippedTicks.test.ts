@@ -3,11 +3,11 @@
 // down (server-down); `catchUp: "last"` then runs once. Real server processes on real time, per-second
 // schedules, waits on what the API shows.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_PATHS, CATCH_UP_TRIGGERED_BY, type Cron, type Execution, type SkippedTick, type SkippedTicksReply, type TimelineReply } from '../../src/shared/api';
-import { api, getExecution, listExecutions } from '../support/http';
+import { api, getExecution, listExecutions, triggerOk, waitForExecution } from '../support/http';
 import { nodeCron, startServer, writeConfig, type ServerProcess } from '../support/serverProcess';
 import { waitFor } from '../support/waitFor';
 
@@ -107,6 +107,53 @@ describe('skipped ticks', function () {
     });
   });
 
+  describe('a crons list of many crons', () => {
+    let server: ServerProcess;
+    const ZONES = ['Europe/Paris', 'America/New_York', 'Asia/Tokyo', 'Africa/Tunis'];
+
+    before(async () => {
+      // 300 crons as a large install has them: most disabled, many yearly, in time zones (each a costly
+      // look at croner), and one that runs every second for 1.5 s: its runs overlap its schedule.
+      const crons = [nodeCron('overlapping', 'setTimeout(() => {}, 1500)', { schedule: '* * * * * *' }), nodeCron('yearly-with-runs', 'console.log(1)', { schedule: '0 0 1 1 *', timezone: 'Europe/Paris' })];
+      for (let index = 0; index < 298; index++) {
+        const schedule = index % 3 === 0 ? '0 0 1 1 *' : index % 3 === 1 ? '*/5 * * * *' : '0 8,9 * * 1-5';
+        crons.push(nodeCron(`bulk-${index}`, 'console.log(1)', { schedule, timezone: ZONES[index % ZONES.length], enabled: index % 5 === 0 }));
+      }
+      server = await startServer({ config: { crons, rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } } });
+    });
+
+    after(async () => {
+      await server?.stop();
+    });
+
+    it('answers the list and a /health sent meanwhile, with the forecast of a cron with enough runs still right', async () => {
+      for (let run = 0; run < 3; run++) await waitForExecution(server, await triggerOk(server, 'yearly-with-runs'));
+      await waitFor(async () => (await listExecutions(server, 'cronName=overlapping&status=completed')).length >= 3, 'three finished runs of overlapping', 30_000);
+      const list = api<{ crons: Cron[] }>(server, API_PATHS.crons);
+      const health = api(server, API_PATHS.health, { token: null });
+      const [listReply, healthReply] = await Promise.all([list, health]);
+      assert.equal(healthReply.status, 200, healthReply.text);
+      assert.equal(listReply.status, 200, listReply.text);
+      const crons = listReply.body.crons;
+      assert.equal(crons.length, 300);
+      const overlapping = crons.find((cron) => cron.name === 'overlapping')!;
+      assert.equal(overlapping.overlap!.status, 'overlap', JSON.stringify(overlapping.overlap));
+      assert.equal(overlapping.overlap!.shortestIntervalMs, 1000);
+      assert.match(overlapping.overlap!.message!, /^p95 \d+(\.\d+)? s > every 1 s$/);
+      // A yearly cron with runs: its next tick is past the forecast's week ahead, so no forecast, and no century walked.
+      const yearly = crons.find((cron) => cron.name === 'yearly-with-runs')!;
+      assert.deepEqual([yearly.overlap!.status, yearly.overlap!.samples, yearly.overlap!.shortestIntervalMs], ['unknown', 3, null]);
+      // A disabled cron: nothing forecast, nothing read.
+      const disabled = crons.find((cron) => cron.name === 'bulk-1')!;
+      assert.equal(disabled.enabled, false);
+      assert.deepEqual([disabled.overlap!.status, disabled.overlap!.samples], ['unknown', 0]);
+      // Health answers between the slices of a list: a stream of health checks during lists all answer.
+      const lists = Array.from({ length: 3 }, () => api(server, API_PATHS.crons));
+      const checks = Array.from({ length: 5 }, () => api(server, API_PATHS.health, { token: null }));
+      for (const reply of await Promise.all([...lists, ...checks])) assert.equal(reply.status, 200, reply.text);
+    });
+  });
+
   describe('across a stop', () => {
     let server: ServerProcess | undefined;
     let dataDir: string;
@@ -148,8 +195,8 @@ describe('skipped ticks', function () {
         const down: SkippedTick[] = (await skippedOf(server, name)).filter((tick) => tick.reason === 'server-down');
         assert.ok(down.length >= 2, `${name}: the ticks of the downtime recorded at start: ${JSON.stringify(down)}`);
         assert.ok(down.every((tick: SkippedTick) => Date.parse(tick.tickAt) > lastRunBefore.get(name)! - 1000 && Date.parse(tick.tickAt) <= restartedAt), `${name}: within the downtime: ${JSON.stringify(down)}`);
-        // A tick is a run or a skip, never both.
-        const ran: Set<number> = new Set((await listExecutions(server, `cronName=${name}&limit=1000`)).map((run: Execution) => Math.floor(Date.parse(run.startedAt) / 1000) * 1000));
+        // A tick is a run or a skip, never both (the catch-up run is the missed tick's, started when it is seen).
+        const ran: Set<number> = new Set((await listExecutions(server, `cronName=${name}&limit=1000`)).filter((run) => run.triggeredBy !== CATCH_UP_TRIGGERED_BY).map((run: Execution) => Math.floor(Date.parse(run.startedAt) / 1000) * 1000));
         assert.deepEqual(down.filter((tick: SkippedTick) => ran.has(Date.parse(tick.tickAt))), [], `${name}: no missed tick is also a run: ${JSON.stringify(down)}`);
         assert.match(server.output(), new RegExp(`${name} missed \\d+ ticks? while the server was down`));
       }
@@ -165,6 +212,66 @@ describe('skipped ticks', function () {
       const noneRuns = await listExecutions(server, 'cronName=catch-none&limit=1000');
       assert.equal(noneRuns.filter((run) => run.triggeredBy === CATCH_UP_TRIGGERED_BY).length, 0, 'no catch-up for catchUp "none"');
 
+    });
+
+    it('leaves no hole at a restart: every second from the last run before the stop to the first run after the start is a run or a skipped tick', async () => {
+      const configPath = writeConfig({ crons: [nodeCron('every-second', 'console.log("tick")', { schedule: '*/1 * * * * *' })], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } });
+      const holeData = mkdtempSync(join(tmpdir(), 'cron-ops-skips-hole-'));
+      try {
+        // The previous test's server, if it failed before stopping it.
+        await server?.stop();
+        server = await startServer({ config: configPath, args: ['--data', holeData] });
+        await waitFor(async () => (await listExecutions(server!, 'cronName=every-second&status=completed')).length >= 2, 'two runs of every-second', 20_000);
+        await server.stop();
+        const stoppedAt = Date.now();
+        await waitFor(() => Date.now() - stoppedAt > 3_000, 'three seconds of downtime', 10_000);
+        server = await startServer({ config: configPath, args: ['--data', holeData] });
+        const restartedAt = Date.now();
+        await waitFor(async () => (await listExecutions(server!, 'cronName=every-second&limit=20')).some((run) => Date.parse(run.startedAt) > restartedAt), 'a scheduled run after the restart', 20_000);
+        const second = (iso: string) => Math.floor(Date.parse(iso) / 1000) * 1000;
+        const runs = (await listExecutions(server, 'cronName=every-second&limit=1000')).map((run) => second(run.startedAt));
+        const skips = (await skippedOf(server, 'every-second', 'limit=1000')).map((tick) => Date.parse(tick.tickAt));
+        const lastBefore = Math.max(...runs.filter((at) => at < stoppedAt));
+        const firstAfter = Math.min(...runs.filter((at) => at > restartedAt - 1000));
+        const covered = new Set([...runs, ...skips]);
+        const holes: string[] = [];
+        for (let at = lastBefore; at <= firstAfter; at += 1000) if (!covered.has(at)) holes.push(new Date(at).toISOString());
+        assert.deepEqual(holes, [], `every second from ${new Date(lastBefore).toISOString()} to ${new Date(firstAfter).toISOString()} is a run or a skip`);
+        assert.ok(skips.some((at) => at > stoppedAt), 'the downtime is recorded');
+      } finally {
+        await server?.stop();
+        server = undefined;
+        rmSync(holeData, { recursive: true, force: true });
+      }
+    });
+
+    it('does not record as server-down the ticks a changed schedule would have had while the server was up', async () => {
+      const configPath = writeConfig({ crons: [nodeCron('rescheduled', 'console.log("ran")', { schedule: '0 0 1 1 *' })], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } });
+      const upData = mkdtempSync(join(tmpdir(), 'cron-ops-skips-up-'));
+      try {
+        // The previous test's server, if it failed before stopping it.
+        await server?.stop();
+        server = await startServer({ config: configPath, args: ['--data', upData] });
+        // A yearly cron run once by hand: its last run is the last thing known of it.
+        const ranAt = Date.parse((await waitForExecution(server, await triggerOk(server, 'rescheduled'))).startedAt);
+        await waitFor(() => Date.now() - ranAt > 3_000, 'three seconds up after the run', 10_000);
+        const stopAsked = Date.now();
+        await server.stop();
+        // While stopped, the schedule becomes every second: applied back to the last run, it would claim
+        // the seconds the server was up were missed.
+        const config = JSON.parse(readFileSync(configPath, 'utf8')) as { crons: Array<{ schedule: string }> };
+        config.crons[0].schedule = '* * * * * *';
+        writeFileSync(configPath, JSON.stringify(config, null, 2));
+        server = await startServer({ config: configPath, args: ['--data', upData] });
+        const down = (await skippedOf(server, 'rescheduled', 'limit=1000')).filter((tick) => tick.reason === 'server-down');
+        assert.ok(down.length >= 1, `the seconds of the restart are recorded: ${JSON.stringify(down)}`);
+        const early = down.filter((tick) => Date.parse(tick.tickAt) <= stopAsked);
+        assert.deepEqual(early, [], `no tick of ${new Date(ranAt).toISOString()}–${new Date(stopAsked).toISOString()} (the server was up) is recorded as server-down`);
+      } finally {
+        await server?.stop();
+        server = undefined;
+        rmSync(upData, { recursive: true, force: true });
+      }
     });
 
     // Several instances share the store on PostgreSQL only (the embedded store's folder is one instance's).

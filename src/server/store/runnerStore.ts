@@ -24,10 +24,16 @@ export class RunnerStore {
       .execute();
   }
 
-  /** Who last held a runner id: its host and how long ago it was seen. */
-  async holder(runnerId: string): Promise<{ host: string; seenSecondsAgo: number } | undefined> {
+  /** Who last held a runner id: its host, when and how long ago it was seen (its last heartbeat). */
+  async holder(runnerId: string): Promise<{ host: string; seenSecondsAgo: number; lastSeenAt: Date } | undefined> {
     const row = await this.db.q.selectFrom('runners').select(['host', 'last_seen_at']).where('runner_id', '=', runnerId).executeTakeFirst();
-    return row ? { host: row.host, seenSecondsAgo: (Date.now() - epochMs(row.last_seen_at)) / 1000 } : undefined;
+    return row ? { host: row.host, seenSecondsAgo: (Date.now() - epochMs(row.last_seen_at)) / 1000, lastSeenAt: new Date(epochMs(row.last_seen_at)) } : undefined;
+  }
+
+  /** Whether a runner other than `runnerId` is alive now. */
+  async othersAlive(runnerId: string): Promise<boolean> {
+    const row = await this.db.q.selectFrom('runners').select('runner_id').where('runner_id', '!=', runnerId).where('last_seen_at', '>', ago(this.db, RUNNER_ALIVE_SECONDS)).executeTakeFirst();
+    return row !== undefined;
   }
 
   /** Of `candidates`, the runners alive now. */

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { forecastOverlap, formatSpan, percentile95 } from '../../../src/server/overlapForecast';
+import { FORECAST_HORIZON_MS, forecastOverlap, formatSpan, percentile95, TickWindow } from '../../../src/server/overlapForecast';
 import { overlapText } from '../../../src/shared/overlapText';
 
 const FROM = new Date('2026-03-02T00:00:30.000Z');
@@ -30,10 +30,10 @@ describe('overlapForecast', () => {
   });
 
   it('warns when the p95 outlasts a regular interval, and counts the ticks that would be skipped', () => {
-    const forecast = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'Africa/Tunis', durationsMs: durations(2 * MINUTE, 6 * MINUTE + 11_400), from: FROM });
+    const forecast = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'Africa/Tunis', durationsMs: durations(2 * MINUTE, 6 * MINUTE + 11_600), from: FROM });
     assert.equal(forecast.status, 'overlap');
     assert.equal(forecast.message, 'p95 6 min 12 s > every 5 min');
-    assert.deepEqual([forecast.p95Ms, forecast.samples, forecast.shortestIntervalMs, forecast.regular], [6 * MINUTE + 11_400, 20, 5 * MINUTE, true]);
+    assert.deepEqual([forecast.p95Ms, forecast.samples, forecast.shortestIntervalMs, forecast.regular], [6 * MINUTE + 11_600, 20, 5 * MINUTE, true]);
     // Each run covers the next tick: one tick in two is skipped.
     assert.deepEqual([forecast.ticksConsidered, forecast.ticksSkipped], [100, 50]);
     assert.equal(forecast.shortestIntervalAt, '2026-03-02T00:05:00.000Z');
@@ -65,9 +65,45 @@ describe('overlapForecast', () => {
     assert.equal(forecast.message, 'p95 12 s > every 10 s');
   });
 
-  it('gives no forecast from too few runs, but still the shortest interval', () => {
-    const forecast = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'UTC', durationsMs: [20 * MINUTE, 20 * MINUTE], from: FROM });
-    assert.deepEqual([forecast.status, forecast.message, forecast.samples, forecast.shortestIntervalMs], ['unknown', null, 2, 5 * MINUTE]);
+  it('rounds the p95 as every duration is (5017 ms is 5 s, not 6 s), with decimals only where rounding would hide the overlap', () => {
+    const base = { status: 'overlap' as const, shortestIntervalAt: null, regular: true };
+    assert.equal(overlapText({ ...base, p95Ms: 5017, shortestIntervalMs: 1000 }, 'UTC'), 'p95 5 s > every 1 s');
+    assert.equal(overlapText({ ...base, p95Ms: 5499, shortestIntervalMs: 1000 }, 'UTC'), 'p95 5 s > every 1 s');
+    assert.equal(overlapText({ ...base, p95Ms: 5500, shortestIntervalMs: 1000 }, 'UTC'), 'p95 6 s > every 1 s');
+    assert.equal(overlapText({ ...base, p95Ms: 5017, shortestIntervalMs: 5000 }, 'UTC'), 'p95 5.02 s > every 5 s');
+    assert.equal(overlapText({ ...base, p95Ms: 10_400, shortestIntervalMs: 10_000 }, 'UTC'), 'p95 10.4 s > every 10 s');
+  });
+
+  it('gives no forecast from too few runs, and computes no tick for it', () => {
+    let asked = 0;
+    const forecast = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'UTC', durationsMs: [20 * MINUTE, 20 * MINUTE], from: FROM, nextTicks: () => (asked++, []) });
+    assert.deepEqual([forecast.status, forecast.message, forecast.samples, forecast.p95Ms, forecast.shortestIntervalMs, forecast.ticksConsidered], ['unknown', null, 2, 20 * MINUTE, null, 0]);
+    assert.equal(asked, 0, 'no tick asked of croner');
+  });
+
+  it('looks no further than a week ahead: a yearly schedule costs one tick and gives no forecast', () => {
+    const window = new TickWindow('0 0 1 1 *', 'Europe/Paris');
+    const ticks = window.from(FROM, 100)!;
+    assert.deepEqual(ticks.map((tick) => tick.toISOString()), ['2026-12-31T23:00:00.000Z'], 'the first tick past the horizon ends the look');
+    assert.equal(window.computed, 1);
+    const forecast = forecastOverlap({ schedule: '0 0 1 1 *', timezone: 'Europe/Paris', durationsMs: durations(1000, 1000), from: FROM });
+    assert.deepEqual([forecast.status, forecast.shortestIntervalMs, forecast.ticksConsidered], ['unknown', null, 0]);
+    // A daily schedule: a week of ticks and the first one past it.
+    const daily = new TickWindow('0 3 * * *', 'UTC').from(FROM, 100)!;
+    assert.equal(daily.length, 8);
+    assert.ok(daily[daily.length - 2].getTime() <= FROM.getTime() + FORECAST_HORIZON_MS && daily[daily.length - 1].getTime() > FROM.getTime() + FORECAST_HORIZON_MS);
+  });
+
+  it('extends the ticks it holds as time passes, asking croner only for the new ones', () => {
+    const window = new TickWindow('*/5 * * * *', 'Africa/Tunis');
+    const first = window.from(FROM, 30)!;
+    assert.equal(first.length, 30);
+    assert.equal(window.computed, 30);
+    const later = window.from(new Date(FROM.getTime() + 12 * MINUTE), 30)!;
+    assert.deepEqual(later.map((tick) => tick.toISOString()), Array.from({ length: 30 }, (_, index) => new Date(Date.parse('2026-03-02T00:15:00Z') + index * 5 * MINUTE).toISOString()));
+    assert.equal(window.computed, 32, 'two ticks passed, two new ones computed');
+    // Asked about an earlier time (a clock set back): computed afresh, still right.
+    assert.equal(window.from(new Date(FROM.getTime() - 10 * MINUTE), 30)![0].toISOString(), '2026-03-01T23:55:00.000Z');
   });
 
   it('gives no forecast for a schedule croner rejects', () => {
@@ -84,7 +120,7 @@ describe('overlapForecast', () => {
   it('words a forecast in the display language from its numbers, as the extension and the dashboard do', () => {
     const french = (message: string, ...args: Array<string | number>) =>
       ({ 'p95 {0} > every {1}': 'p95 {0} > toutes les {1}', 'p95 {0} > {1} between {2} and {3}': 'p95 {0} > {1} entre {2} et {3}' })[message]!.replace(/\{(\d)\}/g, (_, index: string) => String(args[Number(index)]));
-    const regular = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'Africa/Tunis', durationsMs: durations(2 * MINUTE, 6 * MINUTE + 11_400), from: FROM });
+    const regular = forecastOverlap({ schedule: '*/5 * * * *', timezone: 'Africa/Tunis', durationsMs: durations(2 * MINUTE, 6 * MINUTE + 11_600), from: FROM });
     assert.equal(overlapText(regular, 'Africa/Tunis'), regular.message);
     assert.equal(overlapText(regular, 'Africa/Tunis', french), 'p95 6 min 12 s > toutes les 5 min');
     const irregular = forecastOverlap({ schedule: '0 8,9 * * *', timezone: 'Africa/Tunis', durationsMs: durations(20 * MINUTE, 70 * MINUTE), from: FROM });
