@@ -4,7 +4,6 @@
 // a failure with, and the retention pruning what no kept run names. On SQLite and, in the PostgreSQL pass,
 // on PostgreSQL.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,20 +13,8 @@ import { api, triggerOk, waitForExecution, TEST_CRON_SECRET } from '../support/h
 import { startServer, type ServerProcess } from '../support/serverProcess';
 import { openSse } from '../support/sse';
 import { withStoreSql } from '../support/storeSql';
+import { git } from '../support/git';
 
-const GIT_ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Cron Ops Test',
-  GIT_AUTHOR_EMAIL: 'test@cron-ops.invalid',
-  GIT_COMMITTER_NAME: 'Cron Ops Test',
-  GIT_COMMITTER_EMAIL: 'test@cron-ops.invalid',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-};
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8' }).trim();
-}
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

@@ -10,7 +10,7 @@ import type { TriggerOutcome } from '../../src/extension/triggerCommand';
 import { nodeCron, runServerCommand, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
 import { describeSchedule } from '../../src/shared/schedule';
 import { requestScreenshot } from './harness/protocol';
-import { connectTo, cronOpsApi, disconnect, stateUntil, until } from './cronOpsTestKit';
+import { connectTo, cronOpsApi, disconnect, stateUntil, until, untilRead } from './cronOpsTestKit';
 
 const config: TestConfig = {
   rateLimits: { perCronSeconds: 1, globalPerMinute: 100 },
@@ -47,26 +47,7 @@ describe('CodeLens in crons.json', () => {
   const lensesOf = async (name: string) => (await lenses()).filter((lens) => lens.line === lineOf(name) - 1);
   /** Asks VS Code for the lenses again on each of the provider's change events until those above `name` satisfy `probe`. */
   const lensesUntil = (name: string, probe: (rows: LensRow[]) => boolean, what: string, timeoutMs = 60_000): Promise<LensRow[]> =>
-    new Promise((resolve, reject) => {
-      let latest: LensRow[] = [];
-      let settled = false;
-      const finish = (error?: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        subscription.dispose();
-        if (error) reject(error);
-        else resolve(latest);
-      };
-      const check = async () => {
-        if (settled) return;
-        latest = await lensesOf(name);
-        if (probe(latest)) finish();
-      };
-      const timer = setTimeout(() => finish(new Error(`Timed out after ${timeoutMs} ms waiting for ${what} (now ${JSON.stringify(latest)})`)), timeoutMs);
-      const subscription = api.codeLens.onDidChangeCodeLenses(() => void check().catch(finish));
-      void check().catch(finish);
-    });
+    untilRead(api.codeLens.onDidChangeCodeLenses, () => lensesOf(name), probe, what, timeoutMs);
 
   let viewerToken = '';
 

@@ -19,6 +19,33 @@ export async function setSetting(name: 'serverUrl' | 'confirmBeforeTrigger' | 'r
 }
 
 /**
+ * Reads `read()` now and again on each `event` until `probe` holds on what it read (for state only a command
+ * can ask, e.g. the CodeLens VS Code shows); resolves with that reading.
+ */
+export function untilRead<T>(event: vscode.Event<unknown>, read: () => Promise<T>, probe: (value: T) => boolean, what: string, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let latest: T | undefined;
+    let settled = false;
+    const finish = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      subscription.dispose();
+      if (error) reject(error);
+      else resolve(latest as T);
+    };
+    const check = async () => {
+      if (settled) return;
+      latest = await read();
+      if (probe(latest)) finish();
+    };
+    const timer = setTimeout(() => finish(new Error(`Timed out after ${timeoutMs} ms waiting for ${what} (now ${JSON.stringify(latest)})`)), timeoutMs);
+    const subscription = event(() => void check().catch(finish));
+    void check().catch(finish);
+  });
+}
+
+/**
  * Resolves with `probe()` once it holds, checking now and again each time `event` fires; rejects after
  * `timeoutMs` saying what it waited for and what `describe` reports then.
  */

@@ -9,7 +9,7 @@ import type { CronOpsApi } from '../../src/extension/extension';
 import type { RenderedView } from '../../src/shared/messages';
 import { nodeCron, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
 import { requestScreenshot } from './harness/protocol';
-import { connectTo, cronOpsApi, cronRow, disconnect, stateUntil, tooltipText } from './cronOpsTestKit';
+import { connectTo, cronOpsApi, cronRow, disconnect, stateUntil, tooltipText, untilRead } from './cronOpsTestKit';
 import { DashboardRecorder } from './dashboardRecorder';
 
 const config: TestConfig = {
@@ -37,26 +37,7 @@ describe('Overlap forecast in the editor', () => {
 
   /** The lens title above `name` once `probe` holds, asked again on each of the provider's change events. */
   const lensUntil = (name: string, probe: (title: string) => boolean, what: string, timeoutMs = 120_000): Promise<string> =>
-    new Promise((resolve, reject) => {
-      let latest = '';
-      let settled = false;
-      const finish = (error?: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        subscription.dispose();
-        if (error) reject(error);
-        else resolve(latest);
-      };
-      const check = async () => {
-        if (settled) return;
-        latest = await lensTitle(name);
-        if (probe(latest)) finish();
-      };
-      const timer = setTimeout(() => finish(new Error(`Timed out after ${timeoutMs} ms waiting for ${what} (now ${JSON.stringify(latest)})`)), timeoutMs);
-      const subscription = api.codeLens.onDidChangeCodeLenses(() => void check().catch(finish));
-      void check().catch(finish);
-    });
+    untilRead(api.codeLens.onDidChangeCodeLenses, () => lensTitle(name), probe, what, timeoutMs);
 
   before(async () => {
     [server, api] = await Promise.all([startServer({ config }), cronOpsApi()]);

@@ -1,12 +1,12 @@
 // Script versions on real folders and real git repositories (made with the git command; the module reads
 // .git itself and must agree with `git rev-parse`).
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gitVersion, namedFiles, scriptVersion } from '../../../src/server/scriptVersion';
+import { git } from '../../support/git';
 
 let base: string;
 let count = 0;
@@ -22,19 +22,6 @@ function folderWith(files: Record<string, string | Buffer>): string {
   return folder;
 }
 
-const GIT_ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Cron Ops Test',
-  GIT_AUTHOR_EMAIL: 'test@cron-ops.invalid',
-  GIT_COMMITTER_NAME: 'Cron Ops Test',
-  GIT_COMMITTER_EMAIL: 'test@cron-ops.invalid',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-};
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8' }).trim();
-}
 
 function commitAll(cwd: string, message: string): string {
   git(cwd, 'add', '-A');
