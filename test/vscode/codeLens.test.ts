@@ -1,7 +1,7 @@
 // CodeLens above each cron of an open crons.json that the connected server runs: last run, p95, next run,
 // ▶ Run and Show Logs, against a live backend. The file in the workspace is the one the server was started with.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -10,7 +10,7 @@ import type { TriggerOutcome } from '../../src/extension/triggerCommand';
 import { nodeCron, runServerCommand, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
 import { describeSchedule } from '../../src/shared/schedule';
 import { requestScreenshot } from './harness/protocol';
-import { connectTo, cronOpsApi, disconnect, stateUntil, until, untilRead } from './cronOpsTestKit';
+import { connectTo, cronOpsApi, disconnect, openCronsCopy, stateUntil, until, untilRead } from './cronOpsTestKit';
 
 const config: TestConfig = {
   rateLimits: { perCronSeconds: 1, globalPerMinute: 100 },
@@ -19,12 +19,6 @@ const config: TestConfig = {
     nodeCron('lens-cleanup', "console.log('clean')", { schedule: '30 2 * * *', timezone: 'Africa/Tunis' }),
   ],
 };
-
-function workspaceFolder(): string {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) throw new Error('the test window has no workspace folder');
-  return folder.uri.fsPath;
-}
 
 interface LensRow {
   line: number;
@@ -59,12 +53,7 @@ describe('CodeLens in crons.json', () => {
     viewerToken = created.stdout.trim().split('\n').pop()!.trim();
     [server, api] = await Promise.all([startServer({ config, args: ['--data', dataDir] }), cronOpsApi()]);
     await connectTo(api, server, config.crons.length);
-    const dir = join(workspaceFolder(), 'lens-check');
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, 'crons.json');
-    copyFileSync(server.configPath!, path);
-    document = await vscode.workspace.openTextDocument(vscode.Uri.file(path));
-    await vscode.window.showTextDocument(document);
+    document = await openCronsCopy(server, 'lens-check');
   });
 
   after(async () => {

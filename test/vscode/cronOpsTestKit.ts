@@ -1,5 +1,7 @@
 // What the extension's suites share: the extension's API, settings for a test backend, sign-in, and waits
 // on the extension's own events (bounded), neither sleeps nor polling.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CronOpsApi } from '../../src/extension/extension';
 import type { CronOpsNode, CronTreeItem } from '../../src/extension/cronTree';
@@ -159,4 +161,17 @@ export async function serverLogLines(server: ServerProcess, executionId: string)
     if (body.lines.length === 0) return lines;
     lines.push(...body.lines);
   }
+}
+
+/** Opens a copy of the server's crons.json in folder `name` of the workspace, as an operator editing it would. */
+export async function openCronsCopy(server: ServerProcess, name: string): Promise<vscode.TextDocument> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  if (!folder) throw new Error('the test window has no workspace folder');
+  const dir = join(folder, name);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'crons.json');
+  copyFileSync(server.configPath!, path);
+  const document = await vscode.workspace.openTextDocument(vscode.Uri.file(path));
+  await vscode.window.showTextDocument(document);
+  return document;
 }

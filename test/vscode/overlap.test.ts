@@ -2,14 +2,12 @@
 // tooltip, the CodeLens above it in crons.json and the dashboard, and its skipped ticks show in the tooltip
 // and as marks on the dashboard's timeline. Real backend, real runs on a per-2-seconds schedule.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CronOpsApi } from '../../src/extension/extension';
 import type { RenderedView } from '../../src/shared/messages';
 import { nodeCron, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
 import { requestScreenshot } from './harness/protocol';
-import { connectTo, cronOpsApi, cronRow, disconnect, stateUntil, tooltipText, untilRead } from './cronOpsTestKit';
+import { connectTo, cronOpsApi, cronRow, disconnect, openCronsCopy, stateUntil, tooltipText, untilRead } from './cronOpsTestKit';
 import { DashboardRecorder } from './dashboardRecorder';
 
 const config: TestConfig = {
@@ -43,14 +41,7 @@ describe('Overlap forecast in the editor', () => {
     [server, api] = await Promise.all([startServer({ config }), cronOpsApi()]);
     hooks = new DashboardRecorder(api.dashboard);
     await connectTo(api, server, config.crons.length);
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    if (!folder) throw new Error('the test window has no workspace folder');
-    const dir = join(folder, 'overlap-check');
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, 'crons.json');
-    copyFileSync(server.configPath!, path);
-    document = await vscode.workspace.openTextDocument(vscode.Uri.file(path));
-    await vscode.window.showTextDocument(document);
+    document = await openCronsCopy(server, 'overlap-check');
   });
 
   after(async () => {
