@@ -12,7 +12,7 @@ import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import { errorText, redactUrls } from './serverOrigin';
 import type { Settings } from './settings';
-import { applyExecution, diffCrons, endedBetween, markStuck, replaceCron, upsertHistory } from './stateReducer';
+import { applyEventsToSnapshot, applyExecution, diffCrons, endedBetween, markStuck, replaceCron, upsertHistory } from './stateReducer';
 import { TimelineSlice } from './timelineSlice';
 import type { TokenStore } from './tokenStore';
 
@@ -56,6 +56,8 @@ export class CronOpsState implements vscode.Disposable {
   private generation = 0;
   /** Runs seen running before a reload failed: reconciled (and announced) once the server answers again. */
   private readonly unconfirmed = new Map<string, Execution>();
+  /** The executions events brought while a reload is on its way (set during a reload only). */
+  private eventsDuringReload: Execution[] | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private lastConnection: Connection | undefined;
 
@@ -225,6 +227,8 @@ export class CronOpsState implements vscode.Disposable {
       return;
     }
     const generation = this.generation;
+    const eventsMeanwhile: Execution[] = [];
+    this.eventsDuringReload = eventsMeanwhile;
     try {
       const [crons, stats, session] = await Promise.all([
         this.client.crons(),
@@ -242,7 +246,7 @@ export class CronOpsState implements vscode.Disposable {
       this.loaded = true;
       this.currentStats = stats;
       const before = this.cronList;
-      this.setCrons(markStuck(crons.crons, this.clock.now()).crons);
+      this.setCrons(markStuck(applyEventsToSnapshot(crons.crons, eventsMeanwhile), this.clock.now()).crons);
       for (const execution of endedBetween(before, this.cronList)) this.announceFinished(execution);
       await this.reconcileUnconfirmed();
       if (wasProblem) this.log.info(`[State] Connected to ${this.client.displayUrl} again`);
@@ -259,6 +263,8 @@ export class CronOpsState implements vscode.Disposable {
         this.currentStats = undefined;
         this.histories.clear();
       }
+    } finally {
+      this.eventsDuringReload = undefined;
     }
     this.emit(undefined);
   }
@@ -283,6 +289,7 @@ export class CronOpsState implements vscode.Disposable {
   }
 
   private onExecution(execution: Execution): void {
+    this.eventsDuringReload?.push(execution);
     const result = applyExecution(this.cronList, execution);
     if (!result.known) {
       void this.refresh();

@@ -26,6 +26,22 @@ export function applyExecution(crons: readonly Cron[], execution: Execution): { 
   return { crons: updated, changed: true, known: true };
 }
 
+/**
+ * A reload's snapshot with the events that arrived while it was on its way applied on top: the snapshot may
+ * have been read before them (a run that ended meanwhile would show as running until the next reload). An
+ * event older than the snapshot (a run's start, when the snapshot already has its end) changes nothing.
+ */
+export function applyEventsToSnapshot(snapshot: readonly Cron[], events: readonly Execution[]): readonly Cron[] {
+  let crons = snapshot;
+  for (const execution of events) {
+    const cron = crons.find((candidate) => candidate.name === execution.cronName);
+    const known = [cron?.lastExecution, cron?.runningExecution].find((candidate) => candidate?.id === execution.id);
+    if (execution.status === 'running' && known && known.status !== 'running') continue;
+    crons = applyExecution(crons, execution).crons;
+  }
+  return crons;
+}
+
 /** A cron's recent executions with one inserted or replaced, newest first, at most `limit`. */
 export function upsertHistory(history: readonly Execution[], execution: Execution, limit: number): Execution[] {
   const rest = history.filter((candidate) => candidate.id !== execution.id);

@@ -195,6 +195,9 @@ describe('Several servers (cronOps.servers)', () => {
     await vscode.commands.executeCommand('cronOps.openDashboard', 'production');
     assert.equal(api.dashboard.server.name, 'production');
     assert.equal(api.dashboard.panel?.title, 'Cron Ops Dashboard: production');
+    // The run of the test before has ended in the production state too (its log tail may end first):
+    // otherwise the Run is refused up front as "already running".
+    await serversUntil(() => server('production').state.cron('shared-report')?.runningExecution == null, 'shared-report no longer running on production');
     const before = (await executionsOn(production, 'shared-report')).length;
     await api.dashboard.handle({ type: 'trigger', cronName: 'shared-report' });
     const runs = await executionsOn(production, 'shared-report');

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { applyExecution, diffCrons, endedBetween, isStuck, markStuck, replaceCron, upsertHistory } from '../../../src/extension/stateReducer';
+import { applyEventsToSnapshot, applyExecution, diffCrons, endedBetween, isStuck, markStuck, replaceCron, upsertHistory } from '../../../src/extension/stateReducer';
 import { aCron, anExecution } from './builders';
 
 describe('state from events', () => {
@@ -27,6 +27,23 @@ describe('state from events', () => {
     const result = applyExecution([aCron({ lastExecution: newer })], older);
     assert.equal(result.changed, false);
     assert.equal(result.crons[0].lastExecution, newer);
+  });
+
+  it('a reload read before a run ended does not bring the run back: the end that arrived meanwhile wins', () => {
+    const running = anExecution({ status: 'running', startedAt: '2026-02-14T15:30:00.000Z', completedAt: null, durationMs: null });
+    const ended = { ...running, status: 'completed' as const, durationMs: 120 };
+    const staleSnapshot = [aCron({ lastExecution: running, runningExecution: running })];
+    const crons = applyEventsToSnapshot(staleSnapshot, [ended]);
+    assert.equal(crons[0].runningExecution, null);
+    assert.equal(crons[0].lastExecution, ended);
+  });
+
+  it('a start that arrived during a reload does not undo an end the reload already has', () => {
+    const running = anExecution({ status: 'running', startedAt: '2026-02-14T15:30:00.000Z', completedAt: null, durationMs: null });
+    const ended = { ...running, status: 'failed' as const, durationMs: 80 };
+    const freshSnapshot = [aCron({ lastExecution: ended, runningExecution: null })];
+    const crons = applyEventsToSnapshot(freshSnapshot, [running]);
+    assert.equal(crons, freshSnapshot);
   });
 
   it('an execution of an unknown cron asks for a reload', () => {
