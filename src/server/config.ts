@@ -5,6 +5,7 @@ import { CATCH_UP_MODES, CRON_NAME_PATTERN, type CatchUp, type Cron, type ParamS
 import { paramValueProblem } from '../shared/params';
 import { ALERT_CRON_KEYS, ALERT_TOP_KEYS, parseAlertConfig, type AlertConfig } from './alerts/alertConfig';
 import type { DefinitionProblem } from '../shared/events';
+import { describeValue as describe, FieldChecker, type Json } from './configFields';
 import { fieldLocation, syntaxProblems } from './configLocations';
 import { RESERVED_ENV, userProblem } from './jobEnvironment';
 import { describe as describeInWords, Schedule } from './schedule';
@@ -61,57 +62,19 @@ export class ConfigError extends Error {
   }
 }
 
-type Json = unknown;
-
-class Checker {
+class Checker extends FieldChecker {
   readonly problems: string[] = [];
   readonly details: DefinitionProblem[] = [];
-  constructor(private readonly file: string) {}
-
-  fail(field: string, message: string): void {
-    this.problems.push(`${this.file}: ${field}: ${message}`);
-    this.details.push({ field, message });
+  constructor(private readonly file: string) {
+    super((field, message) => {
+      this.problems.push(`${this.file}: ${field}: ${message}`);
+      this.details.push({ field, message });
+    });
   }
 
   /** The problems found, each placed in `text` where its field can be found. */
   error(text: string): ConfigError {
     return new ConfigError(this.problems, this.details.map((problem) => ({ ...problem, ...fieldLocation(text, problem.field ?? '') })));
-  }
-
-  string(value: Json, field: string, required: boolean): string | undefined {
-    if (value === undefined && !required) return undefined;
-    if (typeof value !== 'string' || value.trim() === '') {
-      this.fail(field, value === undefined ? 'is required (a non-empty string)' : `must be a non-empty string, got ${describe(value)}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  integer(value: Json, field: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      this.fail(field, `must be an integer between ${min} and ${max}, got ${describe(value)}`);
-      return fallback;
-    }
-    return value;
-  }
-
-  boolean(value: Json, field: string, fallback: boolean): boolean {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'boolean') {
-      this.fail(field, `must be true or false, got ${describe(value)}`);
-      return fallback;
-    }
-    return value;
-  }
-
-  object(value: Json, field: string): Record<string, Json> | undefined {
-    if (value === undefined) return undefined;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      this.fail(field, `must be an object, got ${describe(value)}`);
-      return undefined;
-    }
-    return value as Record<string, Json>;
   }
 
   unknownKeys(value: Record<string, Json>, field: string, allowed: string[]): void {
@@ -121,10 +84,6 @@ class Checker {
   }
 }
 
-function describe(value: Json): string {
-  const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 60 ? text.slice(0, 57) + '...' : text;
-}
 
 export function isValidTimezone(timezone: string): boolean {
   try {

@@ -1,6 +1,7 @@
 // Parses the alerting part of the cron config: per-cron `retries` and `alerts`, and the top-level `alerts`
 // (destinations, rules, delivery). Standalone so config.ts calls it; every problem names its field.
 // Secrets come from environment variables named in the file (`secretEnv`, `urlEnv`, `passwordEnv`), never the file itself.
+import { describeValue as describe, FieldChecker, isObject, type Json, type Report } from '../configFields';
 import { ALERT_EVENTS, DESTINATION_TYPES, RETRY_ON, type AlertEvent, type DestinationType, type RetryOn } from '../../shared/alerts';
 
 export interface RetryPolicy {
@@ -79,9 +80,6 @@ export interface AlertConfig {
   secretEnvNames: string[];
 }
 
-/** Where a problem is and what is wrong: config.ts prefixes the file. */
-export type Report = (field: string, message: string) => void;
-
 /** Keys this module reads: config.ts adds them to the keys it accepts. */
 export const ALERT_TOP_KEYS = ['alerts'] as const;
 export const ALERT_CRON_KEYS = ['retries', 'alerts'] as const;
@@ -92,36 +90,11 @@ const DESTINATION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const INLINE_SECRET_KEYS = ['secret', 'password', 'pass', 'token', 'user'];
 
-type Json = unknown;
 type Env = Record<string, string | undefined>;
 
-function describe(value: Json): string {
-  const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 60 ? text.slice(0, 57) + '...' : text;
-}
-
-function isObject(value: Json): value is Record<string, Json> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-class Fields {
+class Fields extends FieldChecker {
   /** Every variable a secret was read from. */
   readonly secretNames = new Set<string>();
-
-  constructor(private readonly report: Report) {}
-
-  fail(field: string, message: string): void {
-    this.report(field, message);
-  }
-
-  object(value: Json, field: string): Record<string, Json> | undefined {
-    if (value === undefined) return undefined;
-    if (!isObject(value)) {
-      this.fail(field, `must be an object, got ${describe(value)}`);
-      return undefined;
-    }
-    return value;
-  }
 
   only(value: Record<string, Json>, field: string, allowed: readonly string[]): void {
     for (const key of Object.keys(value)) {
@@ -130,33 +103,6 @@ class Fields {
         this.fail(`${field}.${key}`, `secrets are not read from the config file: put it in an environment variable and name that variable with "${key === 'pass' ? 'password' : key}Env"`);
       } else this.fail(`${field}.${key}`, `is not a known setting (expected one of ${allowed.join(', ')})`);
     }
-  }
-
-  string(value: Json, field: string, required: boolean): string | undefined {
-    if (value === undefined && !required) return undefined;
-    if (typeof value !== 'string' || value.trim() === '') {
-      this.fail(field, value === undefined ? 'is required (a non-empty string)' : `must be a non-empty string, got ${describe(value)}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  integer(value: Json, field: string, fallback: number, min: number, max: number): number {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      this.fail(field, `must be an integer between ${min} and ${max}, got ${describe(value)}`);
-      return fallback;
-    }
-    return value;
-  }
-
-  number(value: Json, field: string, fallback: number, min: number, max: number): number {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-      this.fail(field, `must be a number between ${min} and ${max}, got ${describe(value)}`);
-      return fallback;
-    }
-    return value;
   }
 
   /** A string or an array of strings, each one of `allowed` when given. */

@@ -2,7 +2,7 @@
 // cron, check its params, refuse with an audited reply".
 import type { FastifyInstance, FastifyRequest, RawServerDefault, FastifyBaseLogger, RawRequestDefaultExpression, RawReplyDefaultExpression } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { HealthReply, ParamValue } from '../../shared/api';
+import type { Execution, HealthReply, ParamValue } from '../../shared/api';
 import type { Authenticator, Caller, Permission } from '../auth';
 import type { CronDefinition } from '../config';
 import { BadRequestError, type CronService } from '../cronService';
@@ -14,7 +14,7 @@ import type { SkippedTickStore } from '../store/skippedTickStore';
 import type { ScriptVersionStore } from '../store/scriptVersionStore';
 import type { TimelineSource } from '../store/timelineReader';
 import type { TokenStore } from '../store/tokenStore';
-import { Refusal } from './errors';
+import { HttpError, Refusal } from './errors';
 import type { SseHub } from './sseHub';
 import type { AlertsRuntime } from '../alerts/alertsRuntime';
 
@@ -102,4 +102,11 @@ export function cronOr404(deps: Pick<HttpDeps, 'service'>, action: string, name:
   const cron = deps.service.cron(name);
   if (!cron) throw new Refusal(404, action, name.slice(0, 100), unknownCron(name.slice(0, 100)), { cronName: name.slice(0, 100) });
   return cron;
+}
+
+/** The execution named in a path, or a 404 that says where the listing is. */
+export async function executionOr404(deps: Pick<HttpDeps, 'executions'>, id: string): Promise<Execution> {
+  const execution = await deps.executions.get(id);
+  if (!execution) throw new HttpError(404, `No execution with id "${id}": it may have been removed by the retention (GET /api/admin/cron-executions lists them).`);
+  return execution;
 }

@@ -2,7 +2,7 @@
 // mark-failed, cancel).
 import { Type } from '@sinclair/typebox';
 import { MANUAL_FAILURE_REASON } from '../../../shared/api';
-import { auditor, callerOf, cronWithParams, type Api, type HttpDeps } from '../context';
+import { auditor, callerOf, cronWithParams, executionOr404, type Api, type HttpDeps } from '../context';
 import { HttpError } from '../errors';
 import { answerTrigger, endedOrRefusal } from '../outcomes';
 import {
@@ -84,16 +84,10 @@ export function executionRoutes(app: Api, deps: HttpDeps): void {
     },
   );
 
-  const executionOr404 = async (id: string) => {
-    const execution = await executions.get(id);
-    if (!execution) throw new HttpError(404, `No execution with id "${id}": it may have been removed by the retention (GET /api/admin/cron-executions lists them).`);
-    return execution;
-  };
-
   app.get(
     '/api/admin/cron-executions/:id',
     { config: { permission: 'read' }, schema: { params: IdParams, response: { 200: ExecutionSchema, 404: ErrorReplySchema, ...refusals } } },
-    async (request) => executionOr404(request.params.id),
+    async (request) => executionOr404(deps, request.params.id),
   );
 
   app.get(
@@ -108,7 +102,7 @@ export function executionRoutes(app: Api, deps: HttpDeps): void {
     },
     async (request) => {
       // Status before lines: "done" is only claimed once no line can still arrive.
-      const execution = await executionOr404(request.params.id);
+      const execution = await executionOr404(deps, request.params.id);
       const lines = await deps.logs.after(execution.id, request.query.after, request.query.limit);
       return { lines, done: execution.status !== 'running' && lines.length < request.query.limit };
     },

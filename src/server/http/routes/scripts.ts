@@ -1,8 +1,8 @@
 // Which version of its scripts a run launched: the files and hashes (any token), one file's content (admin
 // and up: a script or the config file it names may hold credentials), and the run to compare a failure with.
 import { Type } from '@sinclair/typebox';
-import { API_PATHS, type Execution, type ScriptFileReply } from '../../../shared/api';
-import type { Api, HttpDeps } from '../context';
+import { API_PATHS, type ScriptFileReply } from '../../../shared/api';
+import { executionOr404, type Api, type HttpDeps } from '../context';
 import { HttpError } from '../errors';
 import { ErrorReplySchema, IdParams, LastSuccessfulRunReplySchema, refusals, ScriptFileReplySchema, ScriptVersionReplySchema } from '../schemas';
 
@@ -20,17 +20,11 @@ function encoded(content: Buffer): Pick<ScriptFileReply, 'encoding' | 'content'>
 export function scriptRoutes(app: Api, deps: HttpDeps): void {
   const { executions, scripts } = deps;
 
-  const executionOr404 = async (id: string): Promise<Execution> => {
-    const execution = await executions.get(id);
-    if (!execution) throw new HttpError(404, `No execution with id "${id}": it may have been removed by the retention (GET /api/admin/cron-executions lists them).`);
-    return execution;
-  };
-
   app.get(
     '/api/admin/cron-executions/:id/script',
     { config: { permission: 'read' }, schema: { params: IdParams, response: { 200: ScriptVersionReplySchema, 404: ErrorReplySchema, ...refusals } } },
     async (request) => {
-      const execution = await executionOr404(request.params.id);
+      const execution = await executionOr404(deps, request.params.id);
       const scriptVersion = execution.scriptVersion ?? null;
       return {
         executionId: execution.id,
@@ -53,7 +47,7 @@ export function scriptRoutes(app: Api, deps: HttpDeps): void {
       },
     },
     async (request) => {
-      const execution = await executionOr404(request.params.id);
+      const execution = await executionOr404(deps, request.params.id);
       const { path } = request.query;
       const version = execution.scriptVersion;
       if (!version) {
@@ -75,7 +69,7 @@ export function scriptRoutes(app: Api, deps: HttpDeps): void {
     '/api/admin/cron-executions/:id/last-successful',
     { config: { permission: 'read' }, schema: { params: IdParams, response: { 200: LastSuccessfulRunReplySchema, 404: ErrorReplySchema, ...refusals } } },
     async (request) => {
-      const execution = await executionOr404(request.params.id);
+      const execution = await executionOr404(deps, request.params.id);
       const id = await scripts.lastSuccessfulId(execution.cronName, execution.id);
       return { execution: (id && (await executions.get(id))) || null };
     },
