@@ -13,6 +13,7 @@ import {
   type LogsReply,
   type ScriptFileReply,
   type ScriptVersionReply,
+  type SkippedTicksReply,
   type ParamValue,
   type SessionReply,
   type CreateTokenReply,
@@ -121,6 +122,11 @@ export class ApiClient {
 
   executions(query: ExecutionsQuery = {}): Promise<ExecutionsReply> {
     return this.request<ExecutionsReply>(API_PATHS.executions, { query: { ...query }, expect: (body) => Array.isArray(body.executions) });
+  }
+
+  /** A cron's ticks that started no run, newest first. */
+  skippedTicks(cronName: string, limit: number): Promise<SkippedTicksReply> {
+    return this.request<SkippedTicksReply>(API_PATHS.skipped(cronName), { query: { limit }, target: cronName, expect: (body) => Array.isArray(body.skippedTicks) });
   }
 
   execution(id: string): Promise<Execution> {

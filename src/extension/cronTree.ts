@@ -2,7 +2,7 @@
 // tooltip), its recent executions as children, and welcome views gated by context keys when it is empty.
 // With several servers, one root per server (name, connection state, URL in the tooltip) holds its crons.
 import * as vscode from 'vscode';
-import type { Cron, Execution } from '../shared/api';
+import type { Cron, Execution, SkippedTick } from '../shared/api';
 import { formatDateTime, formatRelative, formatStartTime } from '../shared/format';
 import { describeSchedule } from '../shared/schedule';
 import { nextRunAt } from '../shared/timing';
@@ -17,6 +17,7 @@ import type { ServerScopedArg } from './serverTarget';
 import { cronIcon, executionIcon, type IconChoice } from './statusIcons';
 import { scriptVersionText } from './scriptVersionText';
 import { errorText } from './serverOrigin';
+import { historyRows, skipReasonText } from './historyRows';
 
 function themeIcon(choice: IconChoice): vscode.ThemeIcon {
   return new vscode.ThemeIcon(choice.id, choice.color ? new vscode.ThemeColor(choice.color) : undefined);
@@ -97,6 +98,31 @@ export class ExecutionTreeItem extends vscode.TreeItem {
   }
 }
 
+/** A tick that started no run: when, and why (the run still going opens its logs). */
+export class SkippedTickTreeItem extends vscode.TreeItem {
+  constructor(
+    readonly tick: SkippedTick,
+    now: number,
+    readonly serverId: string,
+    scoped: boolean,
+  ) {
+    const locale = displayLanguage();
+    const at = Date.parse(tick.tickAt);
+    super(formatStartTime(at, now, locale), vscode.TreeItemCollapsibleState.None);
+    this.id = `skipped:${serverId}:${tick.cronName}:${tick.tickAt}`;
+    const reason = t(skipReasonText(tick.reason));
+    this.description = `${t('skipped tick')} · ${reason}`;
+    this.iconPath = new vscode.ThemeIcon('debug-step-over', new vscode.ThemeColor('disabledForeground'));
+    this.contextValue = `skippedTick ${tick.reason}`;
+    const md = new vscode.MarkdownString(`$(debug-step-over) **${escapeMarkdown(t('{0} — skipped tick', tick.cronName))}**  \n${escapeMarkdown(formatDateTime(at, locale))} (${escapeMarkdown(formatRelative(at, now, locale))})  \n${escapeMarkdown(reason)}`, true);
+    this.tooltip = md;
+    if (tick.runningExecutionId) {
+      const running: ServerScopedArg = { server: serverId, executionId: tick.runningExecutionId };
+      this.command = { command: 'cronOps.showLogs', title: t('Show Logs'), arguments: [scoped ? running : tick.runningExecutionId] };
+    }
+  }
+}
+
 /** A row that explains: loading failed, no executions yet. */
 export class MessageTreeItem extends vscode.TreeItem {
   constructor(message: string, icon = 'info', parentId = '', command?: vscode.Command) {
@@ -163,7 +189,7 @@ function serverIcon(connection: ServerConnection['connection']): IconChoice {
   }
 }
 
-export type CronOpsNode = ServerTreeItem | CronTreeItem | ExecutionTreeItem | MessageTreeItem;
+export type CronOpsNode = ServerTreeItem | CronTreeItem | ExecutionTreeItem | SkippedTickTreeItem | MessageTreeItem;
 
 function cronTooltip(cron: Cron, now: number, locale: string): vscode.MarkdownString {
   const md = new vscode.MarkdownString('', true);
@@ -302,6 +328,7 @@ export class CronTreeProvider implements vscode.TreeDataProvider<CronOpsNode>, v
 
   getParent(element: CronOpsNode): CronOpsNode | undefined {
     if (element instanceof ExecutionTreeItem) return this.items.get(element.serverId)?.get(element.execution.cronName);
+    if (element instanceof SkippedTickTreeItem) return this.items.get(element.serverId)?.get(element.tick.cronName);
     if (element instanceof CronTreeItem && this.servers.several) return this.serverItems.get(element.serverId);
     return undefined;
   }
@@ -317,11 +344,14 @@ export class CronTreeProvider implements vscode.TreeDataProvider<CronOpsNode>, v
     const server = this.servers.find(element.serverId);
     if (!server) return [];
     try {
-      const history = server.state.historyFor(name) ?? (await server.state.loadHistory(name));
-      if (history.length === 0) return [new MessageTreeItem(t('No executions yet: ▶ runs it now.'), 'info', `${element.serverId}:${name}`)];
+      const [history, skipped] = await Promise.all([server.state.historyFor(name) ?? server.state.loadHistory(name), server.state.skippedFor(name) ?? server.state.loadSkipped(name)]);
       const now = this.clock.now();
       const scoped = this.servers.several;
-      return history.map((execution) => new ExecutionTreeItem(execution, now, server.id, scoped, server.state.canAct));
+      const items: CronOpsNode[] = historyRows(history, skipped, server.state.historyLimit).map((row) =>
+        row.kind === 'skip' ? new SkippedTickTreeItem(row.tick, now, server.id, scoped) : new ExecutionTreeItem(row.execution, now, server.id, scoped, server.state.canAct),
+      );
+      if (history.length === 0) items.unshift(new MessageTreeItem(t('No executions yet: ▶ runs it now.'), 'info', `${element.serverId}:${name}`));
+      return items;
     } catch (error) {
       return [new MessageTreeItem(errorText(error), 'warning', `${element.serverId}:${name}`)];
     }

@@ -1,7 +1,7 @@
 // The single store the views render from: crons, KPIs, recent executions and the connection, fed by the
 // API (on start, on reconnect, every refreshIntervalSeconds) and by the event stream in between.
 import * as vscode from 'vscode';
-import type { Cron, Execution, Role, Stats } from '../shared/api';
+import type { Cron, Execution, Role, SkippedTick, Stats } from '../shared/api';
 import { coalesce } from '../shared/coalesce';
 import type { ExecutionLogEvent } from '../shared/events';
 import { ApiError, type ApiClient } from './apiClient';
@@ -49,6 +49,7 @@ export class CronOpsState implements vscode.Disposable {
   private streamStatus: StreamStatus = { state: 'stopped' };
   private readonly histories = new Map<string, Execution[]>();
   private readonly historyLoads = new Map<string, Promise<Execution[]>>();
+  private readonly skippedTicks = new Map<string, readonly SkippedTick[]>();
   private refreshTimer: NodeJS.Timeout | undefined;
   /** The caller's role: undefined until the session answers; 'unversioned' when the server has no session route. */
   private sessionRole: Role | 'unversioned' | undefined;
@@ -79,6 +80,7 @@ export class CronOpsState implements vscode.Disposable {
         if (names.has('refreshIntervalSeconds')) this.scheduleRefresh();
         if (names.has('historyLimit')) {
           this.histories.clear();
+          this.skippedTicks.clear();
           this.cronsChanged.fire(this.cronList.map((cron) => cron.name));
         }
       }),
@@ -170,6 +172,34 @@ export class CronOpsState implements vscode.Disposable {
     return load;
   }
 
+  /** How many runs a cron's history holds (the setting). */
+  get historyLimit(): number {
+    return this.settings.historyLimit;
+  }
+
+  /** A cron's recent skipped ticks if loaded (newest first). */
+  skippedFor(name: string): readonly SkippedTick[] | undefined {
+    return this.skippedTicks.get(name);
+  }
+
+  /**
+   * Loads a cron's recent skipped ticks; reloaded when its count of the last 24 h changes. A server that
+   * does not record them (older, or the route refused) gives none rather than hiding the runs.
+   */
+  async loadSkipped(name: string): Promise<readonly SkippedTick[]> {
+    const cached = this.skippedTicks.get(name);
+    if (cached) return cached;
+    const ticks = await this.client.skippedTicks(name, this.settings.historyLimit).then(
+      (reply) => reply.skippedTicks,
+      (error: unknown) => {
+        this.log.debug(`[State] No skipped ticks of ${name}: ${errorText(error)}`);
+        return [];
+      },
+    );
+    this.skippedTicks.set(name, ticks);
+    return ticks;
+  }
+
   /** An execution this window knows of (running, last, or in a loaded history). */
   knownExecution(id: string): Execution | undefined {
     for (const cron of this.cronList) {
@@ -188,6 +218,7 @@ export class CronOpsState implements vscode.Disposable {
     this.loaded = false;
     this.apiProblem = undefined;
     this.histories.clear();
+    this.skippedTicks.clear();
     this.sessionRole = undefined;
     this.generation++;
     this.hasToken = (await this.tokens.get()) !== undefined;
@@ -223,6 +254,7 @@ export class CronOpsState implements vscode.Disposable {
       this.setCrons([]);
       this.currentStats = undefined;
       this.histories.clear();
+      this.skippedTicks.clear();
       this.emit(undefined);
       return;
     }
@@ -246,6 +278,7 @@ export class CronOpsState implements vscode.Disposable {
       this.loaded = true;
       this.currentStats = stats;
       const before = this.cronList;
+      this.forgetSkippedThatMoved(before, crons.crons);
       this.setCrons(markStuck(applyEventsToSnapshot(crons.crons, eventsMeanwhile), this.clock.now()).crons);
       for (const execution of endedBetween(before, this.cronList)) this.announceFinished(execution);
       await this.reconcileUnconfirmed();
@@ -262,11 +295,19 @@ export class CronOpsState implements vscode.Disposable {
         this.setCrons([]);
         this.currentStats = undefined;
         this.histories.clear();
+        this.skippedTicks.clear();
       }
     } finally {
       this.eventsDuringReload = undefined;
     }
     this.emit(undefined);
+  }
+
+  /** A cron whose skipped ticks of the last 24 h changed has new ones to show (the count is the reload's). */
+  private forgetSkippedThatMoved(before: readonly Cron[], after: readonly Cron[]): void {
+    for (const cron of after) {
+      if (before.find((old) => old.name === cron.name)?.skippedTicks24h !== cron.skippedTicks24h) this.skippedTicks.delete(cron.name);
+    }
   }
 
   private setCrons(crons: readonly Cron[]): void {
@@ -320,7 +361,10 @@ export class CronOpsState implements vscode.Disposable {
         return;
       case 'crons.changed':
       case 'resync':
-        if (event.name === 'resync') this.histories.clear();
+        if (event.name === 'resync') {
+          this.histories.clear();
+          this.skippedTicks.clear();
+        }
         void this.refresh();
         return;
     }

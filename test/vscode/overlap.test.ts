@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { CronOpsApi } from '../../src/extension/extension';
+import type { ExecutionTreeItem, SkippedTickTreeItem } from '../../src/extension/cronTree';
 import type { RenderedView } from '../../src/shared/messages';
 import { nodeCron, startServer, type ServerProcess, type TestConfig } from '../support/serverProcess';
 import { requestScreenshot } from './harness/protocol';
@@ -61,6 +62,22 @@ describe('Overlap forecast in the editor', () => {
     assert.match(tooltip, /\d+ ticks? skipped in the last 24 h/);
     const quick = tooltipText(await cronRow(api, 'overlap-quick'));
     assert.doesNotMatch(quick, /Runs will overlap|skipped in the last/, 'no warning for a cron that never ran');
+  });
+
+  it('lists the skipped ticks among the cron\'s runs in the Crons view, saying why; a click shows the run that was still going', async () => {
+    const row = await cronRow(api, 'overlap-slow');
+    const children = await api.tree.provider.getChildren(row);
+    const isSkip = (child: (typeof children)[number]): child is SkippedTickTreeItem => /^skippedTick\b/.test(child.contextValue ?? '');
+    const skipped = children.filter(isSkip);
+    assert.ok(skipped.length > 0, `a skipped tick among ${children.map((child) => `${String(child.label)} ${String(child.description)}`).join('; ')}`);
+    assert.equal(skipped[0].description, 'skipped tick · The previous run was still running');
+    assert.match(tooltipText(skipped[0]), /overlap-slow — skipped tick/);
+    // Newest first, runs and skips together.
+    const times = children.map((child) => (isSkip(child) ? Date.parse(child.tick.tickAt) : Date.parse((child as ExecutionTreeItem).execution.startedAt)));
+    assert.deepEqual(times, [...times].sort((a, b) => b - a));
+    const still = skipped[0].tick.runningExecutionId;
+    assert.ok(still, 'the skip names the run that was still going');
+    assert.deepEqual(skipped[0].command?.arguments, [still]);
   });
 
   it('puts the warning in the CodeLens above the cron in crons.json', async () => {
