@@ -241,12 +241,17 @@ export class CronService {
   /** Writes a terminal status if the run is still running (the first outcome wins) and announces it. */
   async finish(id: string, finish: Finish, droppedLines = 0, byOperator = false): Promise<Execution | undefined> {
     if (droppedLines > 0) await this.executions.recordDroppedLines(id, droppedLines);
-    const execution = await this.executions.finish(id, finish);
+    // This instance writes the terminal status, so it alone plans the retry (in the same transaction: the
+    // end is never read without it) and the alert.
+    const outcomes = this.outcomes;
+    let retryStored = false;
+    const execution = await this.executions.finish(id, finish, outcomes && (async (tx, ended) => {
+      retryStored = await outcomes.retryOnEnd(tx, ended as RetriedExecution, byOperator);
+    }));
     if (execution) {
       if (droppedLines > 0) execution.logLinesDropped = droppedLines;
       this.log.info(`Cron ${execution.cronName} ${execution.status}`, { executionId: id, durationMs: execution.durationMs, error: execution.errorMessage ?? undefined });
-      // This instance wrote the terminal status, so it alone plans the retry and the alert.
-      void this.outcomes?.ended(execution as RetriedExecution, byOperator);
+      void outcomes?.ended(execution as RetriedExecution, byOperator, retryStored);
     }
     return execution;
   }

@@ -3,7 +3,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AlertDelivery, AlertEvent, AlertMessage, DeliveryStatus } from '../../shared/alerts';
 import type { ParamValue } from '../../shared/api';
-import type { Db } from '../store/db';
+import type { Db, Query } from '../store/db';
 import { isUniqueViolation } from '../store/db';
 import { isoOf } from '../store/dialect';
 import type { Database, Json, Timestamp } from '../store/schema';
@@ -224,9 +224,10 @@ export class StoreRetryStorage implements RetryStorage {
     this.q = db.q.withTables<AlertTables>();
   }
 
-  async add(retry: ScheduledRetry): Promise<boolean> {
+  async add(retry: ScheduledRetry, tx?: Query): Promise<boolean> {
+    const q = tx ? tx.withTables<AlertTables>() : this.q;
     try {
-      const rows = await this.q
+      const rows = await q
         .insertInto('cron_retries')
         .values({ retry_of: retry.retryOf, attempt: retry.attempt, cron_name: retry.cronName, params: JSON.stringify(retry.params), due_at: retry.dueAt.toISOString() })
         .onConflict((conflict) => conflict.doNothing())
@@ -271,6 +272,11 @@ export class StoreRetryStorage implements RetryStorage {
 
   async pending(): Promise<ScheduledRetry[]> {
     const rows = await this.q.selectFrom('cron_retries').selectAll().orderBy('due_at').execute();
+    return rows.map(toRetry);
+  }
+
+  async ofChains(retryOf: readonly string[]): Promise<ScheduledRetry[]> {
+    const rows = await this.q.selectFrom('cron_retries').selectAll().where('retry_of', 'in', [...retryOf]).orderBy('due_at').execute();
     return rows.map(toRetry);
   }
 

@@ -6,6 +6,7 @@ import type { AlertConfig } from './alertConfig';
 import { Alerting } from './alerting';
 import { endedRunsBefore, lastClaimedTicks, StoreDeliveryStorage, StoreRetryStorage } from './alertStore';
 import { RetryScheduler, type RetryStart, type ScheduledRetry } from './retryScheduler';
+import { RetryView } from './retryView';
 import { RunOutcomes, type RetriedExecution } from './runOutcomes';
 import { missedWhileDown, stuckToAnnounce } from './watches';
 
@@ -31,6 +32,8 @@ export interface AlertsRuntime {
   /** Absent when the config declares no destinations. */
   alerting: Alerting | undefined;
   retries: RetryScheduler;
+  /** Waiting retries as replies and events show them (an execution's `retry`, a cron's `pendingRetry`). */
+  view: RetryView;
   /** Starts sending, retrying and watching; announces the ticks missed while no server ran. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -43,6 +46,7 @@ export function createAlertsRuntime(deps: AlertsRuntimeDeps): AlertsRuntime {
     : undefined;
   const retries = new RetryScheduler({ storage: new StoreRetryStorage(db), start: (retry) => deps.startRetry(retry), log, pollMs: deps.pollMs });
   const outcomes = new RunOutcomes({ retries: config.retries, scheduler: retries, alerting, history: (cronName, before, limit) => endedRunsBefore(db, cronName, before, limit), log });
+  const view = new RetryView({ scheduler: retries, policies: config.retries });
   const timeoutOf = new Map(deps.crons.map((cron) => [cron.name, cron.timeoutMs]));
   let stuckTimer: NodeJS.Timeout | undefined;
 
@@ -60,6 +64,7 @@ export function createAlertsRuntime(deps: AlertsRuntimeDeps): AlertsRuntime {
     outcomes,
     alerting,
     retries,
+    view,
     async start() {
       retries.start();
       if (!alerting) return;
