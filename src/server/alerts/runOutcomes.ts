@@ -3,12 +3,12 @@
 import type { Execution } from '../../shared/api';
 import type { ExecutionRetryFields } from '../../shared/alerts';
 import { errorText, type Logger } from '../logger';
+import type { Query } from '../store/db';
 import type { RetryPolicy } from './alertConfig';
 import type { Alerting } from './alerting';
 import { previousChainFailed, type MissedReason, type PastRun } from './alertRules';
-import { endCauseOf, planRetry, retryLink, type RetryPlan } from './retryPolicy';
-import type { Query } from '../store/db';
-import type { RetryScheduler } from './retryScheduler';
+import { endCauseOf, planRetry, retryLink } from './retryPolicy';
+import type { RetryScheduler, ScheduledRetry } from './retryScheduler';
 
 export type RetriedExecution = Execution & ExecutionRetryFields;
 
@@ -37,12 +37,12 @@ export class RunOutcomes {
   /**
    * Inside the transaction that writes a run's end: stores the retry its cron asks for, so whoever reads the
    * end (an event, a reply, another instance) reads that a retry is waiting. True when one was stored; pass
-   * it to `ended` once committed.
+   * it to `ended` once committed. Unlike the rest, this throws: the end is rolled back and written again with it.
    */
   async retryOnEnd(tx: Query, execution: RetriedExecution, byOperator = false): Promise<boolean> {
-    const plan = this.retryPlan(execution, byOperator);
-    if (!plan) return false;
-    await this.options.scheduler.record({ cronName: execution.cronName, ...retryLink(execution, plan.attempt), params: execution.params, dueAt: new Date(Date.now() + plan.delayMs) }, tx);
+    const retry = this.retryAfter(execution, byOperator);
+    if (!retry) return false;
+    await this.options.scheduler.record(retry, tx);
     return true;
   }
 
@@ -57,9 +57,12 @@ export class RunOutcomes {
     return work;
   }
 
-  private retryPlan(execution: RetriedExecution, byOperator: boolean): RetryPlan | undefined {
+  /** The retry the cron's policy asks for after this end, if any. */
+  private retryAfter(execution: RetriedExecution, byOperator: boolean): ScheduledRetry | undefined {
     const cause = endCauseOf({ status: execution.status, errorMessage: execution.errorMessage, byOperator });
-    return cause ? planRetry(this.options.retries.get(execution.cronName), execution.attempt, cause) : undefined;
+    const plan = cause && planRetry(this.options.retries.get(execution.cronName), execution.attempt, cause);
+    if (!plan) return undefined;
+    return { cronName: execution.cronName, ...retryLink(execution, plan.attempt), params: execution.params, dueAt: new Date(Date.now() + plan.delayMs) };
   }
 
   private async plan(execution: RetriedExecution, byOperator: boolean, retryStored: boolean | undefined): Promise<void> {
@@ -69,17 +72,11 @@ export class RunOutcomes {
       if (!cause) return;
       let retryPending = retryStored ?? false;
       if (retryStored === undefined) {
-        const plan = planRetry(this.options.retries.get(execution.cronName), execution.attempt, cause);
-        if (plan) {
-          await this.options.scheduler.schedule({
-            cronName: execution.cronName,
-            ...retryLink(execution, plan.attempt),
-            params: execution.params,
-            dueAt: new Date(Date.now() + plan.delayMs),
-          });
-          retryPending = true;
-        }
+        const retry = this.retryAfter(execution, byOperator);
+        if (retry) await this.options.scheduler.schedule(retry);
+        retryPending = retry !== undefined;
       } else if (retryStored) {
+        // Committed now: the wait is timed on it.
         this.options.scheduler.kick();
       }
       const alerting = this.options.alerting;
