@@ -143,7 +143,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     log,
     running: async () => (await executions.running()) as RetriedExecution[],
     isLocalRun: (id) => runner.isLive(id),
-    startRetry: (retry) => service.startRetry(retry),
+    startRetry: (retry, doneWith) => service.startRetry(retry, doneWith),
     paused: () => schedules.pausedCrons(),
   });
   service.setOutcomes(alerts.outcomes);
@@ -171,7 +171,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     started: (execution) => void service.adopt(execution).catch((error) => log.warn(`Could not take over ${execution.id}`, { error: errorText(error) })),
     pausedChanged: (paused) => scheduler.syncPaused(paused),
     statsMayHaveChanged: () => void service.publishStats(),
-    withRetry: (execution) => alerts.view.execution(execution),
+    withRetry: (execution) => (execution.status === 'running' ? alerts.view.execution(execution) : alerts.view.finished(execution)),
   });
   // Health is honest about writes: a store that answers reads but refuses writes (disk full, read-only)
   // is degraded. The probe is the runner's heartbeat (one row), at most once a second however often

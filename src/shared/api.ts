@@ -49,7 +49,8 @@ export interface Execution {
   /**
    * On a failed (or timed-out) attempt whose retry is waiting for its time: which attempt comes next, of how
    * many, and when. null otherwise: a last attempt, a success, or once the retry ran or a manual trigger
-   * cancelled it. Set by the executions routes, /crons and the `execution.*` events.
+   * cancelled it. Set by the executions routes, /crons and the `execution.*` events; in `execution.finished`,
+   * also when the retry already started (a short delay beat the event): `at` is then when it started.
    */
   retry?: NextRetry | null;
   /**

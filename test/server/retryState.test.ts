@@ -76,13 +76,16 @@ describe('a failed attempt shows the retry waiting after it', function () {
     assert.equal((await listExecutions(server, 'cronName=billing-sync')).find((run) => run.id === second.id)?.retry, null);
   });
 
-  it('says nothing waits after the last attempt', async () => {
+  it('says a retry follows in the end\'s event even when it starts at once, and nothing waits after the last attempt', async () => {
     const lastServer = await startServer({
       config: configOf([{ ...nodeCron('one-shot', FAIL), retries: { count: 1, delayMs: 200 } }]),
     });
     try {
       const stream = await openSse(lastServer.url);
       const first = await triggerOk(lastServer, 'one-shot');
+      // 200 ms: the retry may start before the end's event goes out; the event still says one follows.
+      const attempt = await stream.next((event) => event.event === 'execution.finished' && event.data.execution.id === first, 'the first attempt ending', 60_000);
+      assert.deepEqual([attempt.data.execution.retry?.attempt, attempt.data.execution.retry?.of], [2, 2]);
       const retried = await stream.next((event) => event.event === 'execution.finished' && event.data.execution.retryOf === first, 'the last attempt ending', 60_000);
       const last = retried.data.execution as Execution;
       assert.deepEqual([last.attempt, last.status, last.retry], [2, 'failed', null]);

@@ -261,8 +261,8 @@ export class StoreRetryStorage implements RetryStorage {
     });
   }
 
-  async done(retryOf: string, attempt: number): Promise<void> {
-    await this.q.deleteFrom('cron_retries').where('retry_of', '=', retryOf).where('attempt', '=', attempt).execute();
+  async done(retryOf: string, attempt: number, tx?: Query): Promise<void> {
+    await (tx ? tx.withTables<AlertTables>() : this.q).deleteFrom('cron_retries').where('retry_of', '=', retryOf).where('attempt', '=', attempt).execute();
   }
 
   async cancel(cronName: string): Promise<ScheduledRetry[]> {
@@ -298,6 +298,12 @@ export async function endedRunsBefore(db: Db, cronName: string, before: string, 
     .limit(limit)
     .execute();
   return rows.map((row) => ({ id: row.id, status: row.status, errorMessage: row.error_message, retryOf: row.retry_of }));
+}
+
+/** When attempt `attempt` of the chain `retryOf` started, if it did. */
+export async function attemptStartedAt(db: Db, retryOf: string, attempt: number): Promise<string | undefined> {
+  const row = await db.q.selectFrom('cron_executions').select('started_at').where('retry_of', '=', retryOf).where('attempt', '=', attempt).executeTakeFirst();
+  return row ? isoOf(row.started_at) : undefined;
 }
 
 /** The latest tick each cron had claimed, by any instance: where the ticks missed while down begin. */

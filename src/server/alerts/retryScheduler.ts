@@ -26,7 +26,7 @@ export interface RetryStorage {
    * removes one once its run started. An instance that dies in between leaves it to come due again.
    */
   claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ScheduledRetry[]>;
-  done(retryOf: string, attempt: number): Promise<void>;
+  done(retryOf: string, attempt: number, tx?: Query): Promise<void>;
   /** Removes the cron's waiting retries and returns them. */
   cancel(cronName: string): Promise<ScheduledRetry[]>;
   pending(): Promise<ScheduledRetry[]>;
@@ -44,8 +44,11 @@ export type RetryStart = { started: true; executionId: string } | { started: fal
 
 export interface RetrySchedulerOptions {
   storage: RetryStorage;
-  /** Starts the retry's run (attempt and retryOf set). */
-  start(retry: ScheduledRetry): Promise<RetryStart>;
+  /**
+   * Starts the retry's run (attempt and retryOf set); `doneWith` removes the waiting retry in the transaction
+   * that inserts its run, so no reader sees the run started and its retry still waiting.
+   */
+  start(retry: ScheduledRetry, doneWith: (tx: Query) => Promise<void>): Promise<RetryStart>;
   log: Logger;
   pollMs?: number;
   /** How long a claimed retry is held before another instance may take it (default 60 s). */
@@ -107,9 +110,10 @@ export class RetryScheduler {
       const due = await storage.claimDue(now, new Date(now.getTime() + (this.options.leaseMs ?? 60_000)), 8);
       if (due.length === 0) return;
       for (const retry of due) {
-        const outcome = await this.options.start(retry);
+        const outcome = await this.options.start(retry, (tx) => storage.done(retry.retryOf, retry.attempt, tx));
         if (outcome.started) log.info(`[Retry] ${retry.cronName}: attempt ${retry.attempt} started`, { executionId: outcome.executionId, retryOf: retry.retryOf });
         else log.warn(`[Retry] ${retry.cronName}: attempt ${retry.attempt} not started: ${outcome.reason}`, { retryOf: retry.retryOf });
+        // Not started (or started without `doneWith`): it is not retried later either.
         await storage.done(retry.retryOf, retry.attempt);
       }
     }

@@ -10,6 +10,8 @@ export interface RetryViewOptions {
   scheduler: Pick<RetryScheduler, 'ofChains' | 'pending'>;
   /** The crons' retry policies as now in effect (for "of N"). */
   policies: ReadonlyMap<string, RetryPolicy>;
+  /** When attempt `attempt` of a chain started, if it did. */
+  attemptStartedAt(retryOf: string, attempt: number): Promise<string | undefined>;
 }
 
 const chainOf = (execution: Pick<Execution, 'id' | 'retryOf'>) => execution.retryOf ?? execution.id;
@@ -26,6 +28,19 @@ export class RetryView {
 
   async execution<T extends Execution>(execution: T): Promise<T> {
     return (await this.executions([execution]))[0];
+  }
+
+  /**
+   * An ended run as its `execution.finished` event carries it: a retry that already started (a short delay
+   * can beat the event) still follows this attempt, so the event says so, with the time it started; a client
+   * must not take the attempt for the last one.
+   */
+  async finished<T extends Execution>(execution: T): Promise<T> {
+    const shown = await this.execution(execution);
+    if (shown.retry || execution.status !== 'failed') return shown;
+    const next = (execution.attempt ?? 1) + 1;
+    const startedAt = await this.options.attemptStartedAt(chainOf(execution), next);
+    return startedAt ? { ...shown, retry: this.shown({ cronName: execution.cronName, retryOf: chainOf(execution), attempt: next, dueAt: startedAt }) } : shown;
   }
 
   /** The crons with `pendingRetry`, and `retry` on their last and running executions. */

@@ -11,7 +11,9 @@ const OTHER = '22222222-0000-4000-8000-000000000002';
 
 function setup(policies = new Map([['backup', POLICY]])) {
   const scheduler = new RetryScheduler({ storage: new MemoryRetryStorage(), log: aLog(), start: async () => ({ started: false, reason: 'not in this test' }) });
-  return { scheduler, view: new RetryView({ scheduler, policies }) };
+  const started = new Map<string, string>();
+  const view = new RetryView({ scheduler, policies, attemptStartedAt: async (retryOf, attempt) => started.get(`${retryOf}#${attempt}`) });
+  return { scheduler, view, started };
 }
 
 const cronWith = (extra: Partial<Cron>): Cron => ({ name: 'backup', description: '', schedule: '0 3 * * *', scheduleText: '', timezone: 'UTC', command: ['true'], estimatedDurationMs: 1000, timeoutMs: 60_000, enabled: true, paused: false, params: {}, nextRunAt: null, lastExecution: null, runningExecution: null, ...extra });
@@ -32,6 +34,15 @@ describe('the retry waiting after an attempt, as replies show it', () => {
     await scheduler.record({ cronName: 'backup', retryOf: FIRST, attempt: 3, params: {}, dueAt: new Date('2026-11-29T03:03:00.000Z') });
     const [second] = await view.executions([anExecution({ id: '44444444-0000-4000-8000-000000000004', attempt: 2, retryOf: FIRST })]);
     assert.deepEqual(second.retry, { attempt: 3, of: 3, at: '2026-11-29T03:03:00.000Z' });
+  });
+
+  it('in the end\'s event, still says a retry follows when it already started (a short delay beat the event)', async () => {
+    const { view, started } = setup();
+    const attempt = anExecution({ id: FIRST, attempt: 1, retryOf: null });
+    assert.equal((await view.finished(attempt)).retry, null, 'nothing waits, nothing started: the last attempt');
+    started.set(`${FIRST}#2`, '2026-11-29T03:00:04.300Z');
+    assert.deepEqual((await view.finished(attempt)).retry, { attempt: 2, of: 3, at: '2026-11-29T03:00:04.300Z' });
+    assert.equal((await view.execution(attempt)).retry, null, 'a reply after the retry started: nothing waits');
   });
 
   it('puts the soonest waiting retry on its cron, and never says fewer attempts than the one waiting (a policy lowered since)', async () => {
