@@ -7,7 +7,7 @@ import { formatDateTime, formatRelative, formatStartTime } from '../shared/forma
 import { describeSchedule } from '../shared/schedule';
 import { nextRunAt } from '../shared/timing';
 import type { Clock } from './clock';
-import { cronDescription, executionDescription, formatDuration, scriptPath, statusLabel, timeSince } from './format';
+import { cronDescription, executionDescription, formatDuration, retryWaiting, scriptPath, statusLabel, timeSince } from './format';
 import { displayLanguage, t } from './l10n';
 import { escapeMarkdown } from './markdown';
 import { overlapTooltipLine, skippedTicksLine } from './overlapWarning';
@@ -225,6 +225,7 @@ function cronTooltip(cron: Cron, now: number, locale: string): vscode.MarkdownSt
     text(`${statusLabel(execution.status, t)} · ${execution.status === 'running' ? t('started {0}', timeSince(execution.startedAt, now, locale)) : timeSince(execution.completedAt ?? execution.startedAt, now, locale)}`);
     if (execution.stuck && execution.status === 'running') md.appendMarkdown(`  \n$(warning) ${escapeMarkdown(t('Running past its timeout: use "Mark as Failed" if its process is gone.'))}`);
   }
+  if (cron.pendingRetry) md.appendMarkdown(`  \n$(sync) ${escapeMarkdown(retryWaiting(cron.pendingRetry, t, locale))}`);
   const lastError = cron.lastExecution?.errorMessage;
   if (lastError && cron.lastExecution?.status !== 'completed') {
     md.appendMarkdown(`\n\n$(error) ${escapeMarkdown(t('Last error'))}: `);
@@ -247,6 +248,7 @@ function executionTooltip(execution: Execution, now: number, locale: string): vs
   if (duration) line(`${t('Duration')}: ${duration}`);
   line(`${t('Trigger')}: ${execution.triggerType}${execution.triggeredBy ? ` (${execution.triggeredBy})` : ''}`);
   if (execution.exitCode !== null) line(`${t('Exit code')}: ${execution.exitCode}`);
+  if (execution.retry) line(retryWaiting(execution.retry, t, locale));
   if (Object.keys(execution.params).length) line(`${t('Params')}: ${JSON.stringify(execution.params)}`);
   const version = scriptVersionText(execution, t);
   if (version) line(version);

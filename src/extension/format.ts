@@ -1,8 +1,8 @@
 // How crons, executions and the KPIs read in the tree, the tooltips and the status bar. No vscode import:
 // strings go through a Translate function (vscode.l10n.t in the extension, `english` in unit tests), numbers,
 // durations and times through Intl in the display language (`locale`).
-import type { Cron, Execution, ExecutionStatus, Stats } from '../shared/api';
-import { formatDuration, formatRelative, formatTimeLeft } from '../shared/format';
+import type { Cron, Execution, ExecutionStatus, NextRetry, Stats } from '../shared/api';
+import { formatDuration, formatRelative, formatTime, formatTimeLeft } from '../shared/format';
 import { nextScheduledRun as nextRunOf, runDurationMs } from '../shared/timing';
 
 export { formatDuration, formatTimeLeft };
@@ -45,7 +45,37 @@ export function cronDescription(cron: Cron, now: number, t: Translate = english,
     if (duration !== undefined) parts.push(formatDuration(duration, locale));
     if (execution.status !== 'running') parts.push(timeSince(execution.completedAt ?? execution.startedAt, now, locale));
   }
+  if (cron.pendingRetry) parts.push(retryWaiting(cron.pendingRetry, t, locale));
   return parts.join(' · ');
+}
+
+/** A retry waiting for its time, as the tree and its tooltips show it: "retry 2/3 at 4:12:30 AM". */
+export function retryWaiting(retry: NextRetry, t: Translate = english, locale = 'en'): string {
+  return t('retry {0}/{1} at {2}', retry.attempt, retry.of, formatTime(Date.parse(retry.at), locale));
+}
+
+/**
+ * The attempt of a retry, "attempt 2, retry of 1a2b3c4d"; undefined for a first run. A completed retry
+ * does not know how many attempts its cron allowed, so "of N" is not shown.
+ */
+export function attemptNote(execution: Pick<Execution, 'attempt' | 'retryOf'>, t: Translate = english): string | undefined {
+  const attempt = execution.attempt ?? 1;
+  if (attempt <= 1 && !execution.retryOf) return undefined;
+  if (execution.retryOf) return t('attempt {0}, retry of {1}', attempt, execution.retryOf.slice(0, 8));
+  return t('attempt {0}', attempt);
+}
+
+/**
+ * A finished run's notification from its summary: a failed attempt the server will retry says so and when
+ * ("billing-sync failed in 1.2 sec: … (attempt 1 of 3); retrying at 4:12:30 AM"), the last failed attempt
+ * of a chain says how many were made ("… (after 3 attempts)"), another retry says its attempt.
+ */
+export function finishedNotice(execution: Pick<Execution, 'status' | 'attempt' | 'retryOf' | 'retry'>, summary: string, t: Translate = english, locale = 'en'): string {
+  const attempt = execution.attempt ?? 1;
+  if (execution.retry) return t('{0} (attempt {1} of {2}); retrying at {3}', summary, attempt, execution.retry.of, formatTime(Date.parse(execution.retry.at), locale));
+  if (execution.status === 'failed' && attempt > 1) return t('{0} (after {1} attempts)', summary, attempt);
+  const note = attemptNote(execution, t);
+  return note ? `${summary} (${note})` : summary;
 }
 
 /** An execution row under its cron: "failed · 2.0 sec · manual (token:alice)", with "attempt 2" on a retry. */
@@ -55,6 +85,7 @@ export function executionDescription(execution: Execution, now: number, t: Trans
   if (duration !== undefined) parts.push(formatDuration(duration, locale));
   parts.push(execution.triggeredBy ? `${execution.triggerType} (${execution.triggeredBy})` : execution.triggerType);
   if ((execution.attempt ?? 1) > 1) parts.push(t('attempt {0}', execution.attempt ?? 1));
+  if (execution.retry) parts.push(retryWaiting(execution.retry, t, locale));
   return parts.join(' · ');
 }
 

@@ -1,7 +1,7 @@
 // Which finished runs this window tells its user about, under `cronOps.notify`, and how a retry reads. Pure:
 // unit tests check it without VS Code.
 import { MANUAL_FAILURE_REASON, type Execution } from '../shared/api';
-import { english, type Translate } from './format';
+export { attemptNote } from './format';
 
 export const NOTIFY_MODES = ['mine', 'failures', 'all', 'off'] as const;
 /** mine: the runs triggered from this window; failures: those and every failure; all: every end; off: none. */
@@ -20,8 +20,20 @@ export function isFailure(execution: Pick<Execution, 'status' | 'errorMessage'>)
   return execution.status === 'failed' && execution.errorMessage !== MANUAL_FAILURE_REASON;
 }
 
-/** Whether the end of `execution` is announced under `mode`; `mine` as isMine says. */
-export function shouldNotify(execution: Pick<Execution, 'status' | 'errorMessage'>, mode: NotifyMode, mine: boolean): boolean {
+/**
+ * A failure that ends its chain: a failed attempt the server will retry is not one yet (the status bar's
+ * unseen count and `failures` wait for the last attempt, as the server's alerts do).
+ */
+export function isFinalFailure(execution: Pick<Execution, 'status' | 'errorMessage' | 'retry'>): boolean {
+  return isFailure(execution) && !execution.retry;
+}
+
+/**
+ * Whether the end of `execution` is announced under `mode`; `mine` as isMine says. Under `failures`, someone
+ * else's failed attempt that will be retried stays quiet until the last attempt fails (or never, if a retry
+ * succeeds); the one who triggered it hears of each attempt.
+ */
+export function shouldNotify(execution: Pick<Execution, 'status' | 'errorMessage' | 'retry'>, mode: NotifyMode, mine: boolean): boolean {
   if (execution.status === 'running') return false;
   switch (mode) {
     case 'off':
@@ -29,7 +41,7 @@ export function shouldNotify(execution: Pick<Execution, 'status' | 'errorMessage
     case 'all':
       return true;
     case 'failures':
-      return mine || isFailure(execution);
+      return mine || isFinalFailure(execution);
     case 'mine':
       return mine;
   }
@@ -38,17 +50,6 @@ export function shouldNotify(execution: Pick<Execution, 'status' | 'errorMessage
 /** The setting's value, or the default for anything else (a typo in settings.json). */
 export function parseNotifyMode(value: unknown): NotifyMode {
   return (NOTIFY_MODES as readonly unknown[]).includes(value) ? (value as NotifyMode) : 'mine';
-}
-
-/**
- * The attempt of a retry, "attempt 2, retry of 1a2b3c4d"; undefined for a first run. The API does not say how
- * many attempts a cron's policy allows, so "of N" is not shown.
- */
-export function attemptNote(execution: Pick<Execution, 'attempt' | 'retryOf'>, t: Translate = english): string | undefined {
-  const attempt = execution.attempt ?? 1;
-  if (attempt <= 1 && !execution.retryOf) return undefined;
-  if (execution.retryOf) return t('attempt {0}, retry of {1}', attempt, execution.retryOf.slice(0, 8));
-  return t('attempt {0}', attempt);
 }
 
 /** The chain a run belongs to: the first attempt's id. */

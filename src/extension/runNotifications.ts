@@ -1,13 +1,14 @@
 // How a finished run reaches the user: a notification under cronOps.notify (with Show Logs, Compare with Last
-// Successful Run where it applies and, for a retry, its attempt), and the count of failures not looked at yet
+// Successful Run where it applies and, for a retry, its attempt; a failed attempt the server will retry says
+// when, and the last one how many attempts were made), and the count of failures not looked at yet
 // that the status bar shows until the dashboard or that run's logs are opened. Every configured server's runs count, each notification naming its server when
 // there are several.
 import * as vscode from 'vscode';
 import type { Execution } from '../shared/api';
-import { finishedSummary } from './format';
+import { finishedNotice, finishedSummary } from './format';
 import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
-import { attemptNote, isFailure, isMine, shouldNotify, UnseenFailures } from './notifyPolicy';
+import { isFinalFailure, isMine, shouldNotify, UnseenFailures } from './notifyPolicy';
 import type { ServerConnection, Servers } from './servers';
 import type { ServerScopedArg } from './serverTarget';
 import type { Settings } from './settings';
@@ -80,18 +81,16 @@ export class RunNotifications implements vscode.Disposable {
     const lookedAt = this.deps.dashboardShowing() === server || this.deps.logsOpened(execution.id);
     let unseen = this.unseen.get(server.id);
     if (!unseen) this.unseen.set(server.id, (unseen = new UnseenFailures()));
-    if (isFailure(execution) && !lookedAt && unseen.add(execution)) this.unseenChanged.fire(this.unseenCount);
+    if (isFinalFailure(execution) && !lookedAt && unseen.add(execution)) this.unseenChanged.fire(this.unseenCount);
     const mine = isMine(execution, this.deps.startedHere());
     if (!shouldNotify(execution, settings.notify, mine)) return;
     const locale = displayLanguage();
-    const base = finishedSummary(execution, state.cron(execution.cronName)?.estimatedDurationMs, t, locale);
-    const attempt = attemptNote(execution, t);
-    const own = attempt ? `${base} (${attempt})` : base;
+    const own = finishedNotice(execution, finishedSummary(execution, state.cron(execution.cronName)?.estimatedDurationMs, t, locale), t, locale);
     const summary = servers.several ? t('{0}: {1}', server.name, own) : own;
     log.info(`${execution.status === 'completed' ? '✅' : '❌'} ${summary}`);
     this.notified.fire({ execution, summary, server: server.name });
-    // The server's retry plan is not in the API: a failed attempt that will be retried cannot be told from a last one.
-    const show = execution.status === 'completed' ? vscode.window.showInformationMessage : execution.status === 'failed' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+    // A failed attempt the server will retry is a warning: the run is not over. The last one is an error.
+    const show = execution.status === 'completed' ? vscode.window.showInformationMessage : execution.status === 'failed' && !execution.retry ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
     const showLogs = t('Show Logs');
     void (this.deps.failureAction?.(execution, server) ?? Promise.resolve(undefined)).then(async (extra) => {
       const picked = await show(summary, showLogs, ...(extra ? [extra.title] : []));

@@ -6,13 +6,40 @@ function startedAt(execution: Execution): number {
   return Date.parse(execution.startedAt);
 }
 
+const chainOf = (execution: Pick<Execution, 'id' | 'retryOf'>) => execution.retryOf ?? execution.id;
+
+/**
+ * Whether a run that started takes the place of the retry waiting after `attempt`: that retry itself, or a
+ * manual run of the cron (the server cancels the cron's waiting retries when one starts).
+ */
+export function replacesRetry(attempt: Execution, started: Execution): boolean {
+  if (!attempt.retry || started.status !== 'running' || started.cronName !== attempt.cronName) return false;
+  if (started.triggerType === 'manual') return true;
+  return started.retryOf === chainOf(attempt) && started.attempt === attempt.retry.attempt;
+}
+
+/** `execution` without its waiting retry once `started` took its place; the same object otherwise. */
+export function settleRetry(execution: Execution, started: Execution): Execution {
+  return replacesRetry(execution, started) ? { ...execution, retry: null } : execution;
+}
+
+/** The cron's waiting retry after `execution` started or ended: set by a failed attempt's end, cleared by the run that takes its place. */
+function pendingRetryAfter(cron: Cron, execution: Execution): Cron['pendingRetry'] {
+  if (execution.status !== 'running') return execution.retry ? { retryOf: chainOf(execution), ...execution.retry } : cron.pendingRetry;
+  const pending = cron.pendingRetry;
+  if (!pending) return pending;
+  const replaced = execution.triggerType === 'manual' || (execution.retryOf === pending.retryOf && execution.attempt === pending.attempt);
+  return replaced ? null : pending;
+}
+
 /** The cron list after an execution started, ended or changed; `changed` is false when nothing moved. */
 export function applyExecution(crons: readonly Cron[], execution: Execution): { crons: readonly Cron[]; changed: boolean; known: boolean } {
   const index = crons.findIndex((cron) => cron.name === execution.cronName);
   if (index < 0) return { crons, changed: false, known: false };
   const cron = crons[index];
-  const next: Cron = { ...cron };
-  const last = cron.lastExecution;
+  const next: Cron = { ...cron, pendingRetry: pendingRetryAfter(cron, execution) };
+  const last = cron.lastExecution && settleRetry(cron.lastExecution, execution);
+  next.lastExecution = last;
   if (!last || last.id === execution.id || startedAt(execution) >= startedAt(last)) next.lastExecution = execution;
   if (execution.status === 'running') {
     const running = cron.runningExecution;
@@ -20,7 +47,7 @@ export function applyExecution(crons: readonly Cron[], execution: Execution): { 
   } else if (cron.runningExecution?.id === execution.id) {
     next.runningExecution = null;
   }
-  if (next.lastExecution === cron.lastExecution && next.runningExecution === cron.runningExecution) return { crons, changed: false, known: true };
+  if (next.lastExecution === cron.lastExecution && next.runningExecution === cron.runningExecution && next.pendingRetry === cron.pendingRetry) return { crons, changed: false, known: true };
   const updated = crons.slice();
   updated[index] = next;
   return { crons: updated, changed: true, known: true };
@@ -44,7 +71,7 @@ export function applyEventsToSnapshot(snapshot: readonly Cron[], events: readonl
 
 /** A cron's recent executions with one inserted or replaced, newest first, at most `limit`. */
 export function upsertHistory(history: readonly Execution[], execution: Execution, limit: number): Execution[] {
-  const rest = history.filter((candidate) => candidate.id !== execution.id);
+  const rest = history.filter((candidate) => candidate.id !== execution.id).map((candidate) => settleRetry(candidate, execution));
   rest.push(execution);
   rest.sort((a, b) => startedAt(b) - startedAt(a));
   return rest.slice(0, Math.max(1, limit));

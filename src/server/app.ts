@@ -133,7 +133,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const { runner, scheduler } = service;
   const skipped = new SkippedTickStore(db);
   const insights = new CronInsights(skipped, executions);
-  service.setSkippedTicks(skipped, (crons) => insights.decorate(crons));
   const unwatchForecasts = insights.watch(events, (name) => service.cron(name), log);
   scheduler.onPausedTick((cron, tickAt) => service.recordSkip(cron, tickAt, 'paused'));
   const alerts = createAlertsRuntime({
@@ -144,10 +143,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
     log,
     running: async () => (await executions.running()) as RetriedExecution[],
     isLocalRun: (id) => runner.isLive(id),
-    startRetry: (retry) => service.startRetry(retry),
+    startRetry: (retry, doneWith) => service.startRetry(retry, doneWith),
     paused: () => schedules.pausedCrons(),
   });
   service.setOutcomes(alerts.outcomes);
+  service.setSkippedTicks(skipped, async (crons) => alerts.view.crons(await insights.decorate(crons)));
   // Runs a previous start left running were marked failed above: they get their retry and alert now.
   for (const { execution } of interrupted) void alerts.outcomes.ended(execution as RetriedExecution);
   await runners.heartbeat(runnerId, hostname(), version, true);
@@ -171,6 +171,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     started: (execution) => void service.adopt(execution).catch((error) => log.warn(`Could not take over ${execution.id}`, { error: errorText(error) })),
     pausedChanged: (paused) => scheduler.syncPaused(paused),
     statsMayHaveChanged: () => void service.publishStats(),
+    withRetry: (execution) => (execution.status === 'running' ? alerts.view.execution(execution) : alerts.view.finished(execution)),
   });
   // Health is honest about writes: a store that answers reads but refuses writes (disk full, read-only)
   // is degraded. The probe is the runner's heartbeat (one row), at most once a second however often

@@ -28,6 +28,8 @@ export interface ChangeFeedDeps {
   started(execution: Execution): void;
   pausedChanged(paused: Set<string>): void;
   statsMayHaveChanged(): void;
+  /** Sets an ended run's `retry` (the attempt waiting to follow it), read after the end and its retry were written. */
+  withRetry(execution: Execution): Promise<Execution>;
 }
 
 export async function startChangeFeed(deps: ChangeFeedDeps): Promise<void> {
@@ -41,8 +43,13 @@ export async function startChangeFeed(deps: ChangeFeedDeps): Promise<void> {
 
   const onExecution = async (payload: string) => {
     const message = JSON.parse(payload) as { op: 'INSERT' | 'UPDATE'; row?: Parameters<ExecutionStore['toExecution']>[0]; id?: string };
-    const execution = message.row ? deps.executions.toExecution(message.row) : await deps.executions.get(message.id!);
-    if (!execution) return;
+    const read = message.row ? deps.executions.toExecution(message.row) : await deps.executions.get(message.id!);
+    if (!read) return;
+    // Without it the event still goes out: a missing `retry` is better than a missing end.
+    const execution = await deps.withRetry(read).catch((error: unknown) => {
+      log.warn(`Could not read the retry waiting after ${read.id}`, { error: errorText(error) });
+      return read;
+    });
     if (message.op === 'INSERT') {
       events.publish('execution.started', { execution });
       deps.started(execution);

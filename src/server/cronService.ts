@@ -10,6 +10,7 @@ import { errorText, type Logger } from './logger';
 import { withRetry } from './retry';
 import type { Runner } from './runner';
 import type { Scheduler } from './scheduler';
+import type { Query } from './store/db';
 import type { ExecutionStore, Finish, StartOutcome } from './store/executionStore';
 import type { RunnerStore } from './store/runnerStore';
 import type { ScheduleStore } from './store/scheduleStore';
@@ -198,8 +199,11 @@ export class CronService {
     if (outcome.kind === 'started') this.log.info(`[Scheduler] Cron ${cron.name} started`, { executionId: outcome.execution.id });
   }
 
-  /** A retry came due (claimed once across instances): run it here, or on a live runner the cron is pinned to. */
-  async startRetry(retry: ScheduledRetry): Promise<RetryStart> {
+  /**
+   * A retry came due (claimed once across instances): run it here, or on a live runner the cron is pinned to.
+   * `doneWith` removes the waiting retry in the transaction that inserts its run.
+   */
+  async startRetry(retry: ScheduledRetry, doneWith?: (tx: Query) => Promise<void>): Promise<RetryStart> {
     const cron = this.cron(retry.cronName);
     if (!cron) return { started: false, reason: 'the cron is no longer in the config' };
     if (this.scheduler.isPaused(cron.name)) return { started: false, reason: 'its schedule is paused' };
@@ -218,7 +222,7 @@ export class CronService {
       params: retry.params,
       runnerId,
       retry: { attempt: retry.attempt, retryOf: retry.retryOf },
-    });
+    }, doneWith);
     this.settle(id, outcome, cron);
     if (outcome.kind === 'started') return { started: true, executionId: id };
     return { started: false, reason: outcome.kind === 'running' ? `the cron is running (${outcome.runningExecutionId}): that run takes the retry's place` : outcome.kind };
@@ -241,12 +245,17 @@ export class CronService {
   /** Writes a terminal status if the run is still running (the first outcome wins) and announces it. */
   async finish(id: string, finish: Finish, droppedLines = 0, byOperator = false): Promise<Execution | undefined> {
     if (droppedLines > 0) await this.executions.recordDroppedLines(id, droppedLines);
-    const execution = await this.executions.finish(id, finish);
+    // This instance writes the terminal status, so it alone plans the retry (in the same transaction: the
+    // end is never read without it) and the alert.
+    const outcomes = this.outcomes;
+    let retryStored = false;
+    const execution = await this.executions.finish(id, finish, outcomes && (async (tx, ended) => {
+      retryStored = await outcomes.retryOnEnd(tx, ended as RetriedExecution, byOperator);
+    }));
     if (execution) {
       if (droppedLines > 0) execution.logLinesDropped = droppedLines;
       this.log.info(`Cron ${execution.cronName} ${execution.status}`, { executionId: id, durationMs: execution.durationMs, error: execution.errorMessage ?? undefined });
-      // This instance wrote the terminal status, so it alone plans the retry and the alert.
-      void this.outcomes?.ended(execution as RetriedExecution, byOperator);
+      void outcomes?.ended(execution as RetriedExecution, byOperator, retryStored);
     }
     return execution;
   }

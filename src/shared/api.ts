@@ -47,12 +47,31 @@ export interface Execution {
   /** The first attempt's id when this run is a retry; null otherwise. */
   retryOf?: string | null;
   /**
+   * On a failed (or timed-out) attempt whose retry is waiting for its time: which attempt comes next, of how
+   * many, and when. null otherwise: a last attempt, a success, or once the retry ran or a manual trigger
+   * cancelled it. Set by the executions routes, /crons and the `execution.*` events; in `execution.finished`,
+   * also when the retry already started (a short delay beat the event): `at` is then when it started.
+   */
+  retry?: NextRetry | null;
+  /**
    * Which version of its scripts the run launched: a sha-256 over the files its command names inside the
    * config's folder (GET …/script lists them); null when it names none or the run was not started here.
    */
   scriptVersion?: string | null;
   /** The git commit checked out in the config's folder at launch; null outside a repository. */
   gitCommit?: string | null;
+}
+
+/** A retry waiting for its time: attempt `attempt` of `of` (the cron's retries.count + 1), due `at` (ISO 8601). */
+export interface NextRetry {
+  attempt: number;
+  of: number;
+  at: string;
+}
+
+/** A cron's waiting retry, with the chain it continues (the first attempt's id). */
+export interface PendingRetryInfo extends NextRetry {
+  retryOf: string;
 }
 
 /** One file of the script version a run launched, relative to the config's folder. */
@@ -164,6 +183,8 @@ export interface Cron {
   skippedTicks24h?: number;
   /** Whether its runs will overlap its schedule (always set by the server). */
   overlap?: OverlapForecast;
+  /** The retry the cron is waiting to run (the soonest, if several chains wait); null when none (always set by the server). */
+  pendingRetry?: PendingRetryInfo | null;
 }
 
 export interface CronsReply {

@@ -3,7 +3,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AlertDelivery, AlertEvent, AlertMessage, DeliveryStatus } from '../../shared/alerts';
 import type { ParamValue } from '../../shared/api';
-import type { Db } from '../store/db';
+import type { Db, Query } from '../store/db';
 import { isUniqueViolation } from '../store/db';
 import { isoOf } from '../store/dialect';
 import type { Database, Json, Timestamp } from '../store/schema';
@@ -224,9 +224,10 @@ export class StoreRetryStorage implements RetryStorage {
     this.q = db.q.withTables<AlertTables>();
   }
 
-  async add(retry: ScheduledRetry): Promise<boolean> {
+  async add(retry: ScheduledRetry, tx?: Query): Promise<boolean> {
+    const q = tx ? tx.withTables<AlertTables>() : this.q;
     try {
-      const rows = await this.q
+      const rows = await q
         .insertInto('cron_retries')
         .values({ retry_of: retry.retryOf, attempt: retry.attempt, cron_name: retry.cronName, params: JSON.stringify(retry.params), due_at: retry.dueAt.toISOString() })
         .onConflict((conflict) => conflict.doNothing())
@@ -260,8 +261,8 @@ export class StoreRetryStorage implements RetryStorage {
     });
   }
 
-  async done(retryOf: string, attempt: number): Promise<void> {
-    await this.q.deleteFrom('cron_retries').where('retry_of', '=', retryOf).where('attempt', '=', attempt).execute();
+  async done(retryOf: string, attempt: number, tx?: Query): Promise<void> {
+    await (tx ? tx.withTables<AlertTables>() : this.q).deleteFrom('cron_retries').where('retry_of', '=', retryOf).where('attempt', '=', attempt).execute();
   }
 
   async cancel(cronName: string): Promise<ScheduledRetry[]> {
@@ -271,6 +272,11 @@ export class StoreRetryStorage implements RetryStorage {
 
   async pending(): Promise<ScheduledRetry[]> {
     const rows = await this.q.selectFrom('cron_retries').selectAll().orderBy('due_at').execute();
+    return rows.map(toRetry);
+  }
+
+  async ofChains(retryOf: readonly string[]): Promise<ScheduledRetry[]> {
+    const rows = await this.q.selectFrom('cron_retries').selectAll().where('retry_of', 'in', [...retryOf]).orderBy('due_at').execute();
     return rows.map(toRetry);
   }
 
@@ -292,6 +298,12 @@ export async function endedRunsBefore(db: Db, cronName: string, before: string, 
     .limit(limit)
     .execute();
   return rows.map((row) => ({ id: row.id, status: row.status, errorMessage: row.error_message, retryOf: row.retry_of }));
+}
+
+/** When attempt `attempt` of the chain `retryOf` started, if it did. */
+export async function attemptStartedAt(db: Db, retryOf: string, attempt: number): Promise<string | undefined> {
+  const row = await db.q.selectFrom('cron_executions').select('started_at').where('retry_of', '=', retryOf).where('attempt', '=', attempt).executeTakeFirst();
+  return row ? isoOf(row.started_at) : undefined;
 }
 
 /** The latest tick each cron had claimed, by any instance: where the ticks missed while down begin. */

@@ -1,11 +1,12 @@
 // Alerting and retries wired to the store and the running server: what app.ts starts and stops.
 import type { CronDefinition } from '../config';
 import { errorText, type Logger } from '../logger';
-import type { Db } from '../store/db';
+import type { Db, Query } from '../store/db';
 import type { AlertConfig } from './alertConfig';
 import { Alerting } from './alerting';
-import { endedRunsBefore, lastClaimedTicks, StoreDeliveryStorage, StoreRetryStorage } from './alertStore';
+import { attemptStartedAt, endedRunsBefore, lastClaimedTicks, StoreDeliveryStorage, StoreRetryStorage } from './alertStore';
 import { RetryScheduler, type RetryStart, type ScheduledRetry } from './retryScheduler';
+import { RetryView } from './retryView';
 import { RunOutcomes, type RetriedExecution } from './runOutcomes';
 import { missedWhileDown, stuckToAnnounce } from './watches';
 
@@ -20,7 +21,7 @@ export interface AlertsRuntimeDeps {
   /** A run this process owns and will end at its timeout. */
   isLocalRun(id: string): boolean;
   /** Starts a retry's run (CronService.startRetry). */
-  startRetry(retry: ScheduledRetry): Promise<RetryStart>;
+  startRetry(retry: ScheduledRetry, doneWith: (tx: Query) => Promise<void>): Promise<RetryStart>;
   paused(): Promise<Set<string>>;
   pollMs?: number;
   stuckCheckMs?: number;
@@ -31,6 +32,8 @@ export interface AlertsRuntime {
   /** Absent when the config declares no destinations. */
   alerting: Alerting | undefined;
   retries: RetryScheduler;
+  /** Waiting retries as replies and events show them (an execution's `retry`, a cron's `pendingRetry`). */
+  view: RetryView;
   /** Starts sending, retrying and watching; announces the ticks missed while no server ran. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -41,8 +44,9 @@ export function createAlertsRuntime(deps: AlertsRuntimeDeps): AlertsRuntime {
   const alerting = config.alerts.destinations.length > 0
     ? new Alerting({ settings: config.alerts, storage: new StoreDeliveryStorage(db), runnerId: deps.runnerId, log, pollMs: deps.pollMs })
     : undefined;
-  const retries = new RetryScheduler({ storage: new StoreRetryStorage(db), start: (retry) => deps.startRetry(retry), log, pollMs: deps.pollMs });
+  const retries = new RetryScheduler({ storage: new StoreRetryStorage(db), start: (retry, doneWith) => deps.startRetry(retry, doneWith), log, pollMs: deps.pollMs });
   const outcomes = new RunOutcomes({ retries: config.retries, scheduler: retries, alerting, history: (cronName, before, limit) => endedRunsBefore(db, cronName, before, limit), log });
+  const view = new RetryView({ scheduler: retries, policies: config.retries, attemptStartedAt: (retryOf, attempt) => attemptStartedAt(db, retryOf, attempt) });
   const timeoutOf = new Map(deps.crons.map((cron) => [cron.name, cron.timeoutMs]));
   let stuckTimer: NodeJS.Timeout | undefined;
 
@@ -60,6 +64,7 @@ export function createAlertsRuntime(deps: AlertsRuntimeDeps): AlertsRuntime {
     outcomes,
     alerting,
     retries,
+    view,
     async start() {
       retries.start();
       if (!alerting) return;

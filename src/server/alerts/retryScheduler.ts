@@ -3,6 +3,7 @@
 import type { ParamValue } from '../../shared/api';
 import type { PendingRetry } from '../../shared/alerts';
 import type { Logger } from '../logger';
+import type { Query } from '../store/db';
 import { DuePump } from './duePump';
 
 export interface ScheduledRetry {
@@ -15,18 +16,27 @@ export interface ScheduledRetry {
 }
 
 export interface RetryStorage {
-  /** Adds a retry; adding the same (retryOf, attempt) again changes nothing. */
-  add(retry: ScheduledRetry): Promise<boolean>;
+  /**
+   * Adds a retry; adding the same (retryOf, attempt) again changes nothing. `tx`: inside the transaction that
+   * records the run's end, so no reader sees the end without its retry.
+   */
+  add(retry: ScheduledRetry, tx?: Query): Promise<boolean>;
   /**
    * Takes the due retries and moves them to `leaseUntil`, at once, so no other instance takes them; `done`
    * removes one once its run started. An instance that dies in between leaves it to come due again.
    */
   claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ScheduledRetry[]>;
-  done(retryOf: string, attempt: number): Promise<void>;
+  done(retryOf: string, attempt: number, tx?: Query): Promise<void>;
   /** Removes the cron's waiting retries and returns them. */
   cancel(cronName: string): Promise<ScheduledRetry[]>;
   pending(): Promise<ScheduledRetry[]>;
+  /** The waiting retries of these chains (first attempts' ids). */
+  ofChains(retryOf: readonly string[]): Promise<ScheduledRetry[]>;
   nextDueAt(): Promise<Date | undefined>;
+}
+
+function shown(retry: ScheduledRetry): PendingRetry {
+  return { cronName: retry.cronName, retryOf: retry.retryOf, attempt: retry.attempt, dueAt: retry.dueAt.toISOString() };
 }
 
 /** What starting a retry came to: started, or not (the cron is running again, unknown now, ...). */
@@ -34,8 +44,11 @@ export type RetryStart = { started: true; executionId: string } | { started: fal
 
 export interface RetrySchedulerOptions {
   storage: RetryStorage;
-  /** Starts the retry's run (attempt and retryOf set). */
-  start(retry: ScheduledRetry): Promise<RetryStart>;
+  /**
+   * Starts the retry's run (attempt and retryOf set); `doneWith` removes the waiting retry in the transaction
+   * that inserts its run, so no reader sees the run started and its retry still waiting.
+   */
+  start(retry: ScheduledRetry, doneWith: (tx: Query) => Promise<void>): Promise<RetryStart>;
   log: Logger;
   pollMs?: number;
   /** How long a claimed retry is held before another instance may take it (default 60 s). */
@@ -58,10 +71,25 @@ export class RetryScheduler {
   }
 
   async schedule(retry: ScheduledRetry): Promise<void> {
-    if (await this.options.storage.add(retry)) {
+    await this.record(retry);
+    this.kick();
+  }
+
+  /** Stores a retry without starting the wait (inside a transaction: `kick` once it is committed). */
+  async record(retry: ScheduledRetry, tx?: Query): Promise<void> {
+    if (await this.options.storage.add(retry, tx)) {
       this.options.log.info(`[Retry] ${retry.cronName}: attempt ${retry.attempt} at ${retry.dueAt.toISOString()}`, { retryOf: retry.retryOf });
     }
+  }
+
+  /** A retry was stored: the wait is timed on it. */
+  kick(): void {
     this.pump.kick();
+  }
+
+  /** The waiting retries of these chains (what an execution's `retry` and a cron's `pendingRetry` show). */
+  async ofChains(retryOf: readonly string[]): Promise<PendingRetry[]> {
+    return retryOf.length === 0 ? [] : (await this.options.storage.ofChains(retryOf)).map(shown);
   }
 
   /** A manual trigger ran the cron now: its waiting retries are not needed. */
@@ -72,7 +100,7 @@ export class RetryScheduler {
   }
 
   async pending(): Promise<PendingRetry[]> {
-    return (await this.options.storage.pending()).map((retry) => ({ cronName: retry.cronName, retryOf: retry.retryOf, attempt: retry.attempt, dueAt: retry.dueAt.toISOString() }));
+    return (await this.options.storage.pending()).map(shown);
   }
 
   private async startDue(): Promise<void> {
@@ -82,9 +110,10 @@ export class RetryScheduler {
       const due = await storage.claimDue(now, new Date(now.getTime() + (this.options.leaseMs ?? 60_000)), 8);
       if (due.length === 0) return;
       for (const retry of due) {
-        const outcome = await this.options.start(retry);
+        const outcome = await this.options.start(retry, (tx) => storage.done(retry.retryOf, retry.attempt, tx));
         if (outcome.started) log.info(`[Retry] ${retry.cronName}: attempt ${retry.attempt} started`, { executionId: outcome.executionId, retryOf: retry.retryOf });
         else log.warn(`[Retry] ${retry.cronName}: attempt ${retry.attempt} not started: ${outcome.reason}`, { retryOf: retry.retryOf });
+        // Not started (or started without `doneWith`): it is not retried later either.
         await storage.done(retry.retryOf, retry.attempt);
       }
     }
@@ -124,6 +153,11 @@ export class MemoryRetryStorage implements RetryStorage {
 
   async pending(): Promise<ScheduledRetry[]> {
     return [...this.retries.values()].map((retry) => ({ ...retry }));
+  }
+
+  async ofChains(retryOf: readonly string[]): Promise<ScheduledRetry[]> {
+    const chains = new Set(retryOf);
+    return [...this.retries.values()].filter((retry) => chains.has(retry.retryOf)).map((retry) => ({ ...retry }));
   }
 
   async nextDueAt(): Promise<Date | undefined> {

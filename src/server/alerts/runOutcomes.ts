@@ -3,11 +3,12 @@
 import type { Execution } from '../../shared/api';
 import type { ExecutionRetryFields } from '../../shared/alerts';
 import { errorText, type Logger } from '../logger';
+import type { Query } from '../store/db';
 import type { RetryPolicy } from './alertConfig';
 import type { Alerting } from './alerting';
 import { previousChainFailed, type MissedReason, type PastRun } from './alertRules';
 import { endCauseOf, planRetry, retryLink } from './retryPolicy';
-import type { RetryScheduler } from './retryScheduler';
+import type { RetryScheduler, ScheduledRetry } from './retryScheduler';
 
 export type RetriedExecution = Execution & ExecutionRetryFields;
 
@@ -33,32 +34,55 @@ export class RunOutcomes {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
-  /** A run reached its terminal status; `byOperator` when a person cancelled it or marked it failed. */
-  ended(execution: RetriedExecution, byOperator = false): Promise<void> {
-    const work = this.plan(execution, byOperator);
+  /**
+   * Inside the transaction that writes a run's end: stores the retry its cron asks for, so whoever reads the
+   * end (an event, a reply, another instance) reads that a retry is waiting. True when one was stored; pass
+   * it to `ended` once committed. Unlike the rest, this throws: the end is rolled back and written again with it.
+   */
+  async retryOnEnd(tx: Query, execution: RetriedExecution, byOperator = false): Promise<boolean> {
+    const retry = this.retryAfter(execution, byOperator);
+    if (!retry) return false;
+    await this.options.scheduler.record(retry, tx);
+    return true;
+  }
+
+  /**
+   * A run reached its terminal status; `byOperator` when a person cancelled it or marked it failed.
+   * `retryStored`: what `retryOnEnd` did in the end's transaction; absent, the retry is planned here.
+   */
+  ended(execution: RetriedExecution, byOperator = false, retryStored?: boolean): Promise<void> {
+    const work = this.plan(execution, byOperator, retryStored);
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
     return work;
   }
 
-  private async plan(execution: RetriedExecution, byOperator: boolean): Promise<void> {
+  /** The retry the cron's policy asks for after this end, if any. */
+  private retryAfter(execution: RetriedExecution, byOperator: boolean): ScheduledRetry | undefined {
+    const cause = endCauseOf({ status: execution.status, errorMessage: execution.errorMessage, byOperator });
+    const plan = cause && planRetry(this.options.retries.get(execution.cronName), execution.attempt, cause);
+    if (!plan) return undefined;
+    return { cronName: execution.cronName, ...retryLink(execution, plan.attempt), params: execution.params, dueAt: new Date(Date.now() + plan.delayMs) };
+  }
+
+  private async plan(execution: RetriedExecution, byOperator: boolean, retryStored: boolean | undefined): Promise<void> {
     const { log } = this.options;
     try {
       const cause = endCauseOf({ status: execution.status, errorMessage: execution.errorMessage, byOperator });
       if (!cause) return;
-      const plan = planRetry(this.options.retries.get(execution.cronName), execution.attempt, cause);
-      if (plan) {
-        await this.options.scheduler.schedule({
-          cronName: execution.cronName,
-          ...retryLink(execution, plan.attempt),
-          params: execution.params,
-          dueAt: new Date(Date.now() + plan.delayMs),
-        });
+      let retryPending = retryStored ?? false;
+      if (retryStored === undefined) {
+        const retry = this.retryAfter(execution, byOperator);
+        if (retry) await this.options.scheduler.schedule(retry);
+        retryPending = retry !== undefined;
+      } else if (retryStored) {
+        // Committed now: the wait is timed on it.
+        this.options.scheduler.kick();
       }
       const alerting = this.options.alerting;
       if (!alerting) return;
       const failedBefore = cause === 'completed' && previousChainFailed(execution, await this.options.history(execution.cronName, execution.startedAt, HISTORY_LOOKBACK));
-      alerting.raise({ kind: 'ended', execution, cause, retryPending: plan !== undefined, previousChainFailed: failedBefore }, `ended:${execution.id}`);
+      alerting.raise({ kind: 'ended', execution, cause, retryPending, previousChainFailed: failedBefore }, `ended:${execution.id}`);
     } catch (error) {
       log.error(`Could not plan the retry or alert after ${execution.cronName} ended`, { executionId: execution.id, error: errorText(error) });
     }

@@ -52,6 +52,8 @@ export const ErrorReplySchema = Type.Object({
   cronName: Type.Optional(Type.String()),
 });
 
+const NextRetrySchema = Type.Object({ attempt: Type.Integer({ minimum: 2 }), of: Type.Integer({ minimum: 2 }), at: Type.String() });
+
 export const ExecutionSchema = Type.Object({
   id: Type.String(),
   cronName: Type.String(),
@@ -69,6 +71,7 @@ export const ExecutionSchema = Type.Object({
   logLinesDropped: Type.Number(),
   attempt: Type.Optional(Type.Integer({ minimum: 1 })),
   retryOf: Type.Optional(Nullable(Type.String())),
+  retry: Type.Optional(Nullable(NextRetrySchema)),
   scriptVersion: Type.Optional(Nullable(Type.String())),
   gitCommit: Type.Optional(Nullable(Type.String())),
 });
@@ -115,6 +118,7 @@ export const CronSchema = Type.Object({
   catchUp: Type.Optional(literals(CATCH_UP_MODES)),
   skippedTicks24h: Type.Optional(Type.Integer({ minimum: 0 })),
   overlap: Type.Optional(OverlapForecastSchema),
+  pendingRetry: Type.Optional(Nullable(Type.Object({ retryOf: Type.String(), attempt: Type.Integer({ minimum: 2 }), of: Type.Integer({ minimum: 2 }), at: Type.String() }))),
 });
 
 export const SkippedTicksReplySchema = Type.Object({

@@ -204,9 +204,16 @@ export class ExecutionStore {
   }
 
   /** Starts a scheduled or external run; the partial unique index is the only guard needed. */
-  async startUnguarded(input: NewExecution): Promise<StartOutcome> {
+  async startUnguarded(input: NewExecution, alsoWrite?: (tx: Query) => Promise<void>): Promise<StartOutcome> {
     try {
-      return { kind: 'started', execution: await this.insert(this.db.q, input) };
+      if (!alsoWrite) return { kind: 'started', execution: await this.insert(this.db.q, input) };
+      // With what the start settles (the waiting retry it takes the place of), in one transaction.
+      const execution = await this.db.transaction(async (tx) => {
+        const inserted = await this.insert(tx, input);
+        await alsoWrite(tx);
+        return inserted;
+      });
+      return { kind: 'started', execution };
     } catch (error) {
       return this.explainConflict(error, input.cronName);
     }
@@ -219,10 +226,22 @@ export class ExecutionStore {
     return { kind: 'running', runningExecutionId: running ?? 'unknown' };
   }
 
-  /** Writes a terminal status if the execution is still running; undefined when another outcome won. */
-  async finish(id: string, finish: Finish): Promise<Execution | undefined> {
+  /**
+   * Writes the terminal status if the run is still running (the first outcome wins). `alsoWrite` runs in the
+   * same transaction once the end is written (the retry it calls for), so no reader sees one without the other.
+   */
+  async finish(id: string, finish: Finish, alsoWrite?: (tx: Query, ended: Execution) => Promise<void>): Promise<Execution | undefined> {
+    if (!alsoWrite) return this.writeEnd(this.db.q, id, finish);
+    return this.db.transaction(async (tx) => {
+      const ended = await this.writeEnd(tx, id, finish);
+      if (ended) await alsoWrite(tx, ended);
+      return ended;
+    });
+  }
+
+  private async writeEnd(q: Query, id: string, finish: Finish): Promise<Execution | undefined> {
     const end = timeOrNow(this.db, finish.endedAt?.toISOString());
-    const row = await this.db.q
+    const row = await q
       .updateTable('cron_executions')
       .set({
         status: finish.status,

@@ -50,7 +50,8 @@ export function executionRoutes(app: Api, deps: HttpDeps): void {
       if (before && !(await executions.get(before))) {
         throw new HttpError(400, `The cursor "before" (${before}) names no execution: it was removed (retention) or mistyped. Start again without "before".`);
       }
-      return executions.list(request.query);
+      const page = await executions.list(request.query);
+      return { ...page, executions: await deps.alerts.view.executions(page.executions) };
     },
   );
 
@@ -87,7 +88,7 @@ export function executionRoutes(app: Api, deps: HttpDeps): void {
   app.get(
     '/api/admin/cron-executions/:id',
     { config: { permission: 'read' }, schema: { params: IdParams, response: { 200: ExecutionSchema, 404: ErrorReplySchema, ...refusals } } },
-    async (request) => executionOr404(deps, request.params.id),
+    async (request) => deps.alerts.view.execution(await executionOr404(deps, request.params.id)),
   );
 
   app.get(

@@ -40,7 +40,8 @@ export function machineRoutes(app: Api, deps: HttpDeps): void {
     async (request) => {
       const { executionId, status, exitCode, errorMessage } = request.body;
       const outcome = await deps.service.externalComplete(executionId, { status, exitCode: exitCode ?? null, errorMessage: errorMessage ?? null });
-      return endedOrRefusal(record, request, executionId, outcome, 'external-complete');
+      // A failed external run may be retried: the script's reply says so like every other read.
+      return deps.alerts.view.execution(await endedOrRefusal(record, request, executionId, outcome, 'external-complete'));
     },
   );
 
