@@ -132,29 +132,34 @@ export class CronService {
   private async catchUpAfter(cron: CronDefinition, missedTick: Date, id: string, going: string): Promise<void> {
     try {
       for (let attempt = 2; attempt <= CATCH_UP_ATTEMPTS; attempt++) {
-        await this.untilEnded(cron.name, going);
-        if (!this.scheduler.active) break;
+        if (!(await this.untilEnded(cron, going)) || !this.scheduler.active) break;
         const next = await this.tryCatchUp(cron, missedTick, id);
         if (next === undefined) return;
         going = next;
       }
-      this.log.warn(`[Scheduler] No catch-up run of ${cron.name}: ${this.scheduler.active ? `runs kept going (the last ${going})` : 'the server stopped before the run going ended'}`);
+      this.log.warn(`[Scheduler] No catch-up run of ${cron.name}: ${this.scheduler.active ? `the run ${going} is still going (runs kept going, or one outlived the cron's timeout)` : 'the server stopped before the run going ended'}`);
     } catch (error) {
       this.log.warn(`[Scheduler] No catch-up run of ${cron.name}`, { error: errorText(error) });
     }
   }
 
-  /** Resolves once the run `id` of the cron is no longer running (its end event, or a look every 2 s), or the scheduler stopped. */
-  private async untilEnded(cronName: string, id: string): Promise<void> {
+  /**
+   * Resolves true once the run `id` of the cron is no longer running (its end event, or a look every 2 s);
+   * false when the scheduler stopped first, or past the cron's timeout and kill grace and a minute (a run
+   * the server does not own may never end).
+   */
+  private async untilEnded(cron: CronDefinition, id: string): Promise<boolean> {
+    const cronName = cron.name;
+    const deadline = Date.now() + cron.timeoutMs + this.config.killGraceMs + 60_000;
     let wake: () => void = () => {};
     const unsubscribe = this.events.subscribe((event) => {
       if (event.name === 'execution.finished' && (event as BusEvent<'execution.finished'>).data.execution.cronName === cronName) wake();
     });
     try {
-      while (this.scheduler.active) {
-        if (id === 'unknown') return;
+      while (this.scheduler.active && Date.now() < deadline) {
+        if (id === 'unknown') return true;
         const run = await this.executions.get(id);
-        if (!run || run.status !== 'running') return;
+        if (!run || run.status !== 'running') return true;
         await new Promise<void>((resolveLater) => {
           const timer = setTimeout(resolveLater, 2_000);
           timer.unref();
@@ -164,6 +169,7 @@ export class CronService {
           };
         });
       }
+      return false;
     } finally {
       unsubscribe();
     }

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_PATHS, CATCH_UP_TRIGGERED_BY, type Cron, type Execution, type SkippedTick, type SkippedTicksReply, type TimelineReply } from '../../src/shared/api';
-import { api, getExecution, listExecutions, triggerOk, waitForExecution } from '../support/http';
+import { api, getExecution, listExecutions, TEST_CRON_SECRET, triggerOk, waitForExecution } from '../support/http';
 import { nodeCron, startServer, writeConfig, type ServerProcess } from '../support/serverProcess';
 import { waitFor } from '../support/waitFor';
 
@@ -326,6 +326,42 @@ describe('skipped ticks', function () {
         await server?.stop();
         server = undefined;
         rmSync(restartData, { recursive: true, force: true });
+      }
+    });
+
+    it('starts the catch-up once a run going at start has ended (an external script still reporting its run)', async () => {
+      const configPath = writeConfig({ crons: [nodeCron('catch-wait', 'console.log("caught")', { schedule: '* * * * * *', catchUp: 'last' })], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } });
+      const waitData = mkdtempSync(join(tmpdir(), 'cron-ops-skips-wait-'));
+      try {
+        // The previous test's server, if it failed before stopping it.
+        await server?.stop();
+        server = await startServer({ config: configPath, args: ['--data', waitData] });
+        await waitFor(async () => (await listExecutions(server!, 'cronName=catch-wait&status=completed')).length >= 1, 'a run of catch-wait', 20_000);
+        // A run reported by a script outside the server: a stop leaves it going, and ticks find it running.
+        const external = await waitFor(async () => {
+          const reply = await api<Execution>(server!, API_PATHS.externalStart, { secret: TEST_CRON_SECRET, body: { cronName: 'catch-wait' } });
+          return reply.status === 201 ? reply.body : undefined;
+        }, 'the external run started between two scheduled runs', 15_000);
+        await server.stop();
+        const stoppedAt = Date.now();
+        await waitFor(() => Date.now() - stoppedAt > 4_000, 'four seconds of downtime', 10_000);
+        server = await startServer({ config: configPath, args: ['--data', waitData] });
+        await server.waitForOutput(new RegExp(`catch-wait: the run ${external.id} is going; the catch-up starts when it ends`));
+        const catchUps = async () => (await listExecutions(server!, 'cronName=catch-wait&limit=1000')).filter((run) => run.triggeredBy === CATCH_UP_TRIGGERED_BY);
+        assert.deepEqual(await catchUps(), [], 'no catch-up while the run goes on');
+
+        const completed = await api<Execution>(server, API_PATHS.externalComplete, { secret: TEST_CRON_SECRET, body: { executionId: external.id, status: 'completed', exitCode: 0 } });
+        assert.equal(completed.status, 200, completed.text);
+        const caught = await waitFor(async () => {
+          const runs = await catchUps();
+          return runs.length > 0 ? runs : undefined;
+        }, 'the catch-up run once the external run ended', 20_000);
+        assert.equal(caught.length, 1, JSON.stringify(caught));
+        assert.ok(Date.parse(caught[0].startedAt) >= Date.parse(completed.body.completedAt!), `started after the run it waited for: ${JSON.stringify([caught[0], completed.body])}`);
+      } finally {
+        await server?.stop();
+        server = undefined;
+        rmSync(waitData, { recursive: true, force: true });
       }
     });
 
