@@ -273,7 +273,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         peersAlive: () => runners.othersAlive(runnerId),
         runnerId,
         log,
-        catchUp: (cron, missedTick) => service.runCatchUp(cron, missedTick),
+        catchUp: (cron, missedTick, downtimeAfter) => service.runCatchUp(cron, missedTick, downtimeAfter),
       });
       retention.start();
       if (options.watchDefinitions) definitions.watch();

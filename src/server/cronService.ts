@@ -5,7 +5,8 @@ import { CATCH_UP_TRIGGERED_BY, type Cron, type Execution, type ParamValue, type
 import { coalesce } from '../shared/coalesce';
 import { paramValueProblem } from '../shared/params';
 import type { CronDefinition, ServerConfig } from './config';
-import type { EventBus } from './eventBus';
+import type { BusEvent, EventBus } from './eventBus';
+import { catchUpExecutionId } from './downtimeTicks';
 import { errorText, type Logger } from './logger';
 import { withRetry } from './retry';
 import type { Runner } from './runner';
@@ -19,6 +20,9 @@ import type { RetryStart, ScheduledRetry } from './alerts/retryScheduler';
 import type { RetriedExecution, RunOutcomes } from './alerts/runOutcomes';
 
 export class BadRequestError extends Error {}
+
+/** Tries at a catch-up run, each after the run in its way ended: past them the schedule has taken over. */
+const CATCH_UP_ATTEMPTS = 5;
 
 export type TriggerOutcome = StartOutcome | { kind: 'noRunner'; runOn: string[] };
 
@@ -96,13 +100,80 @@ export class CronService {
     }
   }
 
-  /** catchUp "last": one run now for the tick missed while the server was down (claimed by the caller). */
-  async runCatchUp(cron: CronDefinition, missedTick: Date): Promise<void> {
-    const id = this.claimId(this.runnerId);
+  /**
+   * catchUp "last": the one run of a downtime, under the id every instance computes for it
+   * (catchUpExecutionId). Found in the store: another instance, or an earlier start, inserted it. A run
+   * going (the schedule started one since the start): the catch-up starts once it ends, in the background
+   * (the start does not wait on a long run), given up if the server stops first.
+   */
+  async runCatchUp(cron: CronDefinition, missedTick: Date, downtimeAfter: Date): Promise<void> {
+    const id = catchUpExecutionId(cron.name, downtimeAfter);
+    const going = await this.tryCatchUp(cron, missedTick, id);
+    if (going !== undefined) void this.catchUpAfter(cron, missedTick, id, going);
+  }
+
+  /** Inserts the catch-up run; resolves with the run in its way if one is going, else undefined. */
+  private async tryCatchUp(cron: CronDefinition, missedTick: Date, id: string): Promise<string | undefined> {
+    this.ownIds.add(id);
     const outcome = await this.executions.startUnguarded({ id, cronName: cron.name, triggerType: 'scheduled', triggeredBy: CATCH_UP_TRIGGERED_BY, params: this.resolveParams(cron, {}), runnerId: this.runnerId });
     this.settle(id, outcome, cron);
-    if (outcome.kind === 'started') this.log.info(`[Scheduler] Cron ${cron.name} started to catch up the tick of ${missedTick.toISOString()} missed while the server was down`, { executionId: id });
-    else this.log.warn(`[Scheduler] No catch-up run of ${cron.name}: ${outcome.kind === 'running' ? `the run ${outcome.runningExecutionId} is going` : outcome.kind}`);
+    if (outcome.kind === 'started') {
+      this.log.info(`[Scheduler] Cron ${cron.name} started to catch up the tick of ${missedTick.toISOString()} missed while the server was down`, { executionId: id });
+      return undefined;
+    }
+    const existing = await this.executions.get(id);
+    if (existing) {
+      this.log.info(`[Scheduler] ${cron.name}: the downtime is already caught up by the run ${id} (runner ${existing.runnerId ?? 'none'})`);
+      return undefined;
+    }
+    this.log.info(`[Scheduler] ${cron.name}: the run ${outcome.kind === 'running' ? outcome.runningExecutionId : outcome.kind} is going; the catch-up starts when it ends`);
+    return outcome.kind === 'running' ? outcome.runningExecutionId : 'unknown';
+  }
+
+  private async catchUpAfter(cron: CronDefinition, missedTick: Date, id: string, going: string): Promise<void> {
+    try {
+      for (let attempt = 2; attempt <= CATCH_UP_ATTEMPTS; attempt++) {
+        if (!(await this.untilEnded(cron, going)) || !this.scheduler.active) break;
+        const next = await this.tryCatchUp(cron, missedTick, id);
+        if (next === undefined) return;
+        going = next;
+      }
+      this.log.warn(`[Scheduler] No catch-up run of ${cron.name}: ${this.scheduler.active ? `the run ${going} is still going (runs kept going, or one outlived the cron's timeout)` : 'the server stopped before the run going ended'}`);
+    } catch (error) {
+      this.log.warn(`[Scheduler] No catch-up run of ${cron.name}`, { error: errorText(error) });
+    }
+  }
+
+  /**
+   * Resolves true once the run `id` of the cron is no longer running (its end event, or a look every 2 s);
+   * false when the scheduler stopped first, or past the cron's timeout and kill grace and a minute (a run
+   * the server does not own may never end).
+   */
+  private async untilEnded(cron: CronDefinition, id: string): Promise<boolean> {
+    const cronName = cron.name;
+    const deadline = Date.now() + cron.timeoutMs + this.config.killGraceMs + 60_000;
+    let wake: () => void = () => {};
+    const unsubscribe = this.events.subscribe((event) => {
+      if (event.name === 'execution.finished' && (event as BusEvent<'execution.finished'>).data.execution.cronName === cronName) wake();
+    });
+    try {
+      while (this.scheduler.active && Date.now() < deadline) {
+        if (id === 'unknown') return true;
+        const run = await this.executions.get(id);
+        if (!run || run.status !== 'running') return true;
+        await new Promise<void>((resolveLater) => {
+          const timer = setTimeout(resolveLater, 2_000);
+          timer.unref();
+          wake = () => {
+            clearTimeout(timer);
+            resolveLater();
+          };
+        });
+      }
+      return false;
+    } finally {
+      unsubscribe();
+    }
   }
 
   get rateLimits(): ServerConfig['rateLimits'] {

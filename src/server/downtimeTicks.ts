@@ -2,7 +2,10 @@
 // between the last time the server was known up for it (its last run, claimed or skipped tick, or this
 // runner's last heartbeat) and the instant its scheduler starts from. They are recorded as skipped
 // (server-down), the last MAX_MISSED_PER_CRON of them only, so a month down does not write millions of
-// rows; a cron with `catchUp: "last"` then runs once, by the instance that claimed its latest missed tick.
+// rows; a cron with `catchUp: "last"` then runs once per downtime: the catch-up run's id is derived from
+// when the server was last up before the downtime (SkippedTickStore.lastUpBefore), a time every instance
+// reads alike whatever its own start instant, so the store's primary key lets one instance insert it.
+import { createHash } from 'node:crypto';
 import type { CronDefinition } from './config';
 import { errorText, type Logger } from './logger';
 import { Schedule } from './schedule';
@@ -91,8 +94,27 @@ export interface DowntimeDeps {
   peersAlive(): Promise<boolean>;
   runnerId: string;
   log: Logger;
-  /** Starts the catch-up run of a cron whose latest missed tick this instance claimed. */
-  catchUp(cron: CronDefinition, missedTick: Date): Promise<void>;
+  /**
+   * Starts the catch-up run of a cron that missed ticks while down, under the id of its downtime
+   * (catchUpExecutionId): the instance that inserts it first runs it, the others find it there.
+   */
+  catchUp(cron: CronDefinition, missedTick: Date, downtimeAfter: Date): Promise<void>;
+}
+
+/** The key of a downtime nothing before it is known of (all of it pruned, or only missed ticks): one. */
+const NOTHING_KNOWN = new Date(0);
+
+/**
+ * The id of the one catch-up run of a cron's downtime, named by when the server was last up before it: a
+ * UUID (version 8, from SHA-256) every instance computes alike, so the store's primary key on executions
+ * admits one whichever instances start, and a restart that finds the same downtime finds it run.
+ */
+export function catchUpExecutionId(cronName: string, downtimeAfter: Date): string {
+  const bytes = createHash('sha256').update(`cron-ops catch-up\n${cronName}\n${downtimeAfter.toISOString()}`).digest().subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x80;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /**
@@ -128,9 +150,11 @@ export async function recordDowntime(deps: DowntimeDeps): Promise<void> {
       deps.log.warn(
         `[Scheduler] ${cron.name} missed ${mine.length} tick${mine.length === 1 ? '' : 's'} while the server was down (${mine[0].toISOString()} to ${latest.toISOString()}${ticks.length === MAX_MISSED_PER_CRON ? `; the last ${MAX_MISSED_PER_CRON} are recorded` : ''})`,
       );
-      // The instance that claimed the latest missed tick runs the catch-up: once, however many start.
-      if (cron.catchUp === 'last' && ticks.length > 0 && latest.getTime() === ticks[ticks.length - 1].getTime() && !deps.isPaused(cron.name)) {
-        await deps.catchUp(cron, latest);
+      // Every instance that recorded ticks of the downtime names its catch-up alike (the missed ticks, each
+      // instance's own share of them, are not proof the server was up): the first to insert it runs it.
+      if (cron.catchUp === 'last' && !deps.isPaused(cron.name)) {
+        const downtimeAfter = (await deps.skipped.lastUpBefore(cron.name, mine[0])) ?? NOTHING_KNOWN;
+        await deps.catchUp(cron, latest, downtimeAfter);
       }
     } catch (error) {
       deps.log.warn(`Could not record the ticks ${cron.name} missed while the server was down`, { error: errorText(error) });

@@ -217,6 +217,11 @@ export class Scheduler {
     return soonest;
   }
 
+  /** Started and not stopped: the server is scheduling (a catch-up waiting for a run gives up once not). */
+  get active(): boolean {
+    return this.started && !this.stopped;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const entry of this.entries.values()) {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_PATHS, CATCH_UP_TRIGGERED_BY, type Cron, type Execution, type SkippedTick, type SkippedTicksReply, type TimelineReply } from '../../src/shared/api';
-import { api, getExecution, listExecutions, triggerOk, waitForExecution } from '../support/http';
+import { api, getExecution, listExecutions, TEST_CRON_SECRET, triggerOk, waitForExecution } from '../support/http';
 import { nodeCron, startServer, writeConfig, type ServerProcess } from '../support/serverProcess';
 import { waitFor } from '../support/waitFor';
 
@@ -19,6 +19,16 @@ async function skippedOf(server: ServerProcess, cronName: string, query = ''): P
 
 async function cronOf(server: ServerProcess, cronName: string): Promise<Cron> {
   return (await api<{ crons: Cron[] }>(server, API_PATHS.crons)).body.crons.find((cron) => cron.name === cronName)!;
+}
+
+/**
+ * Waits until each of `servers` that recorded ticks of `cronName` missed while down has logged what became
+ * of its catch-up: started here, or found already started (by another instance or an earlier start).
+ */
+async function waitForCatchUpDecisions(servers: ServerProcess[], cronName: string): Promise<void> {
+  const missed = new RegExp(`${cronName} missed \\d+ ticks? while the server was down`);
+  const decided = new RegExp(`Cron ${cronName} started to catch up|${cronName}: the downtime is already caught up`);
+  await waitFor(() => servers.every((server) => !missed.test(server.output()) || decided.test(server.output())), `the catch-up decision of each instance that recorded missed ticks of ${cronName}`, 30_000);
 }
 
 describe('skipped ticks', function () {
@@ -274,9 +284,90 @@ describe('skipped ticks', function () {
       }
     });
 
+    it('runs one catch-up for a downtime when the server restarts twice in quick succession (a crash right after the first start)', async () => {
+      const configPath = writeConfig({ crons: [nodeCron('catch-restart', 'console.log("caught")', { timezone: 'UTC', catchUp: 'last' })], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } });
+      const restartData = mkdtempSync(join(tmpdir(), 'cron-ops-skips-restart-'));
+      try {
+        // The previous test's server, if it failed before stopping it.
+        await server?.stop();
+        server = await startServer({ config: configPath, args: ['--data', restartData] });
+        // A run by hand: the last thing known of the cron before the downtime.
+        await waitForExecution(server, await triggerOk(server, 'catch-restart'));
+        await server.stop();
+        // While stopped, the cron gets three ticks a minute, all in the downtime ahead: the two quick
+        // restarts then fall between ticks, so what they could catch up is that downtime only.
+        const firstTick = Math.ceil((Date.now() + 1000) / 1000) * 1000;
+        const ticks = [0, 1, 2].map((index) => firstTick + index * 1000);
+        const config = JSON.parse(readFileSync(configPath, 'utf8')) as { crons: Array<{ schedule: string }> };
+        config.crons[0].schedule = `${ticks.map((at) => new Date(at).getUTCSeconds()).join(',')} * * * * *`;
+        writeFileSync(configPath, JSON.stringify(config, null, 2));
+        await waitFor(() => Date.now() > ticks[2] + 3_000, 'the three ticks past, and the start grace after them', 15_000);
+
+        server = await startServer({ config: configPath, args: ['--data', restartData] });
+        const catchUps = async () => (await listExecutions(server!, 'cronName=catch-restart&limit=1000')).filter((run) => run.triggeredBy === CATCH_UP_TRIGGERED_BY);
+        const first = await waitFor(async () => {
+          const runs = await catchUps();
+          return runs.length > 0 ? runs : undefined;
+        }, 'the catch-up run of the downtime', 20_000);
+        // A crash right after the start, and a start again at once.
+        await server.kill9();
+        server = await startServer({ config: configPath, args: ['--data', restartData] });
+        const restartedAt = Date.now();
+        assert.ok(restartedAt < ticks[0] + 60_000, 'the restarts were over before the next minute brought the ticks back');
+        await waitFor(async () => (await listExecutions(server!, 'cronName=catch-restart&limit=1000')).every((run) => run.status !== 'running'), 'the catch-up run ended (or was marked failed by the start after the crash)', 20_000);
+
+        const all = await catchUps();
+        assert.deepEqual(all.map((run) => run.id), first.map((run) => run.id), `one catch-up run for the downtime: ${JSON.stringify(all)}`);
+        assert.equal(first.length, 1);
+        const down = (await skippedOf(server, 'catch-restart', 'limit=1000')).filter((tick) => tick.reason === 'server-down');
+        assert.deepEqual(down.map((tick) => Date.parse(tick.tickAt)).sort((a, b) => a - b), ticks, 'the three ticks of the downtime, each recorded once');
+        assert.doesNotMatch(server.output(), /catch-restart missed \d+ ticks?/, 'the second start found no tick missed');
+      } finally {
+        await server?.stop();
+        server = undefined;
+        rmSync(restartData, { recursive: true, force: true });
+      }
+    });
+
+    it('starts the catch-up once a run going at start has ended (an external script still reporting its run)', async () => {
+      const configPath = writeConfig({ crons: [nodeCron('catch-wait', 'console.log("caught")', { schedule: '* * * * * *', catchUp: 'last' })], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } });
+      const waitData = mkdtempSync(join(tmpdir(), 'cron-ops-skips-wait-'));
+      try {
+        // The previous test's server, if it failed before stopping it.
+        await server?.stop();
+        server = await startServer({ config: configPath, args: ['--data', waitData] });
+        await waitFor(async () => (await listExecutions(server!, 'cronName=catch-wait&status=completed')).length >= 1, 'a run of catch-wait', 20_000);
+        // A run reported by a script outside the server: a stop leaves it going, and ticks find it running.
+        const external = await waitFor(async () => {
+          const reply = await api<Execution>(server!, API_PATHS.externalStart, { secret: TEST_CRON_SECRET, body: { cronName: 'catch-wait' } });
+          return reply.status === 201 ? reply.body : undefined;
+        }, 'the external run started between two scheduled runs', 15_000);
+        await server.stop();
+        const stoppedAt = Date.now();
+        await waitFor(() => Date.now() - stoppedAt > 4_000, 'four seconds of downtime', 10_000);
+        server = await startServer({ config: configPath, args: ['--data', waitData] });
+        await server.waitForOutput(new RegExp(`catch-wait: the run ${external.id} is going; the catch-up starts when it ends`));
+        const catchUps = async () => (await listExecutions(server!, 'cronName=catch-wait&limit=1000')).filter((run) => run.triggeredBy === CATCH_UP_TRIGGERED_BY);
+        assert.deepEqual(await catchUps(), [], 'no catch-up while the run goes on');
+
+        const completed = await api<Execution>(server, API_PATHS.externalComplete, { secret: TEST_CRON_SECRET, body: { executionId: external.id, status: 'completed', exitCode: 0 } });
+        assert.equal(completed.status, 200, completed.text);
+        const caught = await waitFor(async () => {
+          const runs = await catchUps();
+          return runs.length > 0 ? runs : undefined;
+        }, 'the catch-up run once the external run ended', 20_000);
+        assert.equal(caught.length, 1, JSON.stringify(caught));
+        assert.ok(Date.parse(caught[0].startedAt) >= Date.parse(completed.body.completedAt!), `started after the run it waited for: ${JSON.stringify([caught[0], completed.body])}`);
+      } finally {
+        await server?.stop();
+        server = undefined;
+        rmSync(waitData, { recursive: true, force: true });
+      }
+    });
+
     // Several instances share the store on PostgreSQL only (the embedded store's folder is one instance's).
     if (process.env.CRON_OPS_TEST_STORE === 'postgres') {
-      it('two instances starting after a downtime record each missed tick once', async () => {
+      it('two instances starting after a downtime record each missed tick once and run the catch-up once; a third starting later runs none', async () => {
         const dataKey = mkdtempSync(join(tmpdir(), 'cron-ops-skips-pair-'));
         try {
           const configPath = writeConfig({
@@ -290,16 +381,26 @@ describe('skipped ticks', function () {
           const stoppedAt = Date.now();
           await waitFor(() => Date.now() - stoppedAt > 4_000, 'four seconds of downtime', 10_000);
           const pair = await Promise.all([instance('pair-a'), instance('pair-b')]);
+          const later: ServerProcess[] = [];
           try {
-            // Known race, not asserted here: two instances starting within the same seconds each decide on the
-            // catch-up from the latest tick of their own scan range, and a range's last tick may already be
-            // claimed by the other's scheduler: CI saw no catch-up run once (the closing note says so).
+            // Each instance that recorded missed ticks says what became of the catch-up: it started it, or
+            // found it started (it may first wait for a scheduled run going to end).
+            await waitForCatchUpDecisions(pair, 'catch-pair');
+            const catchUps = async () => (await listExecutions(pair[0], 'cronName=catch-pair&limit=1000')).filter((run) => run.triggeredBy === CATCH_UP_TRIGGERED_BY);
+            const once = await catchUps();
+            assert.equal(once.length, 1, `one catch-up run: ${JSON.stringify(once.map((run) => [run.id, run.runnerId, run.startedAt]))}`);
+            assert.ok(['pair-a', 'pair-b'].includes(once[0].runnerId!), JSON.stringify(once[0]));
             const down = (await skippedOf(pair[1], 'catch-pair')).filter((tick) => tick.reason === 'server-down');
             assert.ok(down.length >= 2, JSON.stringify(down));
             assert.equal(new Set(down.map((tick) => tick.tickAt)).size, down.length, 'each missed tick recorded once');
             assert.ok(down.every((tick) => ['pair-a', 'pair-b'].includes(tick.runnerId)));
+
+            // A third instance starting while these run: the downtime is over, nothing more is caught up.
+            later.push(await instance('pair-c'));
+            await waitForCatchUpDecisions(later, 'catch-pair');
+            assert.deepEqual((await catchUps()).map((run) => run.id), [once[0].id], 'still the one catch-up run');
           } finally {
-            await Promise.all(pair.map((server) => server.stop()));
+            await Promise.all([...pair, ...later].map((server) => server.stop()));
           }
         } finally {
           rmSync(dataKey, { recursive: true, force: true });

@@ -71,6 +71,50 @@ export class SkippedTickStore {
     return times.length > 0 ? new Date(Math.max(...times)) : null;
   }
 
+  /**
+   * When the server was last known up for the cron before `before` (the first tick of a downtime): its
+   * latest run started, tick claimed by a scheduler, or tick skipped as running or paused, strictly before
+   * it; null if none. Ticks recorded as missed (server-down) are not proof of anything, so every instance
+   * that records ticks of the same downtime, whichever of them and from whatever start instant, reads the
+   * same time: the key the downtime's one catch-up run is claimed by (downtimeTicks.ts).
+   */
+  async lastUpBefore(cronName: string, before: Date): Promise<Date | null> {
+    const at = before.toISOString();
+    const [claimed, seen, ran] = await Promise.all([
+      this.db.q
+        .selectFrom('schedule_ticks as claim')
+        .select('claim.tick_at as at')
+        .where('claim.cron_name', '=', cronName)
+        .where('claim.tick_at', '<', at)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('skipped_ticks as missed')
+                .select('missed.tick_at')
+                .whereRef('missed.cron_name', '=', 'claim.cron_name')
+                .whereRef('missed.tick_at', '=', 'claim.tick_at')
+                .where('missed.reason', '=', 'server-down'),
+            ),
+          ),
+        )
+        .orderBy('claim.tick_at', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+      this.db.q
+        .selectFrom('skipped_ticks')
+        .select('tick_at as at')
+        .where('cron_name', '=', cronName)
+        .where('tick_at', '<', at)
+        .where('reason', '!=', 'server-down')
+        .orderBy('tick_at', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+      this.db.q.selectFrom('cron_executions').select('started_at as at').where('cron_name', '=', cronName).where('started_at', '<', at).orderBy('started_at', 'desc').limit(1).executeTakeFirst(),
+    ]);
+    const times = [claimed?.at, seen?.at, ran?.at].filter((time): time is Date | string => time !== null && time !== undefined).map((time) => Date.parse(isoOf(time)));
+    return times.length > 0 ? new Date(Math.max(...times)) : null;
+  }
+
   /** A cron's skipped ticks, newest first; `before` (a tickAt) pages on. */
   async list(cronName: string, limit: number, before?: string): Promise<{ skippedTicks: SkippedTick[]; nextCursor: string | null }> {
     let select = this.db.q

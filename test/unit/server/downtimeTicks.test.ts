@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { ConfigError, parseConfig } from '../../../src/server/config';
-import { lastTicksBetween, MAX_MISSED_PER_CRON } from '../../../src/server/downtimeTicks';
+import { catchUpExecutionId, lastTicksBetween, MAX_MISSED_PER_CRON } from '../../../src/server/downtimeTicks';
+import { isUuid } from '../../../src/server/store/executionStore';
 import { Schedule } from '../../../src/server/schedule';
 
 function schedule(expression: string, timezone = 'UTC'): Schedule {
@@ -43,6 +44,15 @@ describe('downtimeTicks', () => {
   it('finds nothing when no tick fell in the downtime', () => {
     assert.deepEqual(lastTicksBetween(schedule('0 3 * * *'), new Date('2026-03-02T03:00:00Z'), new Date('2026-03-02T20:00:00Z'), 100), []);
     assert.deepEqual(lastTicksBetween(schedule('* * * * * *'), new Date('2026-03-02T03:00:00Z'), new Date('2026-03-02T02:00:00Z'), 100), []);
+  });
+
+  it('names the catch-up run of a downtime alike on every instance: one id per cron and last time up', () => {
+    const id = catchUpExecutionId('job', new Date('2026-03-02T10:05:00Z'));
+    assert.ok(isUuid(id), id);
+    assert.equal(id[14], '8', 'a version 8 UUID');
+    assert.equal(catchUpExecutionId('job', new Date('2026-03-02T10:05:00.000Z')), id);
+    assert.notEqual(catchUpExecutionId('job', new Date('2026-03-02T10:05:01Z')), id, 'another downtime');
+    assert.notEqual(catchUpExecutionId('other', new Date('2026-03-02T10:05:00Z')), id, 'another cron');
   });
 
   it('reads catchUp: "none" by default, "last", and refuses anything else saying what each does', () => {
