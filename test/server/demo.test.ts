@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_PATHS, type Cron } from '../../src/shared/api';
-import { allLogs, api, triggerOk, waitForStatus } from '../support/http';
+import { allLogs, api, triggerOnceFree, waitForStatus } from '../support/http';
 import { REPO_ROOT, startServer, type ServerProcess } from '../support/serverProcess';
 import { withStoreSql } from '../support/storeSql';
 import { waitFor } from '../support/waitFor';
@@ -77,7 +77,7 @@ describe('the demo crons (no --config)', function () {
   });
 
   it('monitor-openai prints the guide-like lines, labelled simulated', async () => {
-    const id = await triggerOk(server!, 'monitor-openai');
+    const id = await triggerOnceFree(server!, 'monitor-openai');
     const done = await waitForStatus(server!, id, 'completed');
     assert.equal(done.exitCode, 0);
     const lines = (await allLogs(server!, id)).lines.map((line) => line.line);
@@ -89,7 +89,7 @@ describe('the demo crons (no --config)', function () {
   });
 
   it('index-kb-progressive indexes CRON_PARAM_BATCHSIZE documents', async () => {
-    const id = await triggerOk(server!, 'index-kb-progressive', { batchSize: 3 });
+    const id = await triggerOnceFree(server!, 'index-kb-progressive', { batchSize: 3 });
     await waitForStatus(server!, id, 'completed');
     const lines = (await allLogs(server!, id)).lines.map((line) => line.line);
     assert.ok(lines.some((line) => /Batch size: 3\b/.test(line)), lines.join('\n'));
@@ -97,11 +97,11 @@ describe('the demo crons (no --config)', function () {
   });
 
   it('cleanup-executions deletes the executions older than 7 days (and their logs), keeps the others', async () => {
-    const old = [await triggerOk(server!, 'check-alerts')];
+    const old = [await triggerOnceFree(server!, 'check-alerts')];
     await waitForStatus(server!, old[0], 'completed');
-    old.push(await triggerOk(server!, 'refresh-mv-metadata'));
+    old.push(await triggerOnceFree(server!, 'refresh-mv-metadata'));
     await waitForStatus(server!, old[1], 'completed');
-    const recent = await triggerOk(server!, 'acquisition-weekly');
+    const recent = await triggerOnceFree(server!, 'acquisition-weekly');
     await waitForStatus(server!, recent, 'completed');
     await server!.stop();
     server = undefined;
@@ -138,7 +138,7 @@ LIMIT 1;`,
     });
 
     await start();
-    const id = await triggerOk(server!, 'cleanup-executions');
+    const id = await triggerOnceFree(server!, 'cleanup-executions');
     const done = await waitForStatus(server!, id, 'completed');
     assert.equal(done.exitCode, 0);
     const lines = (await allLogs(server!, id)).lines.map((line) => line.line);

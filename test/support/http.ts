@@ -63,6 +63,20 @@ export async function triggerOk(target: Target, cronName: string, params?: Recor
   return reply.body.executionId as string;
 }
 
+/**
+ * triggerOk for a cron that also runs on its schedule (the demo's every-5-minutes crons): a scheduled run
+ * going at that moment answers 409 with its id; like an operator, wait for it to end and trigger again.
+ */
+export async function triggerOnceFree(target: Target, cronName: string, params?: Record<string, unknown>): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const reply = await trigger(target, cronName, params);
+    if (reply.status === 202) return reply.body.executionId as string;
+    const running = reply.body.runningExecutionId;
+    if (reply.status !== 409 || typeof running !== 'string' || attempt === 3) throw new Error(`trigger ${cronName}: expected 202, got ${reply.status} ${reply.text}`);
+    await waitForExecution(target, running, undefined, `the scheduled run ${running} of ${cronName} to end`, 120_000);
+  }
+}
+
 export async function getExecution(target: Target, id: string): Promise<Execution> {
   const reply = await api<Execution>(target, API_PATHS.execution(id));
   if (reply.status !== 200) throw new Error(`GET execution ${id}: ${reply.status} ${reply.text}`);
