@@ -94,7 +94,11 @@ export class Alerting {
 
   /** GET /api/admin/alerts: every destination with its latest delivery, and the recent deliveries. */
   async status(limit = 100): Promise<AlertsReply> {
-    const [latest, deliveries] = await Promise.all([this.options.storage.latestPerDestination(), this.options.storage.recent(limit)]);
+    const latest = await this.options.storage.latestPerDestination();
+    const deliveries = await this.options.storage.recent(limit);
+    // Read last, the recent list is the fresher: a destination's newest delivery in it is its latest, so the two
+    // parts of the reply agree on a delivery sent between the two reads.
+    for (const delivery of [...deliveries].reverse()) latest.set(delivery.destination, delivery);
     return {
       destinations: this.options.settings.destinations.map((destination) => {
         const last = latest.get(destination.name);
