@@ -25,6 +25,8 @@ export interface JobProcess extends EventEmitter {
   readonly stderr: Readable;
   readonly exitCode: number | null;
   readonly signalCode: NodeJS.Signals | null;
+  /** Its start time in clock ticks after boot, when known without reading /proc (processTree.ts). */
+  readonly startTime?: number;
   /** Set when the job's end cannot be known (the spawn helper died while it ran): why, for its error message. */
   readonly lost?: string;
 }
@@ -70,6 +72,7 @@ export function defaultLauncher(log: Logger, helperFile = join(__dirname, SPAWN_
 /** One job started through the helper. */
 class HelperJob extends EventEmitter implements JobProcess {
   pid?: number;
+  startTime?: number;
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   lost: string | undefined;
@@ -107,6 +110,8 @@ interface Helper {
   child: ChildProcess;
   socket: Socket;
   jobs: Map<number, HelperJob>;
+  /** It started at least one job: its death is not counted as a failure to start. */
+  startedAny: boolean;
 }
 
 export class HelperLauncher implements JobLauncher {
@@ -158,7 +163,7 @@ export class HelperLauncher implements JobLauncher {
       stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
     });
     const socket = child.stdio[3] as Socket;
-    const helper: Helper = { child, socket, jobs: new Map() };
+    const helper: Helper = { child, socket, jobs: new Map(), startedAny: false };
     // The server's own handles keep it alive, not the helper's.
     child.unref();
     socket.unref();
@@ -169,6 +174,8 @@ export class HelperLauncher implements JobLauncher {
     let ending: string | undefined;
     const exited = new Promise<void>((resolveExit) => {
       child.on('exit', (code, signal) => {
+        // New jobs go to a new helper at once; those it held end once all it wrote is read.
+        if (this.helper === helper) this.helper = undefined;
         ending = signal ? `killed by ${signal}` : `exited with code ${code}`;
         resolveExit();
       });
@@ -188,7 +195,8 @@ export class HelperLauncher implements JobLauncher {
     if (!job) return;
     switch (kind) {
       case FrameKind.Spawned:
-        job.pid = parseJson<SpawnedReply>(payload).pid;
+        ({ pid: job.pid, startTime: job.startTime } = parseJson<SpawnedReply>(payload));
+        helper.startedAny = true;
         this.deathsInARow = 0;
         job.emit('spawn');
         break;
@@ -240,8 +248,7 @@ export class HelperLauncher implements JobLauncher {
     const inFlight = [...helper.jobs.values()];
     helper.jobs.clear();
     if (this.closed && inFlight.length === 0) return;
-    const started = inFlight.some((job) => job.pid !== undefined);
-    if (!started && ++this.deathsInARow >= MAX_DEATHS_IN_A_ROW && !this.closed) {
+    if (!helper.startedAny && ++this.deathsInARow >= MAX_DEATHS_IN_A_ROW && !this.closed) {
       this.fallback = true;
       this.log.error(`The spawn helper ${this.file} died ${this.deathsInARow} times in a row (last: ${ending}): jobs are spawned by the server itself from now on`);
     } else if (!this.closed) {

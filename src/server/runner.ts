@@ -146,7 +146,7 @@ export class Runner {
     };
     const onStarted = () => {
       if (child.pid !== undefined && !run.tree) {
-        run.tree = new ProcessTree(child.pid, execution.id, options.killGraceMs);
+        run.tree = new ProcessTree(child.pid, execution.id, options.killGraceMs, child.startTime);
         void options.recordPid(execution.id, child.pid).catch(() => undefined);
       }
       markStarted();

@@ -9,6 +9,7 @@
 // in the server. It exits when the server's end of the socket closes (its jobs are left to the server's
 // next start, as they were when the server spawned them itself).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { encodeFrame, FrameDecoder, FrameKind, parseJson, type SpawnRequest } from './spawnProtocol';
@@ -54,6 +55,18 @@ function relay(id: number, stream: Readable, data: FrameKind, end: FrameKind, cl
   });
 }
 
+/** Clock ticks after boot at which the process started; it is not reaped yet (this process reaps it). */
+function startTimeOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return Number.isFinite(startTime) ? startTime : undefined;
+  } catch {
+    // Not Linux.
+    return undefined;
+  }
+}
+
 function start(id: number, request: SpawnRequest): void {
   let child: ChildProcess;
   try {
@@ -69,7 +82,7 @@ function start(id: number, request: SpawnRequest): void {
     send(FrameKind.Failed, id, { code: (error as NodeJS.ErrnoException).code, message: error instanceof Error ? error.message : String(error) });
     return;
   }
-  child.on('spawn', () => send(FrameKind.Spawned, id, { pid: child.pid }));
+  child.on('spawn', () => send(FrameKind.Spawned, id, { pid: child.pid, startTime: startTimeOf(child.pid!) }));
   child.on('error', (error: NodeJS.ErrnoException) => {
     // 'exit' does not follow a failed spawn.
     if (child.pid === undefined) send(FrameKind.Failed, id, { code: error.code, message: error.message });

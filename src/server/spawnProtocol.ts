@@ -39,6 +39,11 @@ export interface SpawnRequest {
 
 export interface SpawnedReply {
   pid: number;
+  /**
+   * Its start time (clock ticks after boot, /proc/PID/stat), read by the helper before it can be reaped: by
+   * the time the server hears of a short job it may be gone, and the run's process scan needs it.
+   */
+  startTime?: number;
 }
 
 export interface FailedReply {
