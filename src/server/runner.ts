@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import type { Execution } from '../shared/api';
 import type { CronDefinition } from './config';
 import type { EventBus } from './eventBus';
-import { jobEnvironment, lookupUser, userProblem } from './jobEnvironment';
+import { jobEnvironment, lookupUser, userProblem, type OsUser } from './jobEnvironment';
 import { defaultLauncher, type JobLauncher, type JobProcess } from './jobLauncher';
 import { LogCapture, type LogCaps } from './logCapture';
 import { errorText, type Logger } from './logger';
@@ -58,6 +58,9 @@ interface LiveRun {
   settled: Promise<void>;
 }
 
+/** How long a cron's "user" passwd entry is trusted before it is looked up again. */
+const USER_LOOKUP_TTL_MS = 60_000;
+
 /** How long stdio may still deliver once the main process has exited (children may hold it open). */
 const DRAIN_MS = 500;
 
@@ -67,6 +70,8 @@ export class Runner {
   private readonly pending = new Map<string, { ended: boolean }>();
   private closing = false;
   private readonly launcher: JobLauncher;
+  /** Passwd entries of the crons' "user", by name, with when they were read. */
+  private readonly users = new Map<string, { entry: OsUser | undefined; at: number }>();
 
   constructor(private readonly options: RunnerOptions) {
     this.launcher = options.launcher ?? defaultLauncher(options.log);
@@ -111,7 +116,7 @@ export class Runner {
       .catch((error) => options.log.error(`Starting ${cron.name} failed`, { cronName: cron.name, executionId: execution.id, error: errorText(error) }));
   }
 
-  private spawnRun(execution: Execution, cron: CronDefinition, env: NodeJS.ProcessEnv, user: NonNullable<ReturnType<typeof lookupUser>> | undefined, versionRecorded: Promise<void>): void {
+  private spawnRun(execution: Execution, cron: CronDefinition, env: NodeJS.ProcessEnv, user: OsUser | undefined, versionRecorded: Promise<void>): void {
     const { options } = this;
     const ids = { cronName: cron.name, executionId: execution.id };
     const [program, ...args] = cron.command;
@@ -207,11 +212,20 @@ export class Runner {
       });
   }
 
-  private osUser(name: string) {
-    const problem = userProblem(name);
-    const user = lookupUser(name);
-    if (problem || !user) throw new Error(`Cannot run as user ${name}: ${problem ?? 'no passwd entry'}`);
-    return user;
+  /**
+   * The passwd entry to run as. Looked up once a minute at most: the lookup (getent, for NSS) is a blocking
+   * fork of the server, the cost the spawn helper is there to avoid.
+   */
+  private osUser(name: string): OsUser {
+    const now = Date.now();
+    let known = this.users.get(name);
+    if (!known || now - known.at > USER_LOOKUP_TTL_MS) {
+      known = { entry: lookupUser(name), at: now };
+      this.users.set(name, known);
+    }
+    const problem = userProblem(name, process.getuid?.(), known.entry);
+    if (problem || !known.entry) throw new Error(`Cannot run as user ${name}: ${problem ?? 'no passwd entry'}`);
+    return known.entry;
   }
 
   /** The main process exited: what it left behind is ended, unless the cron keeps its leftovers. */
