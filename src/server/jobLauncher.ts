@@ -58,7 +58,7 @@ export const directLauncher: JobLauncher = {
 /** Helper deaths in a row, none of them having started a job, before jobs are spawned by the server itself. */
 const MAX_DEATHS_IN_A_ROW = 3;
 /** How long the helper has to exit once its socket is closed, before SIGKILL. */
-const CLOSE_WAIT_MS = 2_000;
+const CLOSE_WAIT_MS = 1_000;
 
 /** The launcher for this server: through the helper beside the server's bundle when it is there. */
 export function defaultLauncher(log: Logger, helperFile = join(__dirname, SPAWN_HELPER_FILE)): JobLauncher {

@@ -114,6 +114,11 @@ const decoder = new FrameDecoder((kind, id, payload) => {
   }
 });
 
+// Ctrl+C in a terminal signals the server's whole process group, and systemd its whole cgroup: the server
+// then ends its runs and closes this socket, and only then is this process done (signalled first, the runs
+// it relays would be lost rather than recorded as interrupted). Its jobs get the default handlers back.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
+
 control.on('data', (chunk: Buffer) => decoder.push(chunk));
 // The server is gone (or closed its end): nothing more to start or to relay to.
 control.on('end', () => process.exit(0));

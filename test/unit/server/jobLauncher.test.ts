@@ -72,6 +72,18 @@ describe('spawn helper launcher', function () {
     assert.ok(launcher.helperPid, 'one helper runs');
   });
 
+  it('a SIGINT or SIGTERM to the helper (Ctrl+C, systemd) leaves it relaying: the server closes it once its runs ended', async () => {
+    const job = launcher.spawn(request('sh', ['-c', 'read line < /dev/null; sleep 0.5; echo still relayed']));
+    const outcome = collect(job);
+    await new Promise((resolveSpawn) => job.once('spawn', resolveSpawn));
+    process.kill(launcher.helperPid!, 'SIGINT');
+    process.kill(launcher.helperPid!, 'SIGTERM');
+    const done = await outcome;
+    assert.equal(done.stdout.toString(), 'still relayed\n');
+    assert.deepEqual(done.exit, { code: 0, signal: null });
+    assert.equal(job.lost, undefined);
+  });
+
   it('says a job was ended by a signal', async () => {
     const job = launcher.spawn(request('sh', ['-c', 'kill -TERM $$']));
     assert.deepEqual((await collect(job)).exit, { code: null, signal: 'SIGTERM' });
