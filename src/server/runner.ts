@@ -77,11 +77,6 @@ export class Runner {
     this.launcher = options.launcher ?? defaultLauncher(options.log);
   }
 
-  /** The spawn helper's pid while one runs. */
-  get spawnHelperPid(): number | undefined {
-    return this.launcher.helperPid;
-  }
-
   get runningCount(): number {
     return this.live.size + this.pending.size;
   }
