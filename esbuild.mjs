@@ -1,5 +1,5 @@
-// Builds the shipped bundles (server and its timeline worker, extension, webview) and, with --tests, the
-// test suites.
+// Builds the shipped bundles (server, its timeline worker and spawn helper, extension, webview) and, with
+// --tests, the test suites.
 import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,6 +53,15 @@ const builds = [
     format: 'esm',
     external: ['better-sqlite3'],
     banner: { js: esmRequireBanner },
+  }),
+  // The server's spawn helper (src/server/jobLauncher.ts starts it from beside server.mjs): kept small, so
+  // its forks are cheap; it needs nothing but Node's built-ins.
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/server/spawnHelper.ts'],
+    outfile: 'dist/spawnHelper.mjs',
+    platform: 'node',
+    format: 'esm',
   }),
   esbuild.build({
     ...common,

@@ -42,9 +42,8 @@ export function lookupUser(name: string): OsUser | undefined {
   return { name, uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5], shell: fields[6] };
 }
 
-/** Why a cron cannot run as `user` here, or undefined when it can. */
-export function userProblem(user: string, serverUid: number | undefined = process.getuid?.()): string | undefined {
-  const entry = lookupUser(user);
+/** Why a cron cannot run as `user` here, or undefined when it can (`entry`: its passwd entry, if looked up). */
+export function userProblem(user: string, serverUid: number | undefined = process.getuid?.(), entry: OsUser | undefined = lookupUser(user)): string | undefined {
   if (!entry) return `"${user}" is not a user on this host (no passwd entry): create it, or remove "user" to run the job as the server's user`;
   if (serverUid === undefined) return '"user" needs a POSIX host: remove it on this platform';
   if (serverUid !== 0 && serverUid !== entry.uid) {

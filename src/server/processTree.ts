@@ -153,8 +153,10 @@ export class ProcessTree {
     readonly pid: number,
     private readonly executionId: string,
     private readonly killGraceMs: number,
+    /** Known when the spawn helper read it; else read now (0 when already gone: no process is skipped). */
+    startTime?: number,
   ) {
-    this.startTime = procStat(pid)?.startTime ?? 0;
+    this.startTime = startTime ?? procStat(pid)?.startTime ?? 0;
   }
 
   /** The run's live processes. Without /proc (not Linux), the group alone, as one entry if alive. */

@@ -1,12 +1,13 @@
 // Runs one execution as a child process: no shell, its own process group, an allow-listed environment.
-// Reads as spawn, capture (logCapture.ts), watch (timeout, the main process's exit), end (processTree.ts).
-// The run ends when its main process exits, whatever its children hold open.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Reads as spawn (jobLauncher.ts: through the spawn helper), capture (logCapture.ts), watch (timeout, the
+// main process's exit), end (processTree.ts). The run ends when its main process exits, whatever its
+// children hold open.
 import { dirname } from 'node:path';
 import type { Execution } from '../shared/api';
 import type { CronDefinition } from './config';
 import type { EventBus } from './eventBus';
-import { jobEnvironment, lookupUser, userProblem } from './jobEnvironment';
+import { jobEnvironment, lookupUser, userProblem, type OsUser } from './jobEnvironment';
+import { defaultLauncher, type JobLauncher, type JobProcess } from './jobLauncher';
 import { LogCapture, type LogCaps } from './logCapture';
 import { errorText, type Logger } from './logger';
 import { describeProcesses, endOrphan, ProcessTree, type RunProcess } from './processTree';
@@ -38,19 +39,27 @@ export interface RunnerOptions {
    * write under way, which the run's end waits for (scriptVersionRecorder.ts).
    */
   beforeSpawn?(execution: Execution, cron: CronDefinition): Promise<{ recorded: Promise<void> }>;
+  /** Starts the jobs' processes (default: through the spawn helper beside the server's bundle). */
+  launcher?: JobLauncher;
 }
 
 interface LiveRun {
   execution: Execution;
   cron: CronDefinition;
-  child: ChildProcess;
+  child: JobProcess;
   capture: LogCapture;
+  /** Known once the process is started (its pid comes back from the spawn helper). */
   tree?: ProcessTree;
+  /** Resolves once the process started or could not be: what ends the run waits for it. */
+  started: Promise<void>;
   /** The main process has exited: the run is over, what it left is handled by its leftovers setting. */
   mainExited: boolean;
   /** Resolves once the run is recorded and none of its processes is left to end. */
   settled: Promise<void>;
 }
+
+/** How long a cron's "user" passwd entry is trusted before it is looked up again. */
+const USER_LOOKUP_TTL_MS = 60_000;
 
 /** How long stdio may still deliver once the main process has exited (children may hold it open). */
 const DRAIN_MS = 500;
@@ -60,8 +69,13 @@ export class Runner {
   /** Runs whose script version is being read: their process is not spawned yet. */
   private readonly pending = new Map<string, { ended: boolean }>();
   private closing = false;
+  private readonly launcher: JobLauncher;
+  /** Passwd entries of the crons' "user", by name, with when they were read. */
+  private readonly users = new Map<string, { entry: OsUser | undefined; at: number }>();
 
-  constructor(private readonly options: RunnerOptions) {}
+  constructor(private readonly options: RunnerOptions) {
+    this.launcher = options.launcher ?? defaultLauncher(options.log);
+  }
 
   get runningCount(): number {
     return this.live.size + this.pending.size;
@@ -97,16 +111,16 @@ export class Runner {
       .catch((error) => options.log.error(`Starting ${cron.name} failed`, { cronName: cron.name, executionId: execution.id, error: errorText(error) }));
   }
 
-  private spawnRun(execution: Execution, cron: CronDefinition, env: NodeJS.ProcessEnv, user: NonNullable<ReturnType<typeof lookupUser>> | undefined, versionRecorded: Promise<void>): void {
+  private spawnRun(execution: Execution, cron: CronDefinition, env: NodeJS.ProcessEnv, user: OsUser | undefined, versionRecorded: Promise<void>): void {
     const { options } = this;
     const ids = { cronName: cron.name, executionId: execution.id };
     const [program, ...args] = cron.command;
     options.log.info(`Executing: ${cron.command.join(' ')}`, ids);
-    const child = spawn(program, args, {
+    const child = this.launcher.spawn({
+      program,
+      args,
       cwd: dirname(options.configPath),
-      env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: definedOnly(env),
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     const capture = new LogCapture({
@@ -116,13 +130,30 @@ export class Runner {
       published: (lines) => options.events.publishLog({ executionId: execution.id, lines }),
       log: options.log,
     });
-    capture.attach('stdout', child.stdout!);
-    capture.attach('stderr', child.stderr!);
-    if (child.pid !== undefined) void options.recordPid(execution.id, child.pid).catch(() => undefined);
+    capture.attach('stdout', child.stdout);
+    capture.attach('stderr', child.stderr);
 
     let settle!: () => void;
-    const run: LiveRun = { execution, cron, child, capture, mainExited: false, settled: new Promise((resolveSettled) => (settle = resolveSettled)) };
-    if (child.pid !== undefined) run.tree = new ProcessTree(child.pid, execution.id, options.killGraceMs);
+    let markStarted!: () => void;
+    const run: LiveRun = {
+      execution,
+      cron,
+      child,
+      capture,
+      mainExited: false,
+      settled: new Promise((resolveSettled) => (settle = resolveSettled)),
+      started: new Promise((resolveStarted) => (markStarted = resolveStarted)),
+    };
+    const onStarted = () => {
+      if (child.pid !== undefined && !run.tree) {
+        run.tree = new ProcessTree(child.pid, execution.id, options.killGraceMs, child.startTime);
+        void options.recordPid(execution.id, child.pid).catch(() => undefined);
+      }
+      markStarted();
+    };
+    // A ChildProcess spawned in process knows its pid at once; through the helper it comes with 'spawn'.
+    if (child.pid !== undefined) onStarted();
+    child.once('spawn', onStarted);
     this.live.set(execution.id, run);
 
     const timeoutTimer = setTimeout(() => {
@@ -131,12 +162,18 @@ export class Runner {
 
     let spawnError: Error | undefined;
     const exited = new Promise<void>((resolveExit) => {
-      child.on('error', (error) => {
+      child.on('error', (error: Error) => {
         spawnError = error;
         // 'exit' does not follow a failed spawn.
-        if (child.pid === undefined) resolveExit();
+        if (child.pid === undefined) {
+          markStarted();
+          resolveExit();
+        }
       });
-      child.on('exit', () => resolveExit());
+      child.on('exit', () => {
+        onStarted();
+        resolveExit();
+      });
     });
 
     void exited
@@ -146,7 +183,8 @@ export class Runner {
         clearTimeout(timeoutTimer);
         await drain(child);
         // The scan and the SIGTERM are said in the run's log before it closes; the end is waited for below.
-        const leftovers = await this.endLeftovers(run);
+        // The spawn helper died: whether the main process still runs is unknown, so the run's processes end.
+        const leftovers = child.lost ? await this.terminate(run, 'the spawn helper died') : await this.endLeftovers(run);
         await capture.close();
         const outcome = { ...describeExit(child, spawnError, program, capture.stderrTail), endedAt };
         options.log.info(`Exit code: ${child.exitCode ?? child.signalCode ?? 'none'}`, ids);
@@ -169,11 +207,20 @@ export class Runner {
       });
   }
 
-  private osUser(name: string) {
-    const problem = userProblem(name);
-    const user = lookupUser(name);
-    if (problem || !user) throw new Error(`Cannot run as user ${name}: ${problem ?? 'no passwd entry'}`);
-    return user;
+  /**
+   * The passwd entry to run as. Looked up once a minute at most: the lookup (getent, for NSS) is a blocking
+   * fork of the server, the cost the spawn helper is there to avoid.
+   */
+  private osUser(name: string): OsUser {
+    const now = Date.now();
+    let known = this.users.get(name);
+    if (!known || now - known.at > USER_LOOKUP_TTL_MS) {
+      known = { entry: lookupUser(name), at: now };
+      this.users.set(name, known);
+    }
+    const problem = userProblem(name, process.getuid?.(), known.entry);
+    if (problem || !known.entry) throw new Error(`Cannot run as user ${name}: ${problem ?? 'no passwd entry'}`);
+    return known.entry;
   }
 
   /** The main process exited: what it left behind is ended, unless the cron keeps its leftovers. */
@@ -194,6 +241,7 @@ export class Runner {
    * once the SIGTERM is sent and said, with the end of the termination to wait for.
    */
   private async terminate(run: LiveRun, why: string): Promise<Ending> {
+    await run.started;
     const tree = run.tree;
     if (!tree) return NOTHING_TO_END;
     const first = !tree.terminating;
@@ -209,6 +257,7 @@ export class Runner {
   async stop(executionId: string, finish: Finish): Promise<void> {
     const run = this.live.get(executionId);
     if (!run) return;
+    await run.started;
     const targets = (await run.tree?.processes()) ?? [];
     const said = targets.length > 0 ? `; SIGTERM sent to ${describeProcesses(targets)}, SIGKILL after ${this.options.killGraceMs} ms to any left` : '';
     try {
@@ -245,6 +294,7 @@ export class Runner {
     await Promise.race([Promise.all(runs.map((run) => run.settled)), bound]);
     clearTimeout(timer);
     if (this.live.size > 0) this.options.log.warn(`Stopped waiting for ${this.live.size} run(s) to be recorded`);
+    await this.launcher.close();
   }
 }
 
@@ -260,9 +310,16 @@ function sentText(signal: string, targets: RunProcess[], why: string, graceMs: n
   return `${why}: ${signal} sent to ${describeProcesses(targets)}; SIGKILL follows after ${graceMs} ms (killGraceMs) for any still alive`;
 }
 
+/** The environment as the spawn helper takes it: only the variables that are set. */
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  const defined: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) defined[name] = value;
+  return defined;
+}
+
 /** Gives the pipes a moment to deliver what the exited process wrote, then closes them. */
-async function drain(child: ChildProcess): Promise<void> {
-  const streams = [child.stdout, child.stderr].filter((stream): stream is NonNullable<typeof stream> => stream !== null);
+async function drain(child: JobProcess): Promise<void> {
+  const streams = [child.stdout, child.stderr];
   const ended = streams.map((stream) => new Promise<void>((resolveEnd) => (stream.readableEnded || stream.destroyed ? resolveEnd() : stream.once('close', () => resolveEnd()))));
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(ended), new Promise<void>((resolveTimer) => (timer = setTimeout(resolveTimer, DRAIN_MS)))]);
@@ -271,12 +328,13 @@ async function drain(child: ChildProcess): Promise<void> {
   for (const stream of streams) stream.destroy();
 }
 
-function describeExit(child: ChildProcess, spawnError: Error | undefined, program: string, stderrTail: string[]): Finish {
+function describeExit(child: JobProcess, spawnError: Error | undefined, program: string, stderrTail: string[]): Finish {
   if (spawnError && child.pid === undefined) {
     const code = (spawnError as NodeJS.ErrnoException).code;
     const hint = code === 'ENOENT' ? 'not found: check the command in the cron config' : code === 'EACCES' ? 'not executable: check its permissions' : spawnError.message;
     return { status: 'failed', exitCode: null, errorMessage: `Cannot start ${program}: ${hint}` };
   }
+  if (child.lost) return { status: 'failed', exitCode: null, errorMessage: child.lost };
   if (child.exitCode === 0) return { status: 'completed', exitCode: 0 };
   const ending = child.exitCode !== null ? `Exited with code ${child.exitCode}` : `Killed by ${child.signalCode}`;
   const tail = stderrTail.join('\n').slice(-2000);
