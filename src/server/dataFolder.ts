@@ -42,13 +42,27 @@ export function tightenPermissions(dir: string): void {
   }
 }
 
-/** Whether a process id is alive (signal 0; EPERM means it exists under another user). */
+/**
+ * Whether a process id is alive (signal 0; EPERM means it exists under another user). A zombie is not: a
+ * server killed with -9 answers signal 0 until its parent reaps it, and a restart right after must go on.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
+}
+
+/** Linux: state Z (zombie) or X (dead) in /proc/PID/stat; elsewhere never known, so never. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The name (2nd field) is in parentheses and may hold spaces: the state follows its closing one.
+    return /^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return false;
   }
 }
 

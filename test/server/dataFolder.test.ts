@@ -2,10 +2,13 @@
 // with the same runner id) fails at once naming the first one's PID and leaves its runs alone; the data
 // folder is private; `token create | list | revoke` work while the server runs and take effect at once.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_PATHS } from '../../src/shared/api';
+import { LOCK_FILE } from '../../src/server/dataFolder';
 import { api, getExecution, triggerOk } from '../support/http';
 import { nodeCron, runServerCommand, startServer, writeConfig, type ServerProcess } from '../support/serverProcess';
 import { openSse } from '../support/sse';
@@ -73,6 +76,23 @@ describe('one owner per store', function () {
     await first.kill9();
     const again = await start(dataDir);
     assert.equal((await api(again, API_PATHS.health, { token: null })).status, 200);
+  });
+
+  it('starts again at once after kill -9 even before the dead server is reaped (a zombie holds no lock)', async () => {
+    const dataDir = freshDir();
+    // `sleep 0` ends at once and its parent execs a sleep that never waits for it: a zombie, as a server
+    // killed with -9 is until its supervisor (a shell loop, say) reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 120'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const [chunk] = (await once(parent.stdout!, 'data')) as [Buffer];
+      const zombie = Number(chunk.toString().trim());
+      await waitFor(() => /\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')) || undefined, `process ${zombie} to be a zombie`, 30_000);
+      writeFileSync(join(dataDir, LOCK_FILE), `${zombie}\n`, { mode: 0o600 });
+      const again = await start(dataDir, { DATABASE_URL: '' });
+      assert.equal((await api(again, API_PATHS.health, { token: null })).status, 200);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   describe('the embedded data folder', () => {
