@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_PATHS, type Execution } from '../../src/shared/api';
-import { allLogs, api, getExecution, processAlive, triggerOk, waitForStatus } from '../support/http';
+import { allLogs, api, getExecution, killStrays, processAlive, triggerOk, waitForStatus } from '../support/http';
 import { nodeCron, startServer, writeConfig, type ServerProcess, type TestConfig, type TestCronDefinition } from '../support/serverProcess';
 import { waitFor } from '../support/waitFor';
 
@@ -70,13 +70,7 @@ describe('process trees', function () {
 
   after(async () => {
     await server?.stop();
-    for (const pid of strays) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    killStrays(strays);
   });
 
   it('`echo start; sleep 45 & exit 0` ends when the shell exits; the sleep is ended and the log says so', async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { API_PATHS, type Execution } from '../../src/shared/api';
-import { allLogs, api, processAlive, triggerOk, waitForStatus } from '../support/http';
+import { allLogs, api, killStrays, processAlive, triggerOk, waitForStatus } from '../support/http';
 import { nodeCron, startServer, type ServerProcess, type TestCronDefinition } from '../support/serverProcess';
 import { waitFor } from '../support/waitFor';
 
@@ -58,13 +58,7 @@ describe('spawn helper', function () {
 
   after(async () => {
     await server?.stop();
-    for (const pid of strays) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    killStrays(strays);
   });
 
   it('starts the job from the helper (not the server): same output, binary bytes replaced, exit code and stderr in the error', async () => {

@@ -129,4 +129,15 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Ends with SIGKILL what a test left behind (processes a failing assertion left running). */
+export function killStrays(pids: Iterable<number>): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
 export { TEST_ADMIN_TOKEN, TEST_CRON_SECRET };
