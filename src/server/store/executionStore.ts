@@ -5,7 +5,8 @@ import type { Execution, ExecutionStatus, ParamValue, TimelineBucket, TimelineEn
 import { isUniqueViolation, now, type Db, type Query } from './db';
 import { ago, epochMs, isoOf, msSinceStart, timeOrNow } from './dialect';
 import { RollupReader, type Group, type RangeFilter } from './rollupReader';
-import { p95FromClasses } from './rollups';
+import { p95FromClasses, type ClassCount } from './rollups';
+import { bucketKey, stampOf, TimelineBucketCache, type BucketStatus, type Revisions } from './timelineBucketCache';
 import type { CronExecutionsTable } from './schema';
 import { pruneScriptVersions } from './scriptVersionStore';
 
@@ -89,15 +90,51 @@ const RETENTION_BATCH = 500;
 const NAME_ORDER = new Intl.Collator();
 
 type TimelineRow = Pick<ExecutionRow, 'id' | 'cron_name' | 'status' | 'started_at' | 'duration_ms'>;
-type TimelineReads = { kind: 'runs'; rows: TimelineRow[] } | { kind: 'buckets'; groups: Group[]; bucketMs: number; notable: TimelineRow[] };
+type TimelineReads = { kind: 'runs'; rows: TimelineRow[] } | { kind: 'buckets'; buckets: TimelineBucket[]; bucketMs: number; notable: TimelineRow[] };
+const HOUR_MS = 3_600_000;
+/** Stretches of uncached buckets read one statement each; more are read as one stretch. */
+const MAX_STRETCHES = 4;
 
 /** Lets timers, sockets and the scheduler run between two slices of a long read. */
 function yieldToLoop(): Promise<void> {
   return new Promise((resolveLater) => setImmediate(resolveLater));
 }
 
+/** Groups of one status (per bucket, cron and duration class) as the chart's buckets, per bucket start, each list by cron name. */
+function shapeBuckets(groups: Group[], bucketMs: number, fromMs: number, toMs: number): Map<number, TimelineBucket[]> {
+  const byBucket = new Map<string, { bucket: TimelineBucket; slotMs: number; classes: ClassCount[] }>();
+  for (const group of groups) {
+    const key = `${group.bucketStartMs}|${group.cronName}`;
+    let known = byBucket.get(key);
+    if (!known) {
+      const start = Math.max(group.bucketStartMs, fromMs);
+      const end = Math.min(group.bucketStartMs + bucketMs, toMs);
+      known = {
+        bucket: { cronName: group.cronName, status: group.status, start: new Date(start).toISOString(), end: new Date(end).toISOString(), count: 0, maxDurationMs: 0, p95DurationMs: 0 },
+        slotMs: group.bucketStartMs,
+        classes: [],
+      };
+      byBucket.set(key, known);
+    }
+    known.bucket.count += group.runs;
+    known.bucket.maxDurationMs = Math.max(known.bucket.maxDurationMs, group.maxDurationMs);
+    known.classes.push({ durationClass: group.durationClass, runs: group.runs });
+  }
+  const bySlot = new Map<number, TimelineBucket[]>();
+  for (const { bucket, slotMs, classes } of byBucket.values()) {
+    bucket.p95DurationMs = p95FromClasses(classes, bucket.maxDurationMs);
+    const inSlot = bySlot.get(slotMs);
+    if (inSlot) inSlot.push(bucket);
+    else bySlot.set(slotMs, [bucket]);
+  }
+  for (const inSlot of bySlot.values()) inSlot.sort((a, b) => NAME_ORDER.compare(a.cronName, b.cronName));
+  return bySlot;
+}
+
 export class ExecutionStore {
   private readonly rollups: RollupReader;
+  /** The timeline's buckets shaped by earlier reads, reused while their hours are unchanged. */
+  private readonly timelineCache = new TimelineBucketCache();
 
   constructor(
     private readonly db: Db,
@@ -310,7 +347,8 @@ export class ExecutionStore {
    * Runs of a range for the chart. Up to TIMELINE_MAX_RUNS runs come one by one (oldest first); past
    * that, completed runs come as buckets (per cron, of a width that keeps them under
    * TIMELINE_MAX_BUCKETS) and failed, cancelled and running runs one by one, newest first, bounded; the
-   * failed and cancelled runs older than that bound come as buckets too.
+   * failed and cancelled runs older than that bound come as buckets too. Buckets whose hours did not
+   * change since a previous read are taken from the cache (timelineBucketCache.ts), not read again.
    */
   async timeline(query: TimelineQuery): Promise<TimelineReply> {
     const nowMs = Date.now();
@@ -326,37 +364,11 @@ export class ExecutionStore {
       durationMs: row.duration_ms ?? Math.max(0, nowMs - epochMs(row.started_at)),
     });
     // No request may hold the event loop for more than ~20 ms: the reads (synchronous on SQLite) give it
-    // back between statements, and the shaping runs after the snapshot, in slices.
+    // back between statements, and the shaping runs after the snapshot.
     const read = await this.db.snapshot((q) => this.timelineReads(q, query, fromMs, toMs, reply));
     await yieldToLoop();
     if (read.kind === 'runs') return { ...reply, executions: read.rows.map(entry) };
-
-    const { groups, bucketMs } = read;
-    const byBucket = new Map<string, { bucket: TimelineBucket; startMs: number; classes: { durationClass: number; runs: number }[] }>();
-    {
-      for (const group of groups) {
-        const key = `${group.bucketStartMs}|${group.cronName}|${group.status}`;
-        let known = byBucket.get(key);
-        if (!known) {
-          const start = Math.max(group.bucketStartMs, fromMs);
-          const end = Math.min(group.bucketStartMs + bucketMs, toMs);
-          known = {
-            bucket: { cronName: group.cronName, status: group.status, start: new Date(start).toISOString(), end: new Date(end).toISOString(), count: 0, maxDurationMs: 0, p95DurationMs: 0 },
-            startMs: start,
-            classes: [],
-          };
-          byBucket.set(key, known);
-        }
-        known.bucket.count += group.runs;
-        known.bucket.maxDurationMs = Math.max(known.bucket.maxDurationMs, group.maxDurationMs);
-        known.classes.push({ durationClass: group.durationClass, runs: group.runs });
-      }
-    }
-    await yieldToLoop();
-    const sorted = [...byBucket.values()].sort((a, b) => a.startMs - b.startMs || NAME_ORDER.compare(a.bucket.cronName, b.bucket.cronName));
-    const buckets = sorted.map(({ bucket, classes }) => ({ ...bucket, p95DurationMs: p95FromClasses(classes, bucket.maxDurationMs) }));
-    await yieldToLoop();
-    return { ...reply, executions: read.notable.map(entry), buckets, bucketMs };
+    return { ...reply, executions: read.notable.map(entry), buckets: read.buckets, bucketMs: read.bucketMs };
   }
 
   /** The timeline's statements on one snapshot: the range's runs, or its buckets and notable runs. */
@@ -376,20 +388,84 @@ export class ExecutionStore {
 
     const crons = new Set(totals.map((group) => group.cronName)).size;
     const bucketMs = BUCKET_WIDTHS_MS.find((width) => Math.ceil((toMs - fromMs) / width) * crons <= TIMELINE_MAX_BUCKETS) ?? BUCKET_WIDTHS_MS[BUCKET_WIDTHS_MS.length - 1];
-    const groups = !query.status || query.status === 'completed' ? await this.rollups.groups(q, fromMs, toMs, bucketMs, { ...filter, status: 'completed' }) : [];
-    await yieldToLoop();
+    const revisions = await this.revisionsOf(q, fromMs, toMs);
     const notable = query.status === 'completed' ? [] : await runs.where('status', '<>', 'completed').orderBy('started_at', 'desc').limit(TIMELINE_MAX_NOTABLE).execute();
+    // Completed runs in buckets over the whole range; when more failed and cancelled runs than can be
+    // listed, the older ones come as buckets too, so the chart never shows a week without failures that had them.
+    const summarised: Array<{ status: BucketStatus; endMs: number }> = [];
+    if (!query.status || query.status === 'completed') summarised.push({ status: 'completed', endMs: toMs });
     if (notable.length === TIMELINE_MAX_NOTABLE) {
-      // More failed and cancelled runs than can be listed: the older ones come as buckets too, so the chart
-      // never shows a week without failures that had them.
       const olderThanMs = epochMs(notable[notable.length - 1].started_at);
-      for (const status of ['failed', 'cancelled'] as const) {
-        if (query.status && query.status !== status) continue;
-        await yieldToLoop();
-        groups.push(...(await this.rollups.groups(q, fromMs, olderThanMs, bucketMs, { ...filter, status })));
+      for (const status of ['failed', 'cancelled'] as const) if (!query.status || query.status === status) summarised.push({ status, endMs: olderThanMs });
+    }
+    const perStatus: TimelineBucket[][][] = [];
+    for (const { status, endMs } of summarised) {
+      await yieldToLoop();
+      perStatus.push(await this.bucketsOf(q, { fromMs, toMs, endMs, bucketMs, status, cronName: query.cronName, revisions }));
+    }
+    // Ordered by start, then cron name, then status (completed, failed, cancelled), as the chart stacks them.
+    const buckets: TimelineBucket[] = [];
+    const slots = Math.max(0, ...perStatus.map((slotsOf) => slotsOf.length));
+    for (let slot = 0; slot < slots; slot++) {
+      const inSlot = perStatus.flatMap((slotsOf) => slotsOf[slot] ?? []);
+      // Stable: the statuses keep their order for one cron.
+      if (perStatus.length > 1) inSlot.sort((a, b) => NAME_ORDER.compare(a.cronName, b.cronName));
+      buckets.push(...inSlot);
+    }
+    return { kind: 'buckets', buckets, bucketMs, notable };
+  }
+
+  /** The revision of each hour of [from, to) and of the whole history (at 0): what the cached buckets were shaped from. */
+  private async revisionsOf(q: Query, fromMs: number, toMs: number): Promise<Revisions> {
+    const from = new Date(Math.floor(fromMs / HOUR_MS) * HOUR_MS).toISOString();
+    const { rows } = await sql<{ hour_start: Date | string; revision: number | string }>`
+      SELECT hour_start, revision FROM cron_rollup_revisions WHERE hour_start >= ${from} AND hour_start < ${new Date(toMs).toISOString()}
+      UNION ALL SELECT hour_start, revision FROM cron_rollup_revisions WHERE hour_start = ${new Date(0).toISOString()}`.execute(q);
+    return new Map(rows.map((row) => [epochMs(row.hour_start), Number(row.revision)]));
+  }
+
+  /**
+   * The buckets of one status over [from, end), one list per slot of the grid (buckets of `bucketMs`
+   * aligned on the epoch, from the one holding `from`), each sorted by cron name. A whole slot comes from
+   * the cache while its hours' revisions are unchanged; the others (the edges of the range, the hours that
+   * changed) are read from the roll-ups, a stretch of neighbouring slots in one statement.
+   */
+  private async bucketsOf(q: Query, grid: { fromMs: number; toMs: number; endMs: number; bucketMs: number; status: BucketStatus; cronName?: string; revisions: Revisions }): Promise<TimelineBucket[][]> {
+    const { fromMs, toMs, endMs, bucketMs, status, cronName, revisions } = grid;
+    const firstMs = Math.floor(fromMs / bucketMs) * bucketMs;
+    const slots: Array<{ startMs: number; key?: string; stamp?: string; buckets?: TimelineBucket[] }> = [];
+    for (let startMs = firstMs; startMs < endMs; startMs += bucketMs) {
+      // Only a whole slot is kept: a partial one (the range's edges) changes with the range.
+      if (startMs < fromMs || startMs + bucketMs > endMs) {
+        slots.push({ startMs });
+        continue;
+      }
+      const key = bucketKey(bucketMs, startMs, status, cronName);
+      const stamp = stampOf(revisions, startMs, bucketMs);
+      slots.push({ startMs, key, stamp, buckets: this.timelineCache.get(key, stamp) });
+    }
+    // Stretches of slots to read; past a few, one stretch from the first to the last (fewer statements).
+    let stretches: Array<{ first: number; last: number }> = [];
+    slots.forEach((slot, index) => {
+      if (slot.buckets) return;
+      const previous = stretches[stretches.length - 1];
+      if (previous && previous.last === index - 1) previous.last = index;
+      else stretches.push({ first: index, last: index });
+    });
+    if (stretches.length > MAX_STRETCHES) stretches = [{ first: stretches[0].first, last: stretches[stretches.length - 1].last }];
+    for (const { first, last } of stretches) {
+      const readFromMs = Math.max(slots[first].startMs, fromMs);
+      const readToMs = Math.min(slots[last].startMs + bucketMs, endMs);
+      await yieldToLoop();
+      const groups = await this.rollups.groups(q, readFromMs, readToMs, bucketMs, { cronName, status });
+      const shaped = shapeBuckets(groups, bucketMs, fromMs, toMs);
+      for (let index = first; index <= last; index++) {
+        const slot = slots[index];
+        slot.buckets = shaped.get(slot.startMs) ?? [];
+        if (slot.key && slot.stamp) this.timelineCache.set(slot.key, slot.stamp, slot.buckets);
       }
     }
-    return { kind: 'buckets', groups, bucketMs, notable };
+    return slots.map((slot) => slot.buckets ?? []);
   }
 
   /** At start: what this runner left running when it died can never finish now. */
