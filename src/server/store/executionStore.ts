@@ -398,11 +398,8 @@ export class ExecutionStore {
       const olderThanMs = epochMs(notable[notable.length - 1].started_at);
       for (const status of ['failed', 'cancelled'] as const) if (!query.status || query.status === status) summarised.push({ status, endMs: olderThanMs });
     }
-    const perStatus: TimelineBucket[][][] = [];
-    for (const { status, endMs } of summarised) {
-      await yieldToLoop();
-      perStatus.push(await this.bucketsOf(q, { fromMs, toMs, endMs, bucketMs, status, cronName: query.cronName, revisions }));
-    }
+    await yieldToLoop();
+    const perStatus = await this.bucketsOf(q, { fromMs, toMs, bucketMs, cronName: query.cronName, revisions }, summarised);
     // Ordered by start, then cron name, then status (completed, failed, cancelled), as the chart stacks them.
     const buckets: TimelineBucket[] = [];
     const slots = Math.max(0, ...perStatus.map((slotsOf) => slotsOf.length));
@@ -425,47 +422,62 @@ export class ExecutionStore {
   }
 
   /**
-   * The buckets of one status over [from, end), one list per slot of the grid (buckets of `bucketMs`
-   * aligned on the epoch, from the one holding `from`), each sorted by cron name. A whole slot comes from
-   * the cache while its hours' revisions are unchanged; the others (the edges of the range, the hours that
-   * changed) are read from the roll-ups, a stretch of neighbouring slots in one statement.
+   * The buckets of each status over [from, its end), one list per slot of the grid (buckets of
+   * `bucketMs` aligned on the epoch, from the one holding `from`), each sorted by cron name. A whole slot
+   * comes from the cache while its hours' revisions are unchanged; the others (the edges of the range, the
+   * hours that changed) are read from the roll-ups, every stretch of neighbouring slots of every status in
+   * one statement (one round trip on PostgreSQL).
    */
-  private async bucketsOf(q: Query, grid: { fromMs: number; toMs: number; endMs: number; bucketMs: number; status: BucketStatus; cronName?: string; revisions: Revisions }): Promise<TimelineBucket[][]> {
-    const { fromMs, toMs, endMs, bucketMs, status, cronName, revisions } = grid;
+  private async bucketsOf(
+    q: Query,
+    grid: { fromMs: number; toMs: number; bucketMs: number; cronName?: string; revisions: Revisions },
+    summarised: ReadonlyArray<{ status: BucketStatus; endMs: number }>,
+  ): Promise<TimelineBucket[][][]> {
+    const { fromMs, toMs, bucketMs, cronName, revisions } = grid;
     const firstMs = Math.floor(fromMs / bucketMs) * bucketMs;
-    const slots: Array<{ startMs: number; key?: string; stamp?: string; buckets?: TimelineBucket[] }> = [];
-    for (let startMs = firstMs; startMs < endMs; startMs += bucketMs) {
-      // Only a whole slot is kept: a partial one (the range's edges) changes with the range.
-      if (startMs < fromMs || startMs + bucketMs > endMs) {
-        slots.push({ startMs });
-        continue;
+    type Slot = { startMs: number; key?: string; stamp?: string; buckets?: TimelineBucket[] };
+    const reads: Array<{ slots: Slot[]; first: number; last: number; status: BucketStatus; fromMs: number; toMs: number }> = [];
+    const perStatus = summarised.map(({ status, endMs }) => {
+      const slots: Slot[] = [];
+      for (let startMs = firstMs; startMs < endMs; startMs += bucketMs) {
+        // Only a whole slot is kept: a partial one (the range's edges) changes with the range.
+        if (startMs < fromMs || startMs + bucketMs > endMs) {
+          slots.push({ startMs });
+          continue;
+        }
+        const key = bucketKey(bucketMs, startMs, status, cronName);
+        const stamp = stampOf(revisions, startMs, bucketMs);
+        slots.push({ startMs, key, stamp, buckets: this.timelineCache.get(key, stamp) });
       }
-      const key = bucketKey(bucketMs, startMs, status, cronName);
-      const stamp = stampOf(revisions, startMs, bucketMs);
-      slots.push({ startMs, key, stamp, buckets: this.timelineCache.get(key, stamp) });
-    }
-    // Stretches of slots to read; past a few, one stretch from the first to the last (fewer statements).
-    let stretches: Array<{ first: number; last: number }> = [];
-    slots.forEach((slot, index) => {
-      if (slot.buckets) return;
-      const previous = stretches[stretches.length - 1];
-      if (previous && previous.last === index - 1) previous.last = index;
-      else stretches.push({ first: index, last: index });
+      // Stretches of slots to read; past a few, one stretch from the first to the last.
+      let stretches: Array<{ first: number; last: number }> = [];
+      slots.forEach((slot, index) => {
+        if (slot.buckets) return;
+        const previous = stretches[stretches.length - 1];
+        if (previous && previous.last === index - 1) previous.last = index;
+        else stretches.push({ first: index, last: index });
+      });
+      if (stretches.length > MAX_STRETCHES) stretches = [{ first: stretches[0].first, last: stretches[stretches.length - 1].last }];
+      for (const { first, last } of stretches) {
+        reads.push({ slots, first, last, status, fromMs: Math.max(slots[first].startMs, fromMs), toMs: Math.min(slots[last].startMs + bucketMs, endMs) });
+      }
+      return slots;
     });
-    if (stretches.length > MAX_STRETCHES) stretches = [{ first: stretches[0].first, last: stretches[stretches.length - 1].last }];
-    for (const { first, last } of stretches) {
-      const readFromMs = Math.max(slots[first].startMs, fromMs);
-      const readToMs = Math.min(slots[last].startMs + bucketMs, endMs);
-      await yieldToLoop();
-      const groups = await this.rollups.groups(q, readFromMs, readToMs, bucketMs, { cronName, status });
-      const shaped = shapeBuckets(groups, bucketMs, fromMs, toMs);
-      for (let index = first; index <= last; index++) {
-        const slot = slots[index];
+    const groups = await this.rollups.groupsOfRanges(
+      q,
+      reads.map((read) => ({ fromMs: read.fromMs, toMs: read.toMs, filter: { cronName, status: read.status } })),
+      bucketMs,
+    );
+    await yieldToLoop();
+    reads.forEach((read, index) => {
+      const shaped = shapeBuckets(groups[index], bucketMs, fromMs, toMs);
+      for (let slotIndex = read.first; slotIndex <= read.last; slotIndex++) {
+        const slot = read.slots[slotIndex];
         slot.buckets = shaped.get(slot.startMs) ?? [];
         if (slot.key && slot.stamp) this.timelineCache.set(slot.key, slot.stamp, slot.buckets);
       }
-    }
-    return slots.map((slot) => slot.buckets ?? []);
+    });
+    return perStatus.map((slots) => slots.map((slot) => slot.buckets ?? []));
   }
 
   /** At start: what this runner left running when it died can never finish now. */
