@@ -7,7 +7,7 @@ import type { ExecutionFinishedEvent } from '../shared/events';
 import type { CronDefinition } from './config';
 import type { EventBus } from './eventBus';
 import { errorText, type Logger } from './logger';
-import { forecastOverlap, TickWindow } from './overlapForecast';
+import { enoughForForecast, forecastOverlap, TickWindow } from './overlapForecast';
 import type { ExecutionStore } from './store/executionStore';
 import type { SkippedTickStore } from './store/skippedTickStore';
 
@@ -31,6 +31,8 @@ export class CronInsights {
   private readonly shown = new Map<string, string>();
   /** Each (schedule, time zone)'s next ticks, extended as time passes rather than computed again. */
   private readonly ticks = new Map<string, TickWindow>();
+  /** The latest instant each window was filled from. */
+  private readonly tickOrigins = new Map<string, number>();
   private sliceStart = performance.now();
 
   constructor(
@@ -96,29 +98,40 @@ export class CronInsights {
     const key = `${cron.schedule}|${cron.timezone}|${lastRun}`;
     const known = this.forecasts.get(cron.name);
     if (known && known.key === key && now - known.at < FORECAST_TTL_MS) return known.forecast;
-    const forecast = this.executions.list({ cronName: cron.name, limit: FORECAST_SAMPLE_LIMIT }).then(({ executions }) =>
-      forecastOverlap({
-        schedule: cron.schedule,
-        timezone: cron.timezone,
-        durationsMs: executions.filter((execution) => execution.status !== 'running' && execution.durationMs !== null).map((execution) => execution.durationMs as number),
-        nextTicks: () => this.nextTicksOf(cron, now),
-      }),
-    );
+    const forecast = this.executions.list({ cronName: cron.name, limit: FORECAST_SAMPLE_LIMIT }).then(async ({ executions }) => {
+      const durationsMs = executions.filter((execution) => execution.status !== 'running' && execution.durationMs !== null).map((execution) => execution.durationMs as number);
+      // Too few runs: no tick is computed (forecastOverlap answers "unknown" without asking).
+      const ticks = enoughForForecast(durationsMs) ? await this.nextTicksOf(cron, now) : null;
+      return forecastOverlap({ schedule: cron.schedule, timezone: cron.timezone, durationsMs, nextTicks: () => ticks });
+    });
     this.forecasts.set(cron.name, { key, at: now, forecast });
     // A failed read is not kept: the next list asks again.
     forecast.catch(() => this.forecasts.get(cron.name)?.forecast === forecast && this.forecasts.delete(cron.name));
     return forecast;
   }
 
-  private nextTicksOf(cron: ScheduleOf, now: number): Date[] | null {
+  /**
+   * The schedule's next ticks, asked of croner in the crons list's CPU slices: in a time zone a tick costs
+   * it 1–2 ms, and the first list after a start needs ~30 per schedule (a 600 ms block at load 9 before).
+   */
+  private async nextTicksOf(cron: ScheduleOf, now: number): Promise<Date[] | null> {
     const key = `${cron.schedule}|${cron.timezone}`;
     let window = this.ticks.get(key);
     if (!window) {
-      if (this.ticks.size >= MAX_TICK_WINDOWS) this.ticks.clear();
+      if (this.ticks.size >= MAX_TICK_WINDOWS) {
+        this.ticks.clear();
+        this.tickOrigins.clear();
+      }
       window = new TickWindow(cron.schedule, cron.timezone);
       this.ticks.set(key, window);
     }
-    return window.from(new Date(now), FORECAST_TICKS);
+    // Never behind another list filling the same window (it would start it over, and both would never end).
+    const from = new Date(Math.max(now, this.tickOrigins.get(key) ?? 0));
+    this.tickOrigins.set(key, from.getTime());
+    for (;;) {
+      await this.yieldIfLong();
+      if (window.fill(from, FORECAST_TICKS, undefined, Math.max(1, SLICE_MS - (performance.now() - this.sliceStart)))) return window.from(from, FORECAST_TICKS);
+    }
   }
 }
 

@@ -69,8 +69,21 @@ export class TickWindow {
 
   /** The ticks after `from`, in order, up to and including the first one past `from + horizonMs`, at most `max`; null for a schedule croner rejects. */
   from(from: Date, max: number, horizonMs = FORECAST_HORIZON_MS): Date[] | null {
+    if (!this.job) return null;
+    this.fill(from, max, horizonMs, Infinity);
+    const end = from.getTime() + horizonMs;
+    const count = this.ticks.findIndex((tick) => tick.getTime() > end);
+    return this.ticks.slice(0, Math.min(max, count === -1 ? this.ticks.length : count + 1));
+  }
+
+  /**
+   * Asks croner for the ticks `from(from, max, horizonMs)` needs, for about `budgetMs` at most: one tick in
+   * a time zone costs croner 1–2 ms (more while cold), 30 of them too long to hold the event loop for.
+   * True once `from` needs nothing more; false to be called again (after a turn of the loop).
+   */
+  fill(from: Date, max: number, horizonMs = FORECAST_HORIZON_MS, budgetMs = Infinity): boolean {
     const job = this.job;
-    if (!job) return null;
+    if (!job) return true;
     if (from.getTime() < this.origin) {
       // Asked about an earlier time than the held ticks follow on from: they may miss some, start over.
       this.ticks = [];
@@ -81,11 +94,10 @@ export class TickWindow {
     while (drop < this.ticks.length && this.ticks[drop].getTime() <= from.getTime()) drop++;
     if (drop > 0) this.ticks = this.ticks.slice(drop);
     const end = from.getTime() + horizonMs;
-    const wanted = () => {
-      const count = this.ticks.findIndex((tick) => tick.getTime() > end);
-      return count === -1 ? this.ticks.length : count + 1;
-    };
-    while (!this.ended && this.ticks.length < max && (this.ticks.length === 0 || this.ticks[this.ticks.length - 1].getTime() <= end)) {
+    const deadline = performance.now() + budgetMs;
+    const more = () => !this.ended && this.ticks.length < max && (this.ticks.length === 0 || this.ticks[this.ticks.length - 1].getTime() <= end);
+    // One tick at least per call, whatever the budget: every call moves on.
+    while (more()) {
       let next: Date | null;
       try {
         next = job.nextRun(this.ticks.length > 0 ? this.ticks[this.ticks.length - 1] : from);
@@ -95,8 +107,9 @@ export class TickWindow {
       this.computed++;
       if (!next) this.ended = true;
       else this.ticks.push(next);
+      if (performance.now() >= deadline && more()) return false;
     }
-    return this.ticks.slice(0, Math.min(max, wanted()));
+    return true;
   }
 }
 
@@ -114,6 +127,11 @@ function skippedTicks(ticks: readonly Date[], durationMs: number): number {
     else busyUntil = tick.getTime() + durationMs;
   }
   return skipped;
+}
+
+/** Whether `durationsMs` are enough runs for a forecast (fewer give "unknown", and no tick is computed). */
+export function enoughForForecast(durationsMs: readonly number[], minSamples = DEFAULT_MIN_SAMPLES): boolean {
+  return durationsMs.filter((value) => Number.isFinite(value) && value >= 0).length >= Math.max(1, minSamples);
 }
 
 /** Whether the cron's runs, at their p95 duration, will overlap its next ticks, and what that costs. */

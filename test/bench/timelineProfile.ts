@@ -1,13 +1,14 @@
 // A focused look at the 7-day and one-hour timelines in process (no HTTP) on a seeded SQLite file: each
 // read on the main connection (what the server did before the timeline worker) and through the worker
-// (timelineReader.ts, what it does now), with the main thread's event-loop delay during each series.
+// (timelineReader.ts, what it does now: the runs as objects, and the route's reply as JSON text), with the
+// main thread's event-loop delay during each series. Buckets are cached between reads (timelineBucketCache.ts):
+// the first read of each series is left out.
 // `node out/test/bench/timelineProfile.js FOLDER [COUNT]` seeds FOLDER once (when it holds no store yet);
 // the worker is dist/timelineWorker.mjs (`node esbuild.mjs` builds it).
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { TimelineReply } from '../../src/shared/api';
 import { createLogger } from '../../src/server/logger';
 import { openSqlite, SQLITE_FILE } from '../../src/server/store/db';
 import { ExecutionStore, type TimelineQuery } from '../../src/server/store/executionStore';
@@ -19,7 +20,7 @@ import { percentile } from './support';
 
 const SAMPLES = 25;
 
-async function series(label: string, read: (query: TimelineQuery) => Promise<TimelineReply>, query: TimelineQuery): Promise<void> {
+async function series(label: string, read: (query: TimelineQuery) => Promise<unknown>, query: TimelineQuery): Promise<void> {
   await read(query);
   const times: number[] = [];
   const cpu: number[] = [];
@@ -60,6 +61,8 @@ async function main(): Promise<void> {
   for (const [label, query] of queries) {
     await series(`${label}, main connection`, (q) => store.timeline(q), query);
     await series(`${label}, worker`, (q) => worker.timeline(q), query);
+    // What the route asks: the whole reply as JSON text written in the worker (the main thread takes a string in).
+    await series(`${label}, worker, route's JSON`, (q) => worker.routeReply(q), query);
   }
   console.log(`load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
   await worker.close();

@@ -234,9 +234,11 @@ describe('store', function () {
     let server: ServerProcess;
     const count = 20_000;
 
+    let dataDir: string;
+
     before(async function () {
       this.timeout(300_000);
-      const dataDir = newDataDir();
+      dataDir = newDataDir();
       if (onPostgres()) await seedPostgres(await databaseFor(process.env[TEST_DATABASE_ENV]!, dataDir), { count, days: 7, running: 2, chunk: 10_000 });
       else await seedSqliteFolder(dataDir, { count, days: 7, running: 2, chunk: 10_000 });
       server = await startServer({ config: writeConfig(demoConfig()), args: ['--data', dataDir] });
@@ -299,6 +301,29 @@ describe('store', function () {
       assert.equal(gzipped.headers['content-encoding'], 'gzip');
       assert.ok(gzipped.body.length < plain.body.length / 3, `${gzipped.body.length} vs ${plain.body.length} bytes`);
       assert.deepEqual(JSON.parse(gunzipSync(gzipped.body).toString()).bucketMs, JSON.parse(plain.body.toString()).bucketMs);
+    });
+
+    it('shows a run changed by hand in an old hour on the next read (its cached buckets are read again)', async () => {
+      const read = async () => {
+        const reply = await api<TimelineReply>(server, `${API_PATHS.timeline}?days=7`);
+        assert.equal(reply.status, 200, reply.text);
+        return reply.body;
+      };
+      // Six days ago: older than the 1,000 newest failed and cancelled runs, so its failure comes in a bucket.
+      const until = new Date(Date.now() - 6 * 86_400_000).toISOString();
+      const listed = await api<{ executions: Array<{ id: string; cronName: string; startedAt: string }> }>(server, `${API_PATHS.executions}?status=completed&until=${until}&limit=1`);
+      const run = listed.body.executions[0];
+      assert.ok(run, listed.text);
+      await read();
+      const before = await read();
+      const bucketOf = (reply: TimelineReply, status: string) =>
+        reply.buckets!.find((bucket) => bucket.cronName === run.cronName && bucket.status === status && bucket.start <= run.startedAt && run.startedAt < bucket.end);
+      const completedBefore = bucketOf(before, 'completed');
+      assert.ok(completedBefore, `a completed bucket holds ${run.startedAt}`);
+      await markFailedByHand(dataDir, run.id);
+      const after = await read();
+      assert.equal(bucketOf(after, 'completed')?.count ?? 0, completedBefore.count - 1, 'one completed run less in its bucket');
+      assert.equal(bucketOf(after, 'failed')?.count ?? 0, (bucketOf(before, 'failed')?.count ?? 0) + 1, 'one failed run more beside it');
     });
 
     it('counts the KPIs and finds the last run of each cron over the whole history', async () => {

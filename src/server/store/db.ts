@@ -216,6 +216,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     statement_timeout: 30_000,
     query_timeout: 35_000,
     application_name: 'cron-ops-server',
+    // No parallel workers for the server's statements: each is bounded by an index or the roll-ups, and
+    // starting workers cost more than they saved (the timeline's range count: 63 ms with two workers for
+    // 7 ms of work, 1,000,000 runs, load 10). The operator's own SQL sessions keep the server's setting.
+    options: '-c max_parallel_workers_per_gather=0',
   };
   const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
   pool.on('error', (error) => log.warn('PostgreSQL connection lost (the pool will reconnect)', { error: errorText(error) }));

@@ -27,7 +27,13 @@ export function epochMs(value: Date | string): number {
   return value instanceof Date ? value.getTime() : Date.parse(value);
 }
 
+/** What toISOString() writes, as the SQLite store keeps its timestamps. */
+const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 /** A timestamp read from either driver, as ISO-8601 UTC text. */
 export function isoOf(value: Date | string): string {
+  // Already in that form (SQLite's own writes): as is, without a parse and a format per row (a timeline
+  // reply has a thousand of them).
+  if (typeof value === 'string' && CANONICAL_ISO.test(value)) return value;
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }

@@ -5,7 +5,8 @@ import type { Execution, ExecutionStatus, ParamValue, TimelineBucket, TimelineEn
 import { isUniqueViolation, now, type Db, type Query } from './db';
 import { ago, epochMs, isoOf, msSinceStart, timeOrNow } from './dialect';
 import { RollupReader, type Group, type RangeFilter } from './rollupReader';
-import { p95FromClasses } from './rollups';
+import { p95FromClasses, type ClassCount } from './rollups';
+import { bucketKey, stampOf, TimelineBucketCache, type BucketStatus, type Revisions } from './timelineBucketCache';
 import type { CronExecutionsTable } from './schema';
 import { pruneScriptVersions } from './scriptVersionStore';
 
@@ -89,15 +90,61 @@ const RETENTION_BATCH = 500;
 const NAME_ORDER = new Intl.Collator();
 
 type TimelineRow = Pick<ExecutionRow, 'id' | 'cron_name' | 'status' | 'started_at' | 'duration_ms'>;
-type TimelineReads = { kind: 'runs'; rows: TimelineRow[] } | { kind: 'buckets'; groups: Group[]; bucketMs: number; notable: TimelineRow[] };
+type TimelineReads = { kind: 'runs'; rows: TimelineRow[] } | { kind: 'buckets'; buckets: TimelineBucket[]; bucketMs: number; notable: TimelineRow[] };
+const HOUR_MS = 3_600_000;
+/** Stretches of uncached buckets read one statement each; more are read as one stretch. */
+const MAX_STRETCHES = 4;
 
 /** Lets timers, sockets and the scheduler run between two slices of a long read. */
 function yieldToLoop(): Promise<void> {
   return new Promise((resolveLater) => setImmediate(resolveLater));
 }
 
+/** Groups shaped between two turns of the event loop: a read with an empty cache has ~10,000 (a 7-day range at 1,000,000 runs). */
+const SHAPE_SLICE = 2000;
+
+/**
+ * Groups of one status (per bucket, cron and duration class) as the chart's buckets, per bucket start, each
+ * list by cron name; in slices (on PostgreSQL this runs on the server's main thread: a 7-day read with an
+ * empty cache held it for 137 ms in one turn).
+ */
+async function shapeBuckets(groups: Group[], bucketMs: number, fromMs: number, toMs: number): Promise<Map<number, TimelineBucket[]>> {
+  const byBucket = new Map<string, { bucket: TimelineBucket; slotMs: number; classes: ClassCount[] }>();
+  let shaped = 0;
+  for (const group of groups) {
+    if (++shaped % SHAPE_SLICE === 0) await yieldToLoop();
+    const key = `${group.bucketStartMs}|${group.cronName}`;
+    let known = byBucket.get(key);
+    if (!known) {
+      const start = Math.max(group.bucketStartMs, fromMs);
+      const end = Math.min(group.bucketStartMs + bucketMs, toMs);
+      known = {
+        bucket: { cronName: group.cronName, status: group.status, start: new Date(start).toISOString(), end: new Date(end).toISOString(), count: 0, maxDurationMs: 0, p95DurationMs: 0 },
+        slotMs: group.bucketStartMs,
+        classes: [],
+      };
+      byBucket.set(key, known);
+    }
+    known.bucket.count += group.runs;
+    known.bucket.maxDurationMs = Math.max(known.bucket.maxDurationMs, group.maxDurationMs);
+    known.classes.push({ durationClass: group.durationClass, runs: group.runs });
+  }
+  const bySlot = new Map<number, TimelineBucket[]>();
+  for (const { bucket, slotMs, classes } of byBucket.values()) {
+    if (++shaped % SHAPE_SLICE === 0) await yieldToLoop();
+    bucket.p95DurationMs = p95FromClasses(classes, bucket.maxDurationMs);
+    const inSlot = bySlot.get(slotMs);
+    if (inSlot) inSlot.push(bucket);
+    else bySlot.set(slotMs, [bucket]);
+  }
+  for (const inSlot of bySlot.values()) inSlot.sort((a, b) => NAME_ORDER.compare(a.cronName, b.cronName));
+  return bySlot;
+}
+
 export class ExecutionStore {
   private readonly rollups: RollupReader;
+  /** The timeline's buckets shaped by earlier reads, reused while their hours are unchanged. */
+  private readonly timelineCache = new TimelineBucketCache();
 
   constructor(
     private readonly db: Db,
@@ -329,7 +376,8 @@ export class ExecutionStore {
    * Runs of a range for the chart. Up to TIMELINE_MAX_RUNS runs come one by one (oldest first); past
    * that, completed runs come as buckets (per cron, of a width that keeps them under
    * TIMELINE_MAX_BUCKETS) and failed, cancelled and running runs one by one, newest first, bounded; the
-   * failed and cancelled runs older than that bound come as buckets too.
+   * failed and cancelled runs older than that bound come as buckets too. Buckets whose hours did not
+   * change since a previous read are taken from the cache (timelineBucketCache.ts), not read again.
    */
   async timeline(query: TimelineQuery): Promise<TimelineReply> {
     const nowMs = Date.now();
@@ -345,37 +393,11 @@ export class ExecutionStore {
       durationMs: row.duration_ms ?? Math.max(0, nowMs - epochMs(row.started_at)),
     });
     // No request may hold the event loop for more than ~20 ms: the reads (synchronous on SQLite) give it
-    // back between statements, and the shaping runs after the snapshot, in slices.
+    // back between statements, and the shaping runs after the snapshot.
     const read = await this.db.snapshot((q) => this.timelineReads(q, query, fromMs, toMs, reply));
     await yieldToLoop();
     if (read.kind === 'runs') return { ...reply, executions: read.rows.map(entry) };
-
-    const { groups, bucketMs } = read;
-    const byBucket = new Map<string, { bucket: TimelineBucket; startMs: number; classes: { durationClass: number; runs: number }[] }>();
-    {
-      for (const group of groups) {
-        const key = `${group.bucketStartMs}|${group.cronName}|${group.status}`;
-        let known = byBucket.get(key);
-        if (!known) {
-          const start = Math.max(group.bucketStartMs, fromMs);
-          const end = Math.min(group.bucketStartMs + bucketMs, toMs);
-          known = {
-            bucket: { cronName: group.cronName, status: group.status, start: new Date(start).toISOString(), end: new Date(end).toISOString(), count: 0, maxDurationMs: 0, p95DurationMs: 0 },
-            startMs: start,
-            classes: [],
-          };
-          byBucket.set(key, known);
-        }
-        known.bucket.count += group.runs;
-        known.bucket.maxDurationMs = Math.max(known.bucket.maxDurationMs, group.maxDurationMs);
-        known.classes.push({ durationClass: group.durationClass, runs: group.runs });
-      }
-    }
-    await yieldToLoop();
-    const sorted = [...byBucket.values()].sort((a, b) => a.startMs - b.startMs || NAME_ORDER.compare(a.bucket.cronName, b.bucket.cronName));
-    const buckets = sorted.map(({ bucket, classes }) => ({ ...bucket, p95DurationMs: p95FromClasses(classes, bucket.maxDurationMs) }));
-    await yieldToLoop();
-    return { ...reply, executions: read.notable.map(entry), buckets, bucketMs };
+    return { ...reply, executions: read.notable.map(entry), buckets: read.buckets, bucketMs: read.bucketMs };
   }
 
   /** The timeline's statements on one snapshot: the range's runs, or its buckets and notable runs. */
@@ -395,20 +417,96 @@ export class ExecutionStore {
 
     const crons = new Set(totals.map((group) => group.cronName)).size;
     const bucketMs = BUCKET_WIDTHS_MS.find((width) => Math.ceil((toMs - fromMs) / width) * crons <= TIMELINE_MAX_BUCKETS) ?? BUCKET_WIDTHS_MS[BUCKET_WIDTHS_MS.length - 1];
-    const groups = !query.status || query.status === 'completed' ? await this.rollups.groups(q, fromMs, toMs, bucketMs, { ...filter, status: 'completed' }) : [];
-    await yieldToLoop();
+    const revisions = await this.revisionsOf(q, fromMs, toMs);
     const notable = query.status === 'completed' ? [] : await runs.where('status', '<>', 'completed').orderBy('started_at', 'desc').limit(TIMELINE_MAX_NOTABLE).execute();
+    // Completed runs in buckets over the whole range; when more failed and cancelled runs than can be
+    // listed, the older ones come as buckets too, so the chart never shows a week without failures that had them.
+    const summarised: Array<{ status: BucketStatus; endMs: number }> = [];
+    if (!query.status || query.status === 'completed') summarised.push({ status: 'completed', endMs: toMs });
     if (notable.length === TIMELINE_MAX_NOTABLE) {
-      // More failed and cancelled runs than can be listed: the older ones come as buckets too, so the chart
-      // never shows a week without failures that had them.
       const olderThanMs = epochMs(notable[notable.length - 1].started_at);
-      for (const status of ['failed', 'cancelled'] as const) {
-        if (query.status && query.status !== status) continue;
-        await yieldToLoop();
-        groups.push(...(await this.rollups.groups(q, fromMs, olderThanMs, bucketMs, { ...filter, status })));
+      for (const status of ['failed', 'cancelled'] as const) if (!query.status || query.status === status) summarised.push({ status, endMs: olderThanMs });
+    }
+    await yieldToLoop();
+    const perStatus = await this.bucketsOf(q, { fromMs, toMs, bucketMs, cronName: query.cronName, revisions }, summarised);
+    // Ordered by start, then cron name, then status (completed, failed, cancelled), as the chart stacks them.
+    const buckets: TimelineBucket[] = [];
+    const slots = Math.max(0, ...perStatus.map((slotsOf) => slotsOf.length));
+    for (let slot = 0; slot < slots; slot++) {
+      const inSlot = perStatus.flatMap((slotsOf) => slotsOf[slot] ?? []);
+      // Stable: the statuses keep their order for one cron.
+      if (perStatus.length > 1) inSlot.sort((a, b) => NAME_ORDER.compare(a.cronName, b.cronName));
+      buckets.push(...inSlot);
+    }
+    return { kind: 'buckets', buckets, bucketMs, notable };
+  }
+
+  /** The revision of each hour of [from, to) and of the whole history (at 0): what the cached buckets were shaped from. */
+  private async revisionsOf(q: Query, fromMs: number, toMs: number): Promise<Revisions> {
+    const from = new Date(Math.floor(fromMs / HOUR_MS) * HOUR_MS).toISOString();
+    const { rows } = await sql<{ hour_start: Date | string; revision: number | string }>`
+      SELECT hour_start, revision FROM cron_rollup_revisions WHERE hour_start >= ${from} AND hour_start < ${new Date(toMs).toISOString()}
+      UNION ALL SELECT hour_start, revision FROM cron_rollup_revisions WHERE hour_start = ${new Date(0).toISOString()}`.execute(q);
+    return new Map(rows.map((row) => [epochMs(row.hour_start), Number(row.revision)]));
+  }
+
+  /**
+   * The buckets of each status over [from, its end), one list per slot of the grid (buckets of
+   * `bucketMs` aligned on the epoch, from the one holding `from`), each sorted by cron name. A whole slot
+   * comes from the cache while its hours' revisions are unchanged; the others (the edges of the range, the
+   * hours that changed) are read from the roll-ups, every stretch of neighbouring slots of every status in
+   * one statement (one round trip on PostgreSQL).
+   */
+  private async bucketsOf(
+    q: Query,
+    grid: { fromMs: number; toMs: number; bucketMs: number; cronName?: string; revisions: Revisions },
+    summarised: ReadonlyArray<{ status: BucketStatus; endMs: number }>,
+  ): Promise<TimelineBucket[][][]> {
+    const { fromMs, toMs, bucketMs, cronName, revisions } = grid;
+    const firstMs = Math.floor(fromMs / bucketMs) * bucketMs;
+    type Slot = { startMs: number; key?: string; stamp?: string; buckets?: TimelineBucket[] };
+    const reads: Array<{ slots: Slot[]; first: number; last: number; status: BucketStatus; fromMs: number; toMs: number }> = [];
+    const perStatus = summarised.map(({ status, endMs }) => {
+      const slots: Slot[] = [];
+      for (let startMs = firstMs; startMs < endMs; startMs += bucketMs) {
+        // Only a whole slot is kept: a partial one (the range's edges) changes with the range.
+        if (startMs < fromMs || startMs + bucketMs > endMs) {
+          slots.push({ startMs });
+          continue;
+        }
+        const key = bucketKey(bucketMs, startMs, status, cronName);
+        const stamp = stampOf(revisions, startMs, bucketMs);
+        slots.push({ startMs, key, stamp, buckets: this.timelineCache.get(key, stamp) });
+      }
+      // Stretches of slots to read; past a few, one stretch from the first to the last.
+      let stretches: Array<{ first: number; last: number }> = [];
+      slots.forEach((slot, index) => {
+        if (slot.buckets) return;
+        const previous = stretches[stretches.length - 1];
+        if (previous && previous.last === index - 1) previous.last = index;
+        else stretches.push({ first: index, last: index });
+      });
+      if (stretches.length > MAX_STRETCHES) stretches = [{ first: stretches[0].first, last: stretches[stretches.length - 1].last }];
+      for (const { first, last } of stretches) {
+        reads.push({ slots, first, last, status, fromMs: Math.max(slots[first].startMs, fromMs), toMs: Math.min(slots[last].startMs + bucketMs, endMs) });
+      }
+      return slots;
+    });
+    const groups = await this.rollups.groupsOfRanges(
+      q,
+      reads.map((read) => ({ fromMs: read.fromMs, toMs: read.toMs, filter: { cronName, status: read.status } })),
+      bucketMs,
+    );
+    for (const [index, read] of reads.entries()) {
+      await yieldToLoop();
+      const shaped = await shapeBuckets(groups[index], bucketMs, fromMs, toMs);
+      for (let slotIndex = read.first; slotIndex <= read.last; slotIndex++) {
+        const slot = read.slots[slotIndex];
+        slot.buckets = shaped.get(slot.startMs) ?? [];
+        if (slot.key && slot.stamp) this.timelineCache.set(slot.key, slot.stamp, slot.buckets);
       }
     }
-    return { kind: 'buckets', groups, bucketMs, notable };
+    return perStatus.map((slots) => slots.map((slot) => slot.buckets ?? []));
   }
 
   /** At start: what this runner left running when it died can never finish now. */

@@ -78,6 +78,37 @@ export class RollupReader {
    * of the range's segments, grouped again): one round trip, one snapshot.
    */
   async groups(q: Query, fromMs: number, toMs: number, widthMs: number, filter: RangeFilter): Promise<Group[]> {
+    return (await this.groupsOfRanges(q, [{ fromMs, toMs, filter }], widthMs))[0];
+  }
+
+  /** `groups` of several ranges at once (buckets of the same width), in one statement: one list per range. */
+  async groupsOfRanges(q: Query, ranges: ReadonlyArray<{ fromMs: number; toMs: number; filter: RangeFilter }>, widthMs: number): Promise<Group[][]> {
+    const results: Group[][] = ranges.map(() => []);
+    const statements = ranges.flatMap((range, index) => {
+      const statement = this.rangeStatement(range.fromMs, range.toMs, widthMs, range.filter, index);
+      return statement ? [statement] : [];
+    });
+    if (statements.length === 0) return results;
+    const { rows } = await sql<{ range_index: number | string; bucket: number | string; cron_name: string; status: ExecutionStatus; duration_class: number; runs: number | string; max_ms: number | string }>`${sql.join(
+      statements,
+      sql` UNION ALL `,
+    )}`.execute(q);
+    for (const row of rows) {
+      const index = Number(row.range_index);
+      results[index].push({
+        bucketStartMs: widthMs > 0 ? Number(row.bucket) : ranges[index].fromMs,
+        cronName: row.cron_name,
+        status: row.status,
+        durationClass: Number(row.duration_class),
+        runs: Number(row.runs),
+        maxDurationMs: Number(row.max_ms),
+      });
+    }
+    return results;
+  }
+
+  /** The grouped SELECT of one range, its rows tagged with `tag`; undefined for an empty range. */
+  private rangeStatement(fromMs: number, toMs: number, widthMs: number, filter: RangeFilter, tag: number) {
     // A roll-up bucket must fall inside one of the caller's buckets.
     let maxLevel = ROLLUP_LEVELS.length - 1;
     if (widthMs > 0) while (maxLevel >= 0 && widthMs % (ROLLUP_LEVELS[maxLevel] * 1000) !== 0) maxLevel--;
@@ -108,21 +139,12 @@ export class RollupReader {
         WHERE bucket_s = ${sql.lit(ROLLUP_LEVELS[segment.level])} AND bucket_start >= ${from} AND bucket_start < ${to} AND ${filters}
         GROUP BY 1, 2, 3, 4`;
     });
-    if (parts.length === 0) return [];
+    if (parts.length === 0) return undefined;
     // The segments' rows are merged in SQL (a bucket may take rows from several segments): fewer rows to
-    // carry and shape on the server's main thread.
-    const { rows } = await sql<{ bucket: number | string; cron_name: string; status: ExecutionStatus; duration_class: number; runs: number | string; max_ms: number | string }>`
-      SELECT bucket, cron_name, status, duration_class, sum(runs) AS runs, max(max_ms) AS max_ms
+    // carry and shape.
+    return sql`SELECT * FROM (SELECT ${sql.lit(tag)} AS range_index, bucket, cron_name, status, duration_class, sum(runs) AS runs, max(max_ms) AS max_ms
       FROM (${sql.join(parts, sql` UNION ALL `)}) segments
-      GROUP BY 1, 2, 3, 4
-      HAVING sum(runs) > 0`.execute(q);
-    return rows.map((row) => ({
-      bucketStartMs: widthMs > 0 ? Number(row.bucket) : fromMs,
-      cronName: row.cron_name,
-      status: row.status,
-      durationClass: Number(row.duration_class),
-      runs: Number(row.runs),
-      maxDurationMs: Number(row.max_ms),
-    }));
+      GROUP BY 2, 3, 4, 5
+      HAVING sum(runs) > 0) ${sql.raw(`range_${tag}`)}`;
   }
 }

@@ -134,6 +134,16 @@ export interface CronExecutionRollupsTable {
   max_duration_ms: number;
 }
 
+/**
+ * A counter per hour (UTC) of started_at, moved by the triggers with every change to a run of that hour;
+ * the row at the epoch moves when the whole history changes at once. The timeline's cache of shaped
+ * buckets keys on them (timelineBucketCache.ts).
+ */
+export interface CronRollupRevisionsTable {
+  hour_start: Timestamp;
+  revision: number | string;
+}
+
 /** SQLite only: what the triggers saw change, read by the server when the file changed (changeFeed). */
 export interface CronChangesTable {
   seq: Generated<number>;
@@ -151,6 +161,7 @@ export interface Database {
   skipped_ticks: SkippedTicksTable;
   runners: RunnersTable;
   cron_execution_rollups: CronExecutionRollupsTable;
+  cron_rollup_revisions: CronRollupRevisionsTable;
   cron_changes: CronChangesTable;
   script_files: ScriptFilesTable;
   script_versions: ScriptVersionsTable;

@@ -11,10 +11,18 @@ import type { TimelineReply } from '../../shared/api';
 import { errorText, type Logger } from '../logger';
 import type { Db } from './db';
 import type { ExecutionStore, TimelineQuery } from './executionStore';
+import { SkippedTickStore } from './skippedTickStore';
 import { TIMELINE_WORKER_FILE, type TimelineRequest, type TimelineResponse, type TimelineWorkerData } from './timelineProtocol';
+import { timelineReply } from './timelineReply';
 
 export interface TimelineSource {
+  /** The runs of the range (ExecutionStore.timeline's reply). */
   timeline(query: TimelineQuery): Promise<TimelineReply>;
+  /**
+   * The route's reply (the runs and the skipped ticks): JSON text when read in the worker (sent as is),
+   * an object when read on the store (serialized by the route's schema).
+   */
+  routeReply(query: TimelineQuery): Promise<TimelineReply | string>;
   /** Stops the worker, if any (the server's shutdown). */
   close(): Promise<void>;
 }
@@ -43,7 +51,8 @@ const MAX_DEATHS_IN_A_ROW = 3;
 
 /** The timeline of `executions`, read where it cannot block the server's event loop. */
 export async function timelineSource(db: Db, executions: ExecutionStore, log: Logger, options: TimelineSourceOptions = {}): Promise<TimelineSource> {
-  const onStore: TimelineSource = { timeline: (query) => executions.timeline(query), close: async () => undefined };
+  const skipped = new SkippedTickStore(db);
+  const onStore: TimelineSource = { timeline: (query) => executions.timeline(query), routeReply: (query) => timelineReply(executions, skipped, query), close: async () => undefined };
   if (db.kind !== 'sqlite') return onStore;
   const file = await sqliteFileOf(db);
   if (!file) return onStore;
@@ -63,7 +72,7 @@ async function sqliteFileOf(db: Db): Promise<string | undefined> {
 
 interface Pending {
   request: TimelineRequest;
-  resolve(reply: TimelineReply): void;
+  resolve(reply: TimelineReply | string): void;
   reject(error: Error): void;
   /** Workers that died while holding it. */
   deaths: number;
@@ -88,13 +97,26 @@ class WorkerTimeline implements TimelineSource {
   ) {}
 
   timeline(query: TimelineQuery): Promise<TimelineReply> {
+    return this.ask(query, 'runs') as Promise<TimelineReply>;
+  }
+
+  routeReply(query: TimelineQuery): Promise<TimelineReply | string> {
+    return this.ask(query, 'route');
+  }
+
+  private ask(query: TimelineQuery, answer: TimelineRequest['answer']): Promise<TimelineReply | string> {
     if (this.closed) return Promise.reject(new Error('The timeline reader is closed: the server is shutting down.'));
-    if (this.deathsInARow >= MAX_DEATHS_IN_A_ROW) return this.onStore.timeline(query);
+    if (this.deathsInARow >= MAX_DEATHS_IN_A_ROW) return this.readOnStore({ id: 0, query, answer });
     return new Promise((resolve, reject) => {
-      const entry: Pending = { request: { id: this.nextId++, query }, resolve, reject, deaths: 0 };
+      const entry: Pending = { request: { id: this.nextId++, query, answer }, resolve, reject, deaths: 0 };
       this.pending.set(entry.request.id, entry);
       this.send(entry);
     });
+  }
+
+  /** A request read on the main connection (the worker given up, or dead on it twice). */
+  private readOnStore(request: TimelineRequest): Promise<TimelineReply | string> {
+    return request.answer === 'route' ? this.onStore.routeReply(request.query) : this.onStore.timeline(request.query);
   }
 
   async close(): Promise<void> {
@@ -175,7 +197,7 @@ class WorkerTimeline implements TimelineSource {
         continue;
       }
       this.pending.delete(entry.request.id);
-      this.onStore.timeline(entry.request.query).then(entry.resolve, entry.reject);
+      this.readOnStore(entry.request).then(entry.resolve, entry.reject);
     }
   }
 }

@@ -6,6 +6,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../logger';
 import { openSqlite } from './db';
 import { ExecutionStore } from './executionStore';
+import { SkippedTickStore } from './skippedTickStore';
+import { timelineReply } from './timelineReply';
+import type { TimelineReply } from '../../shared/api';
 import type { TimelineRequest, TimelineResponse, TimelineWorkerData } from './timelineProtocol';
 
 async function serve(): Promise<void> {
@@ -17,8 +20,11 @@ async function serve(): Promise<void> {
   const db = await openSqlite({ file, log, readonly: true });
   // The timeline shows no "stuck" flag: no timeouts needed here.
   const executions = new ExecutionStore(db, () => undefined);
+  const skipped = new SkippedTickStore(db);
+  const answer = async (request: TimelineRequest): Promise<TimelineReply | string> =>
+    request.answer === 'route' ? JSON.stringify(await timelineReply(executions, skipped, request.query)) : executions.timeline(request.query);
   port.on('message', (request: TimelineRequest) => {
-    executions.timeline(request.query).then(
+    answer(request).then(
       (reply) => port.postMessage({ id: request.id, ok: true, reply } satisfies TimelineResponse),
       (error: unknown) => {
         const code = (error as { code?: unknown } | null)?.code;

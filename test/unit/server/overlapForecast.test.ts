@@ -106,6 +106,17 @@ describe('overlapForecast', () => {
     assert.equal(window.from(new Date(FROM.getTime() - 10 * MINUTE), 30)![0].toISOString(), '2026-03-01T23:55:00.000Z');
   });
 
+  it('asks croner for the ticks in slices when given a budget, and ends with the same ticks', () => {
+    const sliced = new TickWindow('*/5 * * * *', 'Africa/Tunis');
+    let slices = 1;
+    // A budget of 0 ms still computes one tick per slice: it always moves on.
+    while (!sliced.fill(FROM, 30, FORECAST_HORIZON_MS, 0)) slices++;
+    assert.ok(slices > 1, `${slices} slices`);
+    assert.equal(sliced.computed, 30, 'no tick computed twice across the slices');
+    assert.deepEqual(sliced.from(FROM, 30), new TickWindow('*/5 * * * *', 'Africa/Tunis').from(FROM, 30));
+    assert.equal(sliced.computed, 30, 'from() after the slices asks croner nothing more');
+  });
+
   it('gives no forecast for a schedule croner rejects', () => {
     const forecast = forecastOverlap({ schedule: '61 * * * *', timezone: 'UTC', durationsMs: durations(1000, 1000), from: FROM });
     assert.deepEqual([forecast.status, forecast.shortestIntervalMs, forecast.message], ['unknown', null, null]);

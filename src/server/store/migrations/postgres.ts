@@ -20,6 +20,14 @@ function rollupUpsert(source: string, sign: 1 | -1): string {
     DO UPDATE SET runs = r.runs + EXCLUDED.runs, max_duration_ms = GREATEST(r.max_duration_ms, EXCLUDED.max_duration_ms)`;
 }
 
+/** Moves the revisions of the hours (UTC) of the `started_at` values `source` selects (timeline revisions). */
+function reviseHours(source: string): string {
+  return `
+    INSERT INTO cron_rollup_revisions AS r (hour_start, revision)
+    SELECT DISTINCT date_trunc('hour', started_at, 'UTC'), 1 FROM (${source}) AS changed(started_at) ORDER BY 1
+    ON CONFLICT (hour_start) DO UPDATE SET revision = r.revision + 1`;
+}
+
 /** Version 3: roll-ups replace the per-minute counts; indexes for the bounded reads. */
 const POSTGRES_ROLLUPS: Migration = {
   version: 3,
@@ -317,6 +325,47 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
         PRIMARY KEY (version_hash, path)
       );
       CREATE INDEX script_version_files_sha256 ON script_version_files (sha256) WHERE sha256 IS NOT NULL;
+    `,
+  },
+  {
+    version: 7,
+    name: 'timeline revisions',
+    // A counter per hour of started_at, moved by every change to a run of that hour (with the roll-ups):
+    // the timeline keeps the buckets it shaped and reuses one while the revisions of its hours are
+    // unchanged (timelineBucketCache.ts). The row at the epoch is the whole history's revision (moved by
+    // a TRUNCATE). Per statement, as the roll-ups: a bulk insert or the retention's delete is one write.
+    // And the index of the runs the timeline lists one by one covers what it shows of them.
+    sql: `
+      -- The timeline's failed, cancelled and running runs, newest first, read from the index alone.
+      DROP INDEX cron_executions_unfinished;
+      CREATE INDEX cron_executions_unfinished ON cron_executions (started_at) INCLUDE (cron_name, status, duration_ms, id) WHERE status <> 'completed';
+      CREATE TABLE cron_rollup_revisions (
+        hour_start timestamptz PRIMARY KEY,
+        revision bigint NOT NULL
+      );
+      CREATE FUNCTION cron_executions_revise() RETURNS trigger AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          ${reviseHours('SELECT started_at FROM new_rows')};
+        ELSIF TG_OP = 'DELETE' THEN
+          ${reviseHours('SELECT started_at FROM old_rows')};
+        ELSIF TG_OP = 'UPDATE' THEN
+          ${reviseHours('SELECT OLD.started_at UNION SELECT NEW.started_at')};
+        ELSE
+          ${reviseHours("SELECT 'epoch'::timestamptz")};
+        END IF;
+        RETURN NULL;
+      END $$ LANGUAGE plpgsql;
+      CREATE TRIGGER cron_executions_revision_insert AFTER INSERT ON cron_executions
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cron_executions_revise();
+      CREATE TRIGGER cron_executions_revision_delete AFTER DELETE ON cron_executions
+        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION cron_executions_revise();
+      CREATE TRIGGER cron_executions_revision_truncate AFTER TRUNCATE ON cron_executions
+        FOR EACH STATEMENT EXECUTE FUNCTION cron_executions_revise();
+      CREATE TRIGGER cron_executions_revision_move AFTER UPDATE OF status, started_at, duration_ms, cron_name ON cron_executions FOR EACH ROW
+        WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.started_at IS DISTINCT FROM NEW.started_at
+          OR OLD.duration_ms IS DISTINCT FROM NEW.duration_ms OR OLD.cron_name IS DISTINCT FROM NEW.cron_name)
+        EXECUTE FUNCTION cron_executions_revise();
     `,
   },
 ];

@@ -27,6 +27,12 @@ function rollupDelta(r: 'NEW' | 'OLD', sign: 1 | -1): string {
     ${sign < 0 ? 'DELETE FROM cron_execution_rollups WHERE runs = 0;' : ''}`;
 }
 
+/** Moves the revision of the hour of row `r`'s start (timeline revisions, version 5). */
+function reviseHour(r: 'NEW' | 'OLD'): string {
+  return `INSERT INTO cron_rollup_revisions (hour_start, revision) VALUES (strftime('%Y-%m-%dT%H:00:00.000Z', ${r}.started_at), 1)
+    ON CONFLICT (hour_start) DO UPDATE SET revision = revision + 1;`;
+}
+
 /** The row as PostgreSQL's row_to_json gives it, for the change feed (`extra`: columns added since version 1). */
 function rowJson(r: string, extra: string[] = []): string {
   const columns = ['id', 'cron_name', 'status', 'trigger_type', 'triggered_by', 'started_at', 'completed_at', 'duration_ms', 'exit_code', 'error_message', 'runner_id', 'log_lines_dropped', ...extra];
@@ -250,5 +256,35 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       DROP TRIGGER cron_executions_changes_update;
       DROP TRIGGER cron_executions_fill_end;
       ${executionChangeTriggers(['attempt', 'retry_of', 'script_version', 'git_commit'])}`,
+  },
+  {
+    version: 5,
+    name: 'timeline revisions',
+    // A counter per hour of started_at, moved by every change to a run of that hour (with the roll-ups):
+    // the timeline keeps the buckets it shaped and reuses one while the revisions of its hours are
+    // unchanged (timelineBucketCache.ts). The row at the epoch is the whole history's revision (moved
+    // when the roll-ups are rebuilt outside the triggers). And the index of the runs the timeline lists
+    // one by one covers what it shows of them.
+    sql: `
+      -- The timeline's failed, cancelled and running runs, newest first, read from the index alone.
+      DROP INDEX cron_executions_unfinished;
+      CREATE INDEX cron_executions_unfinished ON cron_executions (started_at, cron_name, status, duration_ms, id) WHERE status <> 'completed';
+      CREATE TABLE cron_rollup_revisions (
+        hour_start text PRIMARY KEY NOT NULL,
+        revision integer NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TRIGGER cron_executions_revision_insert AFTER INSERT ON cron_executions BEGIN
+        ${reviseHour('NEW')}
+      END;
+      CREATE TRIGGER cron_executions_revision_delete AFTER DELETE ON cron_executions BEGIN
+        ${reviseHour('OLD')}
+      END;
+      CREATE TRIGGER cron_executions_revision_move AFTER UPDATE OF status, started_at, duration_ms, cron_name ON cron_executions
+        WHEN OLD.status IS NOT NEW.status OR OLD.started_at IS NOT NEW.started_at
+          OR OLD.duration_ms IS NOT NEW.duration_ms OR OLD.cron_name IS NOT NEW.cron_name
+      BEGIN
+        ${reviseHour('OLD')}
+        ${reviseHour('NEW')}
+      END;`,
   },
 ];
