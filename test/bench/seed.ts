@@ -228,7 +228,7 @@ export async function seedSqliteFolder(dataDir: string, options: SeedOptions): P
 
 /** Migrates and seeds a PostgreSQL database directly (the server may start on it afterwards). */
 export async function seedPostgres(url: string, options: SeedOptions & { analyze?: boolean }): Promise<SeedResult> {
-  const db = await openPostgres({ url, log: silentLogger, poolSize: 2 });
+  const db = await openPostgres({ url, log: silentLogger, poolSize: 2, statementTimeoutMs: 0 });
   try {
     await migrate(db);
     const result = await seedExecutions(db, options);

@@ -205,6 +205,8 @@ export interface PostgresOptions {
   url: string;
   log: Logger;
   poolSize?: number;
+  /** How long one statement may run (default 30 s); 0: no bound (bulk loads: the benchmarks' seed). */
+  statementTimeoutMs?: number;
 }
 
 export async function openPostgres(options: PostgresOptions): Promise<Db> {
@@ -213,8 +215,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     connectionString: url,
     connectionTimeoutMillis: 5_000,
     // A query that hangs (a lock, a dead network) fails instead of holding a request forever.
-    statement_timeout: 30_000,
-    query_timeout: 35_000,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    query_timeout: options.statementTimeoutMs === 0 ? undefined : (options.statementTimeoutMs ?? 30_000) + 5_000,
     application_name: 'cron-ops-server',
     // No parallel workers for the server's statements: each is bounded by an index or the roll-ups, and
     // starting workers cost more than they saved (the timeline's range count: 63 ms with two workers for
