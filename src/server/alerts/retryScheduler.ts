@@ -2,7 +2,7 @@
 // instances; a manual trigger of the cron during the wait cancels them (the manual run is the new attempt).
 import type { ParamValue } from '../../shared/api';
 import type { PendingRetry } from '../../shared/alerts';
-import type { Logger } from '../logger';
+import { errorText, type Logger } from '../logger';
 import type { Query } from '../store/db';
 import { DuePump } from './duePump';
 
@@ -27,6 +27,8 @@ export interface RetryStorage {
    */
   claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ScheduledRetry[]>;
   done(retryOf: string, attempt: number, tx?: Query): Promise<void>;
+  /** Removes one waiting retry; true for the one caller (of any instance) that removed it. */
+  remove(retryOf: string, attempt: number): Promise<boolean>;
   /** Removes the cron's waiting retries and returns them. */
   cancel(cronName: string): Promise<ScheduledRetry[]>;
   pending(): Promise<ScheduledRetry[]>;
@@ -49,6 +51,12 @@ export interface RetrySchedulerOptions {
    * that inserts its run, so no reader sees the run started and its retry still waiting.
    */
   start(retry: ScheduledRetry, doneWith: (tx: Query) => Promise<void>): Promise<RetryStart>;
+  /** When attempt `attempt` of the chain `retryOf` started (attempt 1 is the chain's first run), if it did. */
+  attemptStartedAt(retryOf: string, attempt: number): Promise<string | undefined>;
+  /** A waiting retry will not run (not a later success, not a manual trigger): the chain's alert is due now. */
+  dropped?(retry: ScheduledRetry, reason: string): Promise<void>;
+  /** Waiting retries of these crons went away without running: clients re-read them (crons.changed). */
+  announce?(cronNames: string[]): Promise<void>;
   log: Logger;
   pollMs?: number;
   /** How long a claimed retry is held before another instance may take it (default 60 s). */
@@ -96,7 +104,35 @@ export class RetryScheduler {
   async cancel(cronName: string, why: string): Promise<ScheduledRetry[]> {
     const cancelled = await this.options.storage.cancel(cronName);
     for (const retry of cancelled) this.options.log.info(`[Retry] ${cronName}: attempt ${retry.attempt} cancelled: ${why}`, { retryOf: retry.retryOf });
+    if (cancelled.length > 0) await this.announce([cronName]);
     return cancelled;
+  }
+
+  /**
+   * A run of the cron succeeded: a success ends the chain, so the retries waiting after a failed attempt that
+   * started before it are removed (not run, no `failed` alert: the cron works again).
+   */
+  async dropBeforeSuccess(cronName: string, success: { id: string; startedAt: string }): Promise<ScheduledRetry[]> {
+    const { storage, log } = this.options;
+    const dropped: ScheduledRetry[] = [];
+    for (const retry of await storage.pending()) {
+      if (retry.cronName !== cronName) continue;
+      const failedAt = await this.options.attemptStartedAt(retry.retryOf, retry.attempt - 1);
+      if (failedAt === undefined || Date.parse(failedAt) >= Date.parse(success.startedAt)) continue;
+      if (!(await storage.remove(retry.retryOf, retry.attempt))) continue;
+      log.info(`[Retry] ${cronName}: attempt ${retry.attempt} dropped: a later run of ${cronName} succeeded`, { retryOf: retry.retryOf, executionId: success.id });
+      dropped.push(retry);
+    }
+    if (dropped.length > 0) await this.announce([cronName]);
+    return dropped;
+  }
+
+  private async announce(cronNames: string[]): Promise<void> {
+    try {
+      await this.options.announce?.(cronNames);
+    } catch (error) {
+      this.options.log.warn(`[Retry] Could not announce the retries of ${cronNames.join(', ')} that went away`, { error: errorText(error) });
+    }
   }
 
   async pending(): Promise<PendingRetry[]> {
@@ -115,6 +151,11 @@ export class RetryScheduler {
         else log.warn(`[Retry] ${retry.cronName}: attempt ${retry.attempt} not started: ${outcome.reason}`, { retryOf: retry.retryOf });
         // Not started (or started without `doneWith`): it is not retried later either.
         await storage.done(retry.retryOf, retry.attempt);
+        if (!outcome.started) {
+          // The failure's alert waited for this retry: it goes out now, and clients stop showing the retry.
+          await this.options.dropped?.(retry, outcome.reason).catch((error: unknown) => log.warn(`[Retry] Could not raise the alert of ${retry.cronName}'s dropped retry`, { error: errorText(error) }));
+          await this.announce([retry.cronName]);
+        }
       }
     }
   }
@@ -143,6 +184,10 @@ export class MemoryRetryStorage implements RetryStorage {
 
   async done(retryOf: string, attempt: number): Promise<void> {
     this.retries.delete(MemoryRetryStorage.key(retryOf, attempt));
+  }
+
+  async remove(retryOf: string, attempt: number): Promise<boolean> {
+    return this.retries.delete(MemoryRetryStorage.key(retryOf, attempt));
   }
 
   async cancel(cronName: string): Promise<ScheduledRetry[]> {

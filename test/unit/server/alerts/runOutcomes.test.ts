@@ -29,12 +29,13 @@ function setup(history: PastRun[] = []) {
     storage: retryStorage,
     log,
     pollMs: 50,
+    attemptStartedAt: async () => undefined,
     start: async (retry) => {
       started.push(retry);
       return { started: true, executionId: `run-${retry.attempt}` };
     },
   });
-  const outcomes = new RunOutcomes({ retries: new Map([['backup', POLICY]]), scheduler, alerting, history: async () => history, log });
+  const outcomes = new RunOutcomes({ retries: new Map([['backup', POLICY]]), scheduler, alerting, history: async () => history, attempt: async () => undefined, log });
   alerting.start();
   scheduler.start();
   return { outcomes, sent, started, retryStorage, scheduler, alerting, log, stop: () => Promise.all([alerting.stop(), scheduler.stop()]) };
@@ -84,7 +85,7 @@ describe('run outcomes', function () {
     const env = setup();
     stop = env.stop;
     const slow = { ...POLICY, delayMs: 60_000, maxDelayMs: 60_000 };
-    const outcomes = new RunOutcomes({ retries: new Map([['backup', slow]]), scheduler: env.scheduler, alerting: env.alerting, history: async () => [], log: env.log });
+    const outcomes = new RunOutcomes({ retries: new Map([['backup', slow]]), scheduler: env.scheduler, alerting: env.alerting, history: async () => [], attempt: async () => undefined, log: env.log });
     await outcomes.ended(anExecution());
     assert.deepEqual((await env.scheduler.pending()).map((retry) => [retry.cronName, retry.attempt]), [['backup', 2]]);
     await outcomes.manualRunStarted('backup', 'manual-1');
