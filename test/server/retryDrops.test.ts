@@ -115,4 +115,36 @@ describe('retries that do not run', function () {
     assert.deepEqual((await listExecutions(server, '?cronName=disabled-job')).filter((run) => run.retryOf === disabledRun), [], 'the retry never ran');
     assert.equal(alertsOf(hook, 'disabled-job').length, 1, 'one alert for the chain');
   });
+
+  it('sends the alert when the cron left the config during the wait, and tells clients when a manual trigger cancels a retry', async () => {
+    const crons = (withLeaving: boolean) => [
+      { ...nodeCron('manual-job', FAIL), retries: { count: 1, delayMs: 600_000 } },
+      ...(withLeaving ? [{ ...nodeCron('leaving-job', FAIL), retries: { count: 1, delayMs: 3000 } }] : []),
+    ];
+    const configPath = writeConfig(configText(hook.url, crons(true)));
+    const { server, stream } = await start(configPath);
+
+    // A manual trigger during the wait cancels the retry: clients hear of it, and no alert holds for it.
+    const first = await triggerOk(server, 'manual-job');
+    await waitForStatus(server, first, 'failed');
+    await server.waitForOutput(/\[Retry\] manual-job: attempt 2 at /);
+    const mark = stream.events.length;
+    const manual = await triggerOk(server, 'manual-job');
+    await server.waitForOutput(new RegExp(`\\[Retry\\] manual-job: attempt 2 cancelled: manual run ${manual} started`));
+    await stream.next((event) => stream.events.indexOf(event) >= mark && event.event === 'crons.changed' && (event.data.cronNames as string[] | undefined)?.includes('manual-job') === true, 'clients told the retry was cancelled', 30_000);
+    assert.equal((await getExecution(server, first)).retry, null);
+
+    // Removed from the config during the wait: the retry is dropped and the failure announced.
+    const leaving = await triggerOk(server, 'leaving-job');
+    await waitForStatus(server, leaving, 'failed');
+    await server.waitForOutput(/\[Retry\] leaving-job: attempt 2 at /);
+    const reloadMark = stream.events.length;
+    writeFileSync(configPath, configText(hook.url, crons(false)));
+    await stream.next((event) => stream.events.indexOf(event) >= reloadMark && event.event === 'definitions.reloaded', 'the reload', 30_000);
+    await server.waitForOutput(/\[Retry\] leaving-job: attempt 2 not started: the cron is no longer in the config/, 30_000);
+    const alert = await waitFor(() => alertsOf(hook, 'leaving-job')[0], 'the removed cron\'s failed alert', 30_000);
+    assert.deepEqual([alert.event, alert.executionId], ['failed', leaving]);
+    assert.match(alert.summary, /^leaving-job failed: Exited with code 4: tape drive offline; its retry \(attempt 2\) did not run: the cron is no longer in the config$/);
+    assert.equal((await getExecution(server, leaving)).retry, null);
+  });
 });
