@@ -261,12 +261,8 @@ export class StoreRetryStorage implements RetryStorage {
     });
   }
 
-  async done(retryOf: string, attempt: number, tx?: Query): Promise<void> {
-    await (tx ? tx.withTables<AlertTables>() : this.q).deleteFrom('cron_retries').where('retry_of', '=', retryOf).where('attempt', '=', attempt).execute();
-  }
-
-  async remove(retryOf: string, attempt: number): Promise<boolean> {
-    const rows = await this.q.deleteFrom('cron_retries').where('retry_of', '=', retryOf).where('attempt', '=', attempt).returning('retry_of').execute();
+  async done(retryOf: string, attempt: number, tx?: Query): Promise<boolean> {
+    const rows = await (tx ? tx.withTables<AlertTables>() : this.q).deleteFrom('cron_retries').where('retry_of', '=', retryOf).where('attempt', '=', attempt).returning('retry_of').execute();
     return rows.length > 0;
   }
 

@@ -26,9 +26,8 @@ export interface RetryStorage {
    * removes one once its run started. An instance that dies in between leaves it to come due again.
    */
   claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ScheduledRetry[]>;
-  done(retryOf: string, attempt: number, tx?: Query): Promise<void>;
-  /** Removes one waiting retry; true for the one caller (of any instance) that removed it. */
-  remove(retryOf: string, attempt: number): Promise<boolean>;
+  /** Removes one retry; true for the one caller (of any instance) that found it still there. */
+  done(retryOf: string, attempt: number, tx?: Query): Promise<boolean>;
   /** Removes the cron's waiting retries and returns them. */
   cancel(cronName: string): Promise<ScheduledRetry[]>;
   pending(): Promise<ScheduledRetry[]>;
@@ -40,6 +39,9 @@ export interface RetryStorage {
 function shown(retry: ScheduledRetry): PendingRetry {
   return { cronName: retry.cronName, retryOf: retry.retryOf, attempt: retry.attempt, dueAt: retry.dueAt.toISOString() };
 }
+
+/** The claimed retry was removed (a later success dropped it) before its run was inserted: it must not run. */
+class RetryGoneError extends Error {}
 
 /** What starting a retry came to: started, or not (the cron is running again, unknown now, ...). */
 export type RetryStart = { started: true; executionId: string } | { started: false; reason: string };
@@ -119,7 +121,7 @@ export class RetryScheduler {
       if (retry.cronName !== cronName) continue;
       const failedAt = await this.options.attemptStartedAt(retry.retryOf, retry.attempt - 1);
       if (failedAt === undefined || Date.parse(failedAt) >= Date.parse(success.startedAt)) continue;
-      if (!(await storage.remove(retry.retryOf, retry.attempt))) continue;
+      if (!(await storage.done(retry.retryOf, retry.attempt))) continue;
       log.info(`[Retry] ${cronName}: attempt ${retry.attempt} dropped: a later run of ${cronName} succeeded`, { retryOf: retry.retryOf, executionId: success.id });
       dropped.push(retry);
     }
@@ -146,12 +148,23 @@ export class RetryScheduler {
       const due = await storage.claimDue(now, new Date(now.getTime() + (this.options.leaseMs ?? 60_000)), 8);
       if (due.length === 0) return;
       for (const retry of due) {
-        const outcome = await this.options.start(retry, (tx) => storage.done(retry.retryOf, retry.attempt, tx));
+        let outcome: RetryStart;
+        try {
+          // The run is inserted only while its retry still waits: a success may have dropped it since the claim.
+          outcome = await this.options.start(retry, async (tx) => {
+            if (!(await storage.done(retry.retryOf, retry.attempt, tx))) throw new RetryGoneError();
+          });
+        } catch (error) {
+          if (!(error instanceof RetryGoneError)) throw error;
+          log.info(`[Retry] ${retry.cronName}: attempt ${retry.attempt} not started: it was dropped meanwhile`, { retryOf: retry.retryOf });
+          continue;
+        }
         if (outcome.started) log.info(`[Retry] ${retry.cronName}: attempt ${retry.attempt} started`, { executionId: outcome.executionId, retryOf: retry.retryOf });
         else log.warn(`[Retry] ${retry.cronName}: attempt ${retry.attempt} not started: ${outcome.reason}`, { retryOf: retry.retryOf });
         // Not started (or started without `doneWith`): it is not retried later either.
-        await storage.done(retry.retryOf, retry.attempt);
-        if (!outcome.started) {
+        const stillWaiting = await storage.done(retry.retryOf, retry.attempt);
+        // Gone already: a later success dropped it meanwhile, and no alert is due for its chain.
+        if (!outcome.started && stillWaiting) {
           // The failure's alert waited for this retry: it goes out now, and clients stop showing the retry.
           await this.options.dropped?.(retry, outcome.reason).catch((error: unknown) => log.warn(`[Retry] Could not raise the alert of ${retry.cronName}'s dropped retry`, { error: errorText(error) }));
           await this.announce([retry.cronName]);
@@ -182,11 +195,7 @@ export class MemoryRetryStorage implements RetryStorage {
     return due.map((retry) => ({ ...retry }));
   }
 
-  async done(retryOf: string, attempt: number): Promise<void> {
-    this.retries.delete(MemoryRetryStorage.key(retryOf, attempt));
-  }
-
-  async remove(retryOf: string, attempt: number): Promise<boolean> {
+  async done(retryOf: string, attempt: number): Promise<boolean> {
     return this.retries.delete(MemoryRetryStorage.key(retryOf, attempt));
   }
 
