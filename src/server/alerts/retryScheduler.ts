@@ -1,5 +1,7 @@
 // Retries waiting for their time, kept in storage so they survive a restart and are started once across
-// instances; a manual trigger of the cron during the wait cancels them (the manual run is the new attempt).
+// instances; a manual trigger of the cron during the wait cancels them (the manual run is the new attempt),
+// a later success of the cron drops them (the chain is over), and one that cannot start when due is dropped
+// with its chain's alert.
 import type { ParamValue } from '../../shared/api';
 import type { PendingRetry } from '../../shared/alerts';
 import { errorText, type Logger } from '../logger';
