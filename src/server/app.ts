@@ -145,6 +145,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     isLocalRun: (id) => runner.isLive(id),
     startRetry: (retry, doneWith) => service.startRetry(retry, doneWith),
     paused: () => schedules.pausedCrons(),
+    execution: async (id) => (await executions.get(id)) as RetriedExecution | undefined,
   });
   service.setOutcomes(alerts.outcomes);
   service.setSkippedTicks(skipped, async (crons) => alerts.view.crons(await insights.decorate(crons)));

@@ -278,6 +278,8 @@ export class CronService {
     const cron = this.cron(retry.cronName);
     if (!cron) return { started: false, reason: 'the cron is no longer in the config' };
     if (this.scheduler.isPaused(cron.name)) return { started: false, reason: 'its schedule is paused' };
+    // Disabled by a reload of the definitions: as paused, nothing of the cron runs on its own.
+    if (!cron.enabled) return { started: false, reason: 'the cron is disabled ("enabled": false)' };
     let runnerId = this.runnerId;
     if (!this.runsHere(cron)) {
       const alive = await this.runners.alive(cron.runOn);

@@ -16,6 +16,11 @@ export type Transition =
   | { kind: 'ended'; execution: AlertExecution; cause: EndCause; retryPending: boolean; previousChainFailed: boolean }
   /** A run went past its timeout and this server cannot end it (external, or left by a runner that died). */
   | { kind: 'stuck'; execution: AlertExecution; timeoutMs: number }
+  /**
+   * The retry waiting after this failed attempt will not run (paused, disabled, removed, another run took its
+   * place): the alert its failure held back is due now, saying why.
+   */
+  | { kind: 'retryDropped'; execution: AlertExecution; nextAttempt: number; reason: string }
   /** A scheduled tick that did not run. */
   | { kind: 'missed'; cronName: string; tickAt: Date; reason: MissedReason; runningExecutionId?: string; laterTicks?: number };
 
@@ -28,6 +33,8 @@ export function alertEventFor(transition: Transition): AlertEvent | undefined {
       return 'stuck';
     case 'missed':
       return 'missed';
+    case 'retryDropped':
+      return endCauseOf(transition.execution) === 'timeout' ? 'timeout' : 'failed';
     case 'ended':
       switch (transition.cause) {
         case 'completed':
@@ -96,6 +103,10 @@ export function summarize(event: AlertEvent, transition: Transition): string {
   }
   const attempts = run.attempt > 1 ? ` after ${run.attempt} attempts` : '';
   const error = run.errorMessage ? `: ${clip(run.errorMessage, ERROR_IN_SUMMARY)}` : '';
+  if (transition.kind === 'retryDropped') {
+    const ended = event === 'timeout' ? 'timed out' : 'failed';
+    return `${run.cronName} ${ended}${attempts}${error}; its retry (attempt ${transition.nextAttempt}) did not run: ${transition.reason}`;
+  }
   switch (event) {
     case 'recovered':
       return `${run.cronName} recovered: completed${run.durationMs !== null ? ` in ${formatDuration(run.durationMs)}` : ''}${run.attempt > 1 ? ` on attempt ${run.attempt}` : ''} after failing before`;

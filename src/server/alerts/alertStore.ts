@@ -1,6 +1,6 @@
 // The store's side of alerting, on SQLite and PostgreSQL: deliveries waiting or done, alerts raised once
 // across instances, and retries waiting for their time (cron_retries), so both survive a restart.
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AlertDelivery, AlertEvent, AlertMessage, DeliveryStatus } from '../../shared/alerts';
 import type { ParamValue } from '../../shared/api';
 import type { Db, Query } from '../store/db';
@@ -261,8 +261,9 @@ export class StoreRetryStorage implements RetryStorage {
     });
   }
 
-  async done(retryOf: string, attempt: number, tx?: Query): Promise<void> {
-    await (tx ? tx.withTables<AlertTables>() : this.q).deleteFrom('cron_retries').where('retry_of', '=', retryOf).where('attempt', '=', attempt).execute();
+  async done(retryOf: string, attempt: number, tx?: Query): Promise<boolean> {
+    const rows = await (tx ? tx.withTables<AlertTables>() : this.q).deleteFrom('cron_retries').where('retry_of', '=', retryOf).where('attempt', '=', attempt).returning('retry_of').execute();
+    return rows.length > 0;
   }
 
   async cancel(cronName: string): Promise<ScheduledRetry[]> {
@@ -304,6 +305,30 @@ export async function endedRunsBefore(db: Db, cronName: string, before: string, 
 export async function attemptStartedAt(db: Db, retryOf: string, attempt: number): Promise<string | undefined> {
   const row = await db.q.selectFrom('cron_executions').select('started_at').where('retry_of', '=', retryOf).where('attempt', '=', attempt).executeTakeFirst();
   return row ? isoOf(row.started_at) : undefined;
+}
+
+/** When attempt `attempt` of the chain started, attempt 1 (the chain's first run, `retryOf` itself) included. */
+export async function chainAttemptStartedAt(db: Db, retryOf: string, attempt: number): Promise<string | undefined> {
+  if (attempt > 1) return attemptStartedAt(db, retryOf, attempt);
+  const row = await db.q.selectFrom('cron_executions').select('started_at').where('id', '=', retryOf).executeTakeFirst();
+  return row ? isoOf(row.started_at) : undefined;
+}
+
+/** The id of attempt `attempt` of the chain `retryOf` (attempt 1 is the chain's first run itself), if it ran. */
+export async function attemptId(db: Db, retryOf: string, attempt: number): Promise<string | undefined> {
+  if (attempt <= 1) return retryOf;
+  const row = await db.q.selectFrom('cron_executions').select('id').where('retry_of', '=', retryOf).where('attempt', '=', attempt).executeTakeFirst();
+  return row?.id;
+}
+
+/**
+ * Tells every instance's change feed that these crons changed (`crons.changed`): a waiting retry went away,
+ * which no execution row records. SQLite's feed reads its change table; PostgreSQL's is NOTIFY.
+ */
+export async function announceCronsChanged(db: Db, cronNames: string[]): Promise<void> {
+  const payload = JSON.stringify({ cronNames });
+  if (db.kind === 'postgres') await sql`SELECT pg_notify(${'cron_ops_crons'}, ${payload})`.execute(db.q);
+  else await sql`INSERT INTO cron_changes (channel, payload) VALUES (${'cron_ops_crons'}, ${payload})`.execute(db.q);
 }
 
 /** The latest tick each cron had claimed, by any instance: where the ticks missed while down begin. */

@@ -4,7 +4,7 @@ import { errorText, type Logger } from '../logger';
 import type { Db, Query } from '../store/db';
 import type { AlertConfig } from './alertConfig';
 import { Alerting } from './alerting';
-import { attemptStartedAt, endedRunsBefore, lastClaimedTicks, StoreDeliveryStorage, StoreRetryStorage } from './alertStore';
+import { announceCronsChanged, attemptId, attemptStartedAt, chainAttemptStartedAt, endedRunsBefore, lastClaimedTicks, StoreDeliveryStorage, StoreRetryStorage } from './alertStore';
 import { RetryScheduler, type RetryStart, type ScheduledRetry } from './retryScheduler';
 import { RetryView } from './retryView';
 import { RunOutcomes, type RetriedExecution } from './runOutcomes';
@@ -23,6 +23,8 @@ export interface AlertsRuntimeDeps {
   /** Starts a retry's run (CronService.startRetry). */
   startRetry(retry: ScheduledRetry, doneWith: (tx: Query) => Promise<void>): Promise<RetryStart>;
   paused(): Promise<Set<string>>;
+  /** An execution as stored (the failed attempt of a retry that was dropped). */
+  execution(id: string): Promise<RetriedExecution | undefined>;
   pollMs?: number;
   stuckCheckMs?: number;
 }
@@ -44,8 +46,27 @@ export function createAlertsRuntime(deps: AlertsRuntimeDeps): AlertsRuntime {
   const alerting = config.alerts.destinations.length > 0
     ? new Alerting({ settings: config.alerts, storage: new StoreDeliveryStorage(db), runnerId: deps.runnerId, log, pollMs: deps.pollMs })
     : undefined;
-  const retries = new RetryScheduler({ storage: new StoreRetryStorage(db), start: (retry, doneWith) => deps.startRetry(retry, doneWith), log, pollMs: deps.pollMs });
-  const outcomes = new RunOutcomes({ retries: config.retries, scheduler: retries, alerting, history: (cronName, before, limit) => endedRunsBefore(db, cronName, before, limit), log });
+  const retries = new RetryScheduler({
+    storage: new StoreRetryStorage(db),
+    start: (retry, doneWith) => deps.startRetry(retry, doneWith),
+    attemptStartedAt: (retryOf, attempt) => chainAttemptStartedAt(db, retryOf, attempt),
+    // `outcomes` is built next; a retry is dropped only once the scheduler runs (start()).
+    dropped: (retry, reason) => outcomes.retryDropped(retry, reason),
+    announce: (cronNames) => announceCronsChanged(db, cronNames),
+    log,
+    pollMs: deps.pollMs,
+  });
+  const outcomes: RunOutcomes = new RunOutcomes({
+    retries: config.retries,
+    scheduler: retries,
+    alerting,
+    history: (cronName, before, limit) => endedRunsBefore(db, cronName, before, limit),
+    attempt: async (retryOf, attempt) => {
+      const id = await attemptId(db, retryOf, attempt);
+      return id === undefined ? undefined : deps.execution(id);
+    },
+    log,
+  });
   const view = new RetryView({ scheduler: retries, policies: config.retries, attemptStartedAt: (retryOf, attempt) => attemptStartedAt(db, retryOf, attempt) });
   const timeoutOf = new Map(deps.crons.map((cron) => [cron.name, cron.timeoutMs]));
   let stuckTimer: NodeJS.Timeout | undefined;

@@ -1,8 +1,10 @@
 // Retries waiting for their time, kept in storage so they survive a restart and are started once across
-// instances; a manual trigger of the cron during the wait cancels them (the manual run is the new attempt).
+// instances; a manual trigger of the cron during the wait cancels them (the manual run is the new attempt),
+// a later success of the cron drops them (the chain is over), and one that cannot start when due is dropped
+// with its chain's alert.
 import type { ParamValue } from '../../shared/api';
 import type { PendingRetry } from '../../shared/alerts';
-import type { Logger } from '../logger';
+import { errorText, type Logger } from '../logger';
 import type { Query } from '../store/db';
 import { DuePump } from './duePump';
 
@@ -26,7 +28,8 @@ export interface RetryStorage {
    * removes one once its run started. An instance that dies in between leaves it to come due again.
    */
   claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ScheduledRetry[]>;
-  done(retryOf: string, attempt: number, tx?: Query): Promise<void>;
+  /** Removes one retry; true for the one caller (of any instance) that found it still there. */
+  done(retryOf: string, attempt: number, tx?: Query): Promise<boolean>;
   /** Removes the cron's waiting retries and returns them. */
   cancel(cronName: string): Promise<ScheduledRetry[]>;
   pending(): Promise<ScheduledRetry[]>;
@@ -39,6 +42,9 @@ function shown(retry: ScheduledRetry): PendingRetry {
   return { cronName: retry.cronName, retryOf: retry.retryOf, attempt: retry.attempt, dueAt: retry.dueAt.toISOString() };
 }
 
+/** The claimed retry was removed (a later success dropped it) before its run was inserted: it must not run. */
+class RetryGoneError extends Error {}
+
 /** What starting a retry came to: started, or not (the cron is running again, unknown now, ...). */
 export type RetryStart = { started: true; executionId: string } | { started: false; reason: string };
 
@@ -49,6 +55,12 @@ export interface RetrySchedulerOptions {
    * that inserts its run, so no reader sees the run started and its retry still waiting.
    */
   start(retry: ScheduledRetry, doneWith: (tx: Query) => Promise<void>): Promise<RetryStart>;
+  /** When attempt `attempt` of the chain `retryOf` started (attempt 1 is the chain's first run), if it did. */
+  attemptStartedAt(retryOf: string, attempt: number): Promise<string | undefined>;
+  /** A waiting retry will not run (not a later success, not a manual trigger): the chain's alert is due now. */
+  dropped?(retry: ScheduledRetry, reason: string): Promise<void>;
+  /** Waiting retries of these crons went away without running: clients re-read them (crons.changed). */
+  announce?(cronNames: string[]): Promise<void>;
   log: Logger;
   pollMs?: number;
   /** How long a claimed retry is held before another instance may take it (default 60 s). */
@@ -96,7 +108,35 @@ export class RetryScheduler {
   async cancel(cronName: string, why: string): Promise<ScheduledRetry[]> {
     const cancelled = await this.options.storage.cancel(cronName);
     for (const retry of cancelled) this.options.log.info(`[Retry] ${cronName}: attempt ${retry.attempt} cancelled: ${why}`, { retryOf: retry.retryOf });
+    if (cancelled.length > 0) await this.announce([cronName]);
     return cancelled;
+  }
+
+  /**
+   * A run of the cron succeeded: a success ends the chain, so the retries waiting after a failed attempt that
+   * started before it are removed (not run, no `failed` alert: the cron works again).
+   */
+  async dropBeforeSuccess(cronName: string, success: { id: string; startedAt: string }): Promise<ScheduledRetry[]> {
+    const { storage, log } = this.options;
+    const dropped: ScheduledRetry[] = [];
+    for (const retry of await storage.pending()) {
+      if (retry.cronName !== cronName) continue;
+      const failedAt = await this.options.attemptStartedAt(retry.retryOf, retry.attempt - 1);
+      if (failedAt === undefined || Date.parse(failedAt) >= Date.parse(success.startedAt)) continue;
+      if (!(await storage.done(retry.retryOf, retry.attempt))) continue;
+      log.info(`[Retry] ${cronName}: attempt ${retry.attempt} dropped: a later run of ${cronName} succeeded`, { retryOf: retry.retryOf, executionId: success.id });
+      dropped.push(retry);
+    }
+    if (dropped.length > 0) await this.announce([cronName]);
+    return dropped;
+  }
+
+  private async announce(cronNames: string[]): Promise<void> {
+    try {
+      await this.options.announce?.(cronNames);
+    } catch (error) {
+      this.options.log.warn(`[Retry] Could not announce the retries of ${cronNames.join(', ')} that went away`, { error: errorText(error) });
+    }
   }
 
   async pending(): Promise<PendingRetry[]> {
@@ -110,11 +150,27 @@ export class RetryScheduler {
       const due = await storage.claimDue(now, new Date(now.getTime() + (this.options.leaseMs ?? 60_000)), 8);
       if (due.length === 0) return;
       for (const retry of due) {
-        const outcome = await this.options.start(retry, (tx) => storage.done(retry.retryOf, retry.attempt, tx));
+        let outcome: RetryStart;
+        try {
+          // The run is inserted only while its retry still waits: a success may have dropped it since the claim.
+          outcome = await this.options.start(retry, async (tx) => {
+            if (!(await storage.done(retry.retryOf, retry.attempt, tx))) throw new RetryGoneError();
+          });
+        } catch (error) {
+          if (!(error instanceof RetryGoneError)) throw error;
+          log.info(`[Retry] ${retry.cronName}: attempt ${retry.attempt} not started: it was dropped meanwhile`, { retryOf: retry.retryOf });
+          continue;
+        }
         if (outcome.started) log.info(`[Retry] ${retry.cronName}: attempt ${retry.attempt} started`, { executionId: outcome.executionId, retryOf: retry.retryOf });
         else log.warn(`[Retry] ${retry.cronName}: attempt ${retry.attempt} not started: ${outcome.reason}`, { retryOf: retry.retryOf });
         // Not started (or started without `doneWith`): it is not retried later either.
-        await storage.done(retry.retryOf, retry.attempt);
+        const stillWaiting = await storage.done(retry.retryOf, retry.attempt);
+        // Gone already: a later success dropped it meanwhile, and no alert is due for its chain.
+        if (!outcome.started && stillWaiting) {
+          // The failure's alert waited for this retry: it goes out now, and clients stop showing the retry.
+          await this.options.dropped?.(retry, outcome.reason).catch((error: unknown) => log.warn(`[Retry] Could not raise the alert of ${retry.cronName}'s dropped retry`, { error: errorText(error) }));
+          await this.announce([retry.cronName]);
+        }
       }
     }
   }
@@ -141,8 +197,8 @@ export class MemoryRetryStorage implements RetryStorage {
     return due.map((retry) => ({ ...retry }));
   }
 
-  async done(retryOf: string, attempt: number): Promise<void> {
-    this.retries.delete(MemoryRetryStorage.key(retryOf, attempt));
+  async done(retryOf: string, attempt: number): Promise<boolean> {
+    return this.retries.delete(MemoryRetryStorage.key(retryOf, attempt));
   }
 
   async cancel(cronName: string): Promise<ScheduledRetry[]> {

@@ -1,6 +1,7 @@
 // What the API shows of the retries waiting in the store: on an ended attempt, the attempt that will follow it
 // (`retry`: which, of how many, when), and on a cron, the retry it waits to run (`pendingRetry`). A retry
-// that ran or that a manual trigger cancelled is no longer waiting, so it shows nowhere.
+// that ran, that a manual trigger cancelled or that was dropped (a later success, a paused or disabled cron)
+// is no longer waiting, so it shows nowhere.
 import type { PendingRetry } from '../../shared/alerts';
 import type { Cron, Execution, NextRetry } from '../../shared/api';
 import type { RetryPolicy } from './alertConfig';

@@ -19,6 +19,8 @@ export interface RunOutcomesOptions {
   alerting?: Alerting;
   /** Runs of the cron that started before `before`, newest first (for `recovered`). */
   history(cronName: string, before: string, limit: number): Promise<PastRun[]>;
+  /** Attempt `attempt` of the chain `retryOf` as stored, if it ran (the failed attempt of a dropped retry). */
+  attempt(retryOf: string, attempt: number): Promise<RetriedExecution | undefined>;
   log: Logger;
 }
 
@@ -70,6 +72,10 @@ export class RunOutcomes {
     try {
       const cause = endCauseOf({ status: execution.status, errorMessage: execution.errorMessage, byOperator });
       if (!cause) return;
+      // A success ends the chain: retries still waiting after an earlier failure are not needed.
+      if (cause === 'completed') {
+        await this.options.scheduler.dropBeforeSuccess(execution.cronName, execution).catch((error: unknown) => log.warn(`[Retry] Could not drop the retries ${execution.cronName}'s success ends`, { error: errorText(error) }));
+      }
       let retryPending = retryStored ?? false;
       if (retryStored === undefined) {
         const retry = this.retryAfter(execution, byOperator);
@@ -100,6 +106,15 @@ export class RunOutcomes {
   missed(cronName: string, tickAt: Date, reason: MissedReason, details: { runningExecutionId?: string; laterTicks?: number } = {}): void {
     const key = details.runningExecutionId ? `missed:${cronName}:behind:${details.runningExecutionId}` : `missed:${cronName}:${tickAt.toISOString()}`;
     this.options.alerting?.raise({ kind: 'missed', cronName, tickAt, reason, ...details }, key);
+  }
+
+  /** A retry was dropped without running (not by a success or a manual trigger): its chain's alert goes out now. */
+  async retryDropped(retry: ScheduledRetry, reason: string): Promise<void> {
+    const alerting = this.options.alerting;
+    if (!alerting) return;
+    const failed = await this.options.attempt(retry.retryOf, retry.attempt - 1);
+    if (!failed) return;
+    alerting.raise({ kind: 'retryDropped', execution: failed, nextAttempt: retry.attempt, reason }, `retryDropped:${retry.retryOf}:${retry.attempt}`);
   }
 
   /** A manual run started: it replaces the retries the cron was waiting for. */

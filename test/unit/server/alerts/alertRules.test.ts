@@ -35,6 +35,14 @@ describe('alert rules', () => {
     assert.equal(alertEventFor({ kind: 'missed', cronName: 'backup', tickAt: new Date(), reason: 'stillRunning' }), 'missed');
   });
 
+  it('sends the held-back failed or timeout alert when the retry is dropped without running, saying why', () => {
+    const dropped = buildAlert({ kind: 'retryDropped', execution: aRun({ attempt: 2, retryOf: 'first' }), nextAttempt: 3, reason: 'its schedule is paused' }, CONTEXT)!;
+    assert.deepEqual([dropped.event, dropped.attempt, dropped.retryOf], ['failed', 2, 'first']);
+    assert.equal(dropped.summary, 'backup failed after 2 attempts: Exited with code 1: disk full; its retry (attempt 3) did not run: its schedule is paused');
+    const timedOut = aRun({ errorMessage: 'Timeout: ended after 1 min' });
+    assert.equal(alertEventFor({ kind: 'retryDropped', execution: timedOut, nextAttempt: 2, reason: 'the cron is no longer in the config' }), 'timeout');
+  });
+
   it('reads the last chain before this one: skipping this chain and runs a person ended', () => {
     const current = { id: 'c3', retryOf: 'c1' };
     const history = [

@@ -10,7 +10,7 @@ const FIRST = '11111111-0000-4000-8000-000000000001';
 const OTHER = '22222222-0000-4000-8000-000000000002';
 
 function setup(policies = new Map([['backup', POLICY]])) {
-  const scheduler = new RetryScheduler({ storage: new MemoryRetryStorage(), log: aLog(), start: async () => ({ started: false, reason: 'not in this test' }) });
+  const scheduler = new RetryScheduler({ storage: new MemoryRetryStorage(), log: aLog(), attemptStartedAt: async () => undefined, start: async () => ({ started: false, reason: 'not in this test' }) });
   const started = new Map<string, string>();
   const view = new RetryView({ scheduler, policies, attemptStartedAt: async (retryOf, attempt) => started.get(`${retryOf}#${attempt}`) });
   return { scheduler, view, started };

@@ -6,6 +6,7 @@ import type { PastRun } from '../../../../src/server/alerts/alertRules';
 import { MemoryDeliveryStorage } from '../../../../src/server/alerts/deliveryStorage';
 import { MemoryRetryStorage, RetryScheduler, type ScheduledRetry } from '../../../../src/server/alerts/retryScheduler';
 import { RunOutcomes } from '../../../../src/server/alerts/runOutcomes';
+import type { Query } from '../../../../src/server/store/db';
 import type { Sender } from '../../../../src/server/alerts/sender';
 import { waitFor } from '../../../support/waitFor';
 import { aLog, aRun, anExecution } from './builders';
@@ -29,12 +30,13 @@ function setup(history: PastRun[] = []) {
     storage: retryStorage,
     log,
     pollMs: 50,
+    attemptStartedAt: async () => undefined,
     start: async (retry) => {
       started.push(retry);
       return { started: true, executionId: `run-${retry.attempt}` };
     },
   });
-  const outcomes = new RunOutcomes({ retries: new Map([['backup', POLICY]]), scheduler, alerting, history: async () => history, log });
+  const outcomes = new RunOutcomes({ retries: new Map([['backup', POLICY]]), scheduler, alerting, history: async () => history, attempt: async () => undefined, log });
   alerting.start();
   scheduler.start();
   return { outcomes, sent, started, retryStorage, scheduler, alerting, log, stop: () => Promise.all([alerting.stop(), scheduler.stop()]) };
@@ -80,11 +82,53 @@ describe('run outcomes', function () {
     assert.equal(env.sent[0].event, 'recovered');
   });
 
+  it('drops the retries waiting after failures that started before a success, not one after it', async () => {
+    const storage = new MemoryRetryStorage();
+    const log = aLog();
+    const failedAt = new Map([['old', '2026-11-29T03:00:00.000Z'], ['new', '2026-11-29T03:10:00.000Z']]);
+    const scheduler = new RetryScheduler({ storage, log, attemptStartedAt: async (retryOf) => failedAt.get(retryOf), start: async () => ({ started: false, reason: 'not in this test' }) });
+    const dueAt = new Date(Date.now() + 600_000);
+    await scheduler.record({ cronName: 'backup', retryOf: 'old', attempt: 2, params: {}, dueAt });
+    await scheduler.record({ cronName: 'backup', retryOf: 'new', attempt: 2, params: {}, dueAt });
+    await scheduler.record({ cronName: 'report', retryOf: 'other', attempt: 2, params: {}, dueAt });
+    const dropped = await scheduler.dropBeforeSuccess('backup', { id: 'ok-run', startedAt: '2026-11-29T03:05:00.000Z' });
+    assert.deepEqual(dropped.map((retry) => retry.retryOf), ['old']);
+    assert.deepEqual((await scheduler.pending()).map((retry) => retry.retryOf).sort(), ['new', 'other']);
+    assert.ok(log.lines.some((line) => line.includes('[Retry] backup: attempt 2 dropped: a later run of backup succeeded')));
+  });
+
+  it('does not start a claimed retry that a success dropped before its run was inserted, nor alert for it', async () => {
+    const storage = new MemoryRetryStorage();
+    const log = aLog();
+    const inserted: ScheduledRetry[] = [];
+    const droppedWhy: string[] = [];
+    const scheduler = new RetryScheduler({
+      storage,
+      log,
+      pollMs: 20,
+      attemptStartedAt: async () => undefined,
+      dropped: async (_retry, why) => void droppedWhy.push(why),
+      start: async (retry, doneWith) => {
+        // A success on another instance drops it between the claim and the insert.
+        await storage.done(retry.retryOf, retry.attempt);
+        // The memory storage takes no transaction: an empty stand-in.
+        await doneWith({} as Query);
+        inserted.push(retry);
+        return { started: true, executionId: 'never' };
+      },
+    });
+    stop = () => scheduler.stop();
+    scheduler.start();
+    await scheduler.schedule({ cronName: 'backup', retryOf: 'first', attempt: 2, params: {}, dueAt: new Date() });
+    await waitFor(() => log.lines.some((line) => line.includes('[Retry] backup: attempt 2 not started: it was dropped meanwhile')), 'the claimed retry given up');
+    assert.deepEqual([inserted, droppedWhy], [[], []]);
+  });
+
   it('cancels the waiting retry when a manual run starts', async () => {
     const env = setup();
     stop = env.stop;
     const slow = { ...POLICY, delayMs: 60_000, maxDelayMs: 60_000 };
-    const outcomes = new RunOutcomes({ retries: new Map([['backup', slow]]), scheduler: env.scheduler, alerting: env.alerting, history: async () => [], log: env.log });
+    const outcomes = new RunOutcomes({ retries: new Map([['backup', slow]]), scheduler: env.scheduler, alerting: env.alerting, history: async () => [], attempt: async () => undefined, log: env.log });
     await outcomes.ended(anExecution());
     assert.deepEqual((await env.scheduler.pending()).map((retry) => [retry.cronName, retry.attempt]), [['backup', 2]]);
     await outcomes.manualRunStarted('backup', 'manual-1');
