@@ -12,7 +12,7 @@ import { displayLanguage, t } from './l10n';
 import type { Logger } from './logger';
 import { errorText, redactUrls } from './serverOrigin';
 import type { Settings } from './settings';
-import { applyEventsToSnapshot, applyExecution, diffCrons, endedBetween, markStuck, replaceCron, upsertHistory } from './stateReducer';
+import { applyEventsToSnapshot, applyExecution, diffCrons, endedBetween, markStuck, replaceCron, upsertHistory, withoutWaitingRetries } from './stateReducer';
 import { TimelineSlice } from './timelineSlice';
 import type { TokenStore } from './tokenStore';
 
@@ -279,6 +279,7 @@ export class CronOpsState implements vscode.Disposable {
       this.currentStats = stats;
       const before = this.cronList;
       this.forgetSkippedThatMoved(before, crons.crons);
+      this.forgetDroppedRetries(crons.crons);
       this.setCrons(markStuck(applyEventsToSnapshot(crons.crons, eventsMeanwhile), this.clock.now()).crons);
       for (const execution of endedBetween(before, this.cronList)) this.announceFinished(execution);
       await this.reconcileUnconfirmed();
@@ -301,6 +302,14 @@ export class CronOpsState implements vscode.Disposable {
       this.eventsDuringReload = undefined;
     }
     this.emit(undefined);
+  }
+
+  /** The histories of crons with no retry waiting no longer show one (the server dropped it). */
+  private forgetDroppedRetries(crons: readonly Cron[]): void {
+    for (const cron of crons) {
+      const history = this.histories.get(cron.name);
+      if (history && !cron.pendingRetry) this.histories.set(cron.name, withoutWaitingRetries(history));
+    }
   }
 
   /** A cron whose skipped ticks of the last 24 h changed has new ones to show (the count is the reload's). */

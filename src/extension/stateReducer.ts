@@ -69,6 +69,14 @@ export function applyEventsToSnapshot(snapshot: readonly Cron[], events: readonl
   return crons;
 }
 
+/**
+ * A cron's history once its crons reply says no retry waits (dropped by the server: a later success, a
+ * pause, the cron removed): no row keeps saying "retry 2/3 at …". The same array when nothing changes.
+ */
+export function withoutWaitingRetries(history: Execution[]): Execution[] {
+  return history.some((execution) => execution.retry) ? history.map((execution) => (execution.retry ? { ...execution, retry: null } : execution)) : history;
+}
+
 /** A cron's recent executions with one inserted or replaced, newest first, at most `limit`. */
 export function upsertHistory(history: readonly Execution[], execution: Execution, limit: number): Execution[] {
   const rest = history.filter((candidate) => candidate.id !== execution.id).map((candidate) => settleRetry(candidate, execution));

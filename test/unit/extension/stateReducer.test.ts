@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { applyEventsToSnapshot, applyExecution, diffCrons, endedBetween, isStuck, markStuck, replaceCron, upsertHistory } from '../../../src/extension/stateReducer';
+import { applyEventsToSnapshot, applyExecution, diffCrons, withoutWaitingRetries, endedBetween, isStuck, markStuck, replaceCron, upsertHistory } from '../../../src/extension/stateReducer';
 import { aCron, anExecution } from './builders';
 
 describe('state from events', () => {
@@ -44,6 +44,16 @@ describe('state from events', () => {
     const freshSnapshot = [aCron({ lastExecution: ended, runningExecution: null })];
     const crons = applyEventsToSnapshot(freshSnapshot, [running]);
     assert.equal(crons, freshSnapshot);
+  });
+
+  it('a history whose retry the server dropped no longer shows it waiting; a history without one is kept as is', () => {
+    const failed = anExecution({ status: 'failed', retry: { attempt: 2, of: 3, at: '2026-02-14T15:31:00.000Z' } });
+    const other = anExecution({ status: 'completed' });
+    const cleared = withoutWaitingRetries([failed, other]);
+    assert.equal(cleared[0].retry, null);
+    assert.equal(cleared[1], other);
+    const plain = [other];
+    assert.equal(withoutWaitingRetries(plain), plain);
   });
 
   it('an execution of an unknown cron asks for a reload', () => {
