@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { errorText, type Logger } from './logger';
-import { encodeFrame, FrameDecoder, FrameKind, parseJson, SPAWN_HELPER_FILE, type ExitReply, type FailedReply, type SpawnedReply, type SpawnRequest } from './spawnProtocol';
+import { encodeFrame, FrameDecoder, FrameKind, parseJson, SPAWN_HELPER_FILE, type ExitReply, type FailedReply, type SignalRequest, type SpawnedReply, type SpawnRequest } from './spawnProtocol';
 
 export type { SpawnRequest };
 
@@ -29,6 +29,11 @@ export interface JobProcess extends EventEmitter {
   readonly startTime?: number;
   /** Set when the job's end cannot be known (the spawn helper died while it ran): why, for its error message. */
   readonly lost?: string;
+  /**
+   * Signals the job's process group before its pid is known here (through the helper, which knows it): a
+   * cancel or a timeout must not wait for the pid while the job does its work.
+   */
+  signalBeforePid?(signal: NodeJS.Signals): void;
 }
 
 export interface JobLauncher {
@@ -83,8 +88,11 @@ class HelperJob extends EventEmitter implements JobProcess {
   /** Outputs the helper has not said closed. */
   openOutputs = 2;
 
-  constructor(closeStream: (kind: FrameKind) => void) {
+  constructor(
+    private readonly toHelper: (kind: FrameKind, payload?: object) => void,
+  ) {
     super();
+    const closeStream = (kind: FrameKind) => toHelper(kind);
     const output = (close: FrameKind) =>
       new Readable({
         read() {
@@ -98,6 +106,10 @@ class HelperJob extends EventEmitter implements JobProcess {
       });
     this.stdout = output(FrameKind.CloseStdout);
     this.stderr = output(FrameKind.CloseStderr);
+  }
+
+  signalBeforePid(signal: NodeJS.Signals): void {
+    if (!this.ended) this.toHelper(FrameKind.Signal, { signal } satisfies SignalRequest);
   }
 
   endOutput(): void {
@@ -135,8 +147,8 @@ export class HelperLauncher implements JobLauncher {
     const helper = (this.helper ??= this.startHelper());
     const id = this.nextId++;
     if (this.nextId > 0xffffffff) this.nextId = 1;
-    const job = new HelperJob((kind) => {
-      if (this.helper === helper) helper.socket.write(encodeFrame(kind, id));
+    const job = new HelperJob((kind, payload) => {
+      if (this.helper === helper) helper.socket.write(encodeFrame(kind, id, payload));
     });
     helper.jobs.set(id, job);
     helper.socket.write(encodeFrame(FrameKind.Spawn, id, request));

@@ -241,6 +241,9 @@ export class Runner {
    * once the SIGTERM is sent and said, with the end of the termination to wait for.
    */
   private async terminate(run: LiveRun, why: string): Promise<Ending> {
+    // Through the spawn helper the pid may still be on its way (behind other jobs' output): the helper ends
+    // the group at once, and the tree below follows up (SIGKILL after the grace) once the pid is here.
+    if (run.child.pid === undefined) run.child.signalBeforePid?.('SIGTERM');
     await run.started;
     const tree = run.tree;
     if (!tree) return NOTHING_TO_END;
@@ -257,6 +260,7 @@ export class Runner {
   async stop(executionId: string, finish: Finish): Promise<void> {
     const run = this.live.get(executionId);
     if (!run) return;
+    if (run.child.pid === undefined) run.child.signalBeforePid?.('SIGTERM');
     await run.started;
     const targets = (await run.tree?.processes()) ?? [];
     const said = targets.length > 0 ? `; SIGTERM sent to ${describeProcesses(targets)}, SIGKILL after ${this.options.killGraceMs} ms to any left` : '';

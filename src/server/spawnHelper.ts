@@ -12,13 +12,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { encodeFrame, FrameDecoder, FrameKind, parseJson, type SpawnRequest } from './spawnProtocol';
+import { encodeFrame, FrameDecoder, FrameKind, parseJson, type SignalRequest, type SpawnRequest } from './spawnProtocol';
 
 const control = new Socket({ fd: 3, readable: true, writable: true });
 /** Every output stream being read: paused together while the server does not keep up. */
 const streams = new Set<Readable>();
 /** Output streams by job, kept until both are closed (a job's children may hold them after it exited). */
 const outputs = new Map<number, { stdout: Readable; stderr: Readable }>();
+/** Each job's pid until it exits (a signal from the server may come before it heard of the pid). */
+const pids = new Map<number, number>();
 let blocked = false;
 let corked = false;
 
@@ -82,12 +84,19 @@ function start(id: number, request: SpawnRequest): void {
     send(FrameKind.Failed, id, { code: (error as NodeJS.ErrnoException).code, message: error instanceof Error ? error.message : String(error) });
     return;
   }
-  child.on('spawn', () => send(FrameKind.Spawned, id, { pid: child.pid, startTime: startTimeOf(child.pid!) }));
+  // Known as spawn() returns: a signal in the same chunk as the request finds it.
+  if (child.pid !== undefined) pids.set(id, child.pid);
+  child.on('spawn', () => {
+    send(FrameKind.Spawned, id, { pid: child.pid, startTime: startTimeOf(child.pid!) });
+  });
   child.on('error', (error: NodeJS.ErrnoException) => {
     // 'exit' does not follow a failed spawn.
     if (child.pid === undefined) send(FrameKind.Failed, id, { code: error.code, message: error.message });
   });
-  child.on('exit', (code, signal) => send(FrameKind.Exit, id, { code, signal }));
+  child.on('exit', (code, signal) => {
+    pids.delete(id);
+    send(FrameKind.Exit, id, { code, signal });
+  });
   const output = { stdout: child.stdout!, stderr: child.stderr! };
   outputs.set(id, output);
   let open = 2;
@@ -103,6 +112,18 @@ const decoder = new FrameDecoder((kind, id, payload) => {
     case FrameKind.Spawn:
       start(id, parseJson<SpawnRequest>(payload));
       break;
+    case FrameKind.Signal: {
+      // Its process group, as the server signals it (the job was started detached: its pid is the group's).
+      const pid = pids.get(id);
+      if (pid !== undefined) {
+        try {
+          process.kill(-pid, parseJson<SignalRequest>(payload).signal);
+        } catch {
+          // Gone already.
+        }
+      }
+      break;
+    }
     case FrameKind.CloseStdout:
       outputs.get(id)?.stdout.destroy();
       break;

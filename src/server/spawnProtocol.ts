@@ -13,6 +13,11 @@ export const FrameKind = {
   /** Stop reading the job's stdout / stderr (a child of the job holds it open after the job exited). */
   CloseStdout: 2,
   CloseStderr: 3,
+  /**
+   * Signal the job's process group now (a cancel or a timeout before its pid reached the server: under output
+   * load the pid waits behind other jobs' output on the helper's socket). Payload: { signal }.
+   */
+  Signal: 4,
   // helper → server
   /** Payload: { pid }. */
   Spawned: 10,
@@ -44,6 +49,10 @@ export interface SpawnedReply {
    * the time the server hears of a short job it may be gone, and the run's process scan needs it.
    */
   startTime?: number;
+}
+
+export interface SignalRequest {
+  signal: NodeJS.Signals;
 }
 
 export interface FailedReply {

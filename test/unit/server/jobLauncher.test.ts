@@ -2,6 +2,8 @@
 // pass unchanged (binary, split across frames, more than the socket holds), exit codes and signals, a
 // program that cannot start, and the helper's death with a job in flight.
 import { strict as assert } from 'node:assert';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HelperLauncher, type JobProcess } from '../../../src/server/jobLauncher';
 import { createLogger } from '../../../src/server/logger';
@@ -82,6 +84,17 @@ describe('spawn helper launcher', function () {
     assert.equal(done.stdout.toString(), 'still relayed\n');
     assert.deepEqual(done.exit, { code: 0, signal: null });
     assert.equal(job.lost, undefined);
+  });
+
+  it('a signal asked for before the pid reached the server ends the job\'s group at once (a cancel does not wait for the pid)', async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'cron-ops-early-signal-')), 'done');
+    // Its work comes after a second: the signal, sent with the spawn request still on its way, must stop it.
+    const job = launcher.spawn(request('sh', ['-c', `sleep 1; touch ${marker}`]));
+    assert.equal(job.pid, undefined, 'the pid is not known yet');
+    job.signalBeforePid?.('SIGTERM');
+    const outcome = await collect(job);
+    assert.deepEqual(outcome.exit, { code: null, signal: 'SIGTERM' });
+    assert.equal(existsSync(marker), false, 'the job did not do its work');
   });
 
   it('says a job was ended by a signal', async () => {
