@@ -62,6 +62,8 @@ export const directLauncher: JobLauncher = {
 
 /** Helper deaths in a row, none of them having started a job, before jobs are spawned by the server itself. */
 const MAX_DEATHS_IN_A_ROW = 3;
+/** How long the helper has to answer a spawn request (its pid, or why it failed) before it is replaced. */
+const SPAWN_ANSWER_MS = 20_000;
 /** How long the helper has to exit once its socket is closed, before SIGKILL. */
 const CLOSE_WAIT_MS = 1_000;
 
@@ -136,6 +138,7 @@ export class HelperLauncher implements JobLauncher {
   constructor(
     private readonly file: string,
     private readonly log: Logger,
+    private readonly spawnAnswerMs = SPAWN_ANSWER_MS,
   ) {}
 
   get helperPid(): number | undefined {
@@ -152,6 +155,15 @@ export class HelperLauncher implements JobLauncher {
     });
     helper.jobs.set(id, job);
     helper.socket.write(encodeFrame(FrameKind.Spawn, id, request));
+    // A helper that does not answer (stopped, wedged) would hold every new run: it is replaced.
+    const watchdog = setTimeout(() => {
+      if (job.pid !== undefined || job.ended || this.helper !== helper) return;
+      this.log.error(`The spawn helper (pid ${helper.child.pid}) did not start a job within ${this.spawnAnswerMs / 1000} s: it is killed and replaced`);
+      helper.child.kill('SIGKILL');
+    }, this.spawnAnswerMs);
+    watchdog.unref();
+    job.once('spawn', () => clearTimeout(watchdog));
+    job.once('error', () => clearTimeout(watchdog));
     return job;
   }
 

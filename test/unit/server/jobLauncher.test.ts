@@ -97,6 +97,22 @@ describe('spawn helper launcher', function () {
     assert.equal(existsSync(marker), false, 'the job did not do its work');
   });
 
+  it('a helper that does not answer (stopped) is replaced: the job it held fails saying so, the next one runs', async () => {
+    const quick = new HelperLauncher(HELPER, createLogger({ level: 'error', write: () => undefined }), 1_000);
+    try {
+      await collect(quick.spawn(request('true', [])));
+      const stopped = quick.helperPid!;
+      process.kill(stopped, 'SIGSTOP');
+      const held = await collect(quick.spawn(request('sh', ['-c', 'echo never'])));
+      assert.match(held.error?.message ?? '', /spawn helper \(pid \d+.*killed by SIGKILL before the job started/);
+      const next = await collect(quick.spawn(request('sh', ['-c', 'echo after'])));
+      assert.equal(next.stdout.toString(), 'after\n');
+      assert.notEqual(quick.helperPid, stopped, 'a new helper');
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('says a job was ended by a signal', async () => {
     const job = launcher.spawn(request('sh', ['-c', 'kill -TERM $$']));
     assert.deepEqual((await collect(job)).exit, { code: null, signal: 'SIGTERM' });
