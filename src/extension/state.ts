@@ -278,9 +278,10 @@ export class CronOpsState implements vscode.Disposable {
       this.loaded = true;
       this.currentStats = stats;
       const before = this.cronList;
-      this.forgetSkippedThatMoved(before, crons.crons);
-      this.forgetDroppedRetries(crons.crons);
-      this.setCrons(markStuck(applyEventsToSnapshot(crons.crons, eventsMeanwhile), this.clock.now()).crons);
+      const current = markStuck(applyEventsToSnapshot(crons.crons, eventsMeanwhile), this.clock.now()).crons;
+      this.forgetSkippedThatMoved(before, current);
+      this.forgetDroppedRetries(current);
+      this.setCrons(current);
       for (const execution of endedBetween(before, this.cronList)) this.announceFinished(execution);
       await this.reconcileUnconfirmed();
       if (wasProblem) this.log.info(`[State] Connected to ${this.client.displayUrl} again`);
