@@ -40,6 +40,7 @@ export class EventStream {
 
   private source: EventSource | undefined;
   private generation = 0;
+  private disposed = false;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
@@ -61,6 +62,8 @@ export class EventStream {
 
   /** Connects now (or reconnects), resetting the backoff. Call after sign-in or a server URL change. */
   start(options: { resetLastEventId?: boolean } = {}): void {
+    // A server removed while its state was starting: no stream is opened for it any more.
+    if (this.disposed) return;
     if (options.resetLastEventId) this.lastId = undefined;
     this.attempt = 0;
     void this.connect();
@@ -73,6 +76,7 @@ export class EventStream {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.stop();
     this.events.dispose();
     this.statuses.dispose();

@@ -55,6 +55,7 @@ export class CronOpsState implements vscode.Disposable {
   private sessionRole: Role | 'unversioned' | undefined;
   /** Bumped by each restart: a reload begun before it (another token) must not set the role. */
   private generation = 0;
+  private disposed = false;
   /** Runs seen running before a reload failed: reconciled (and announced) once the server answers again. */
   private readonly unconfirmed = new Map<string, Execution>();
   /** The executions events brought while a reload is on its way (set during a reload only). */
@@ -222,6 +223,8 @@ export class CronOpsState implements vscode.Disposable {
     this.sessionRole = undefined;
     this.generation++;
     this.hasToken = (await this.tokens.get()) !== undefined;
+    // Removed from the list while the token was read (a quick add-and-remove of a server): nothing to start.
+    if (this.disposed) return;
     // The previous token's role no longer holds: menus and lenses drop their actions until the session answers.
     this.emit(undefined);
     this.stream.start({ resetLastEventId: true });
@@ -434,6 +437,7 @@ export class CronOpsState implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     clearInterval(this.refreshTimer);
     this.clock.need(this.options.clockOwner, false);
     for (const disposable of this.disposables) disposable.dispose();
