@@ -1,6 +1,6 @@
 // Every user-facing string of the dashboard, in English, by key. The webview shows them (or the translations
 // the extension sends by key in its `config` message); the extension passes each through vscode.l10n.t, the
-// English text being the key of l10n/bundle.l10n.*.json. `{0}`-style placeholders take positional arguments.
+// English text being the key of media/l10n/bundle.l10n.*.json. `{0}`-style placeholders take positional arguments.
 export const ENGLISH_STRINGS = {
   title: 'Cron Ops Dashboard',
   refresh: 'Refresh',

@@ -38,19 +38,19 @@ function placeholders(text: string): string[] {
 
 describe('French translations', () => {
   it('cover every user-facing string of the extension, with the same placeholders', () => {
-    const bundle = JSON.parse(readFileSync(join(root, 'l10n/bundle.l10n.fr.json'), 'utf8')) as Record<string, string>;
+    const bundle = JSON.parse(readFileSync(join(root, 'media/l10n/bundle.l10n.fr.json'), 'utf8')) as Record<string, string>;
     const strings = translatedStrings();
     assert.ok(strings.size > 100, `found only ${strings.size} strings`);
     const missing = [...strings].filter((text) => !(text in bundle));
-    assert.deepEqual(missing, [], 'add these to l10n/bundle.l10n.fr.json');
+    assert.deepEqual(missing, [], 'add these to media/l10n/bundle.l10n.fr.json');
     for (const text of strings) assert.deepEqual(placeholders(bundle[text]), placeholders(text), text);
   }).timeout(30_000); // parses every source file with TypeScript: seconds on a loaded machine
 
   it('cover every string of the dashboard (sent through vscode.l10n.t), with the same placeholders', () => {
-    const bundle = JSON.parse(readFileSync(join(root, 'l10n/bundle.l10n.fr.json'), 'utf8')) as Record<string, string>;
+    const bundle = JSON.parse(readFileSync(join(root, 'media/l10n/bundle.l10n.fr.json'), 'utf8')) as Record<string, string>;
     const strings = Object.values(ENGLISH_STRINGS);
     const missing = strings.filter((text) => !(text in bundle));
-    assert.deepEqual(missing, [], 'add these to l10n/bundle.l10n.fr.json');
+    assert.deepEqual(missing, [], 'add these to media/l10n/bundle.l10n.fr.json');
     for (const text of strings) assert.deepEqual(placeholders(bundle[text]), placeholders(text), text);
   });
 

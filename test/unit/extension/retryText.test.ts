@@ -18,8 +18,8 @@ const clock = (locale: string) => new Intl.DateTimeFormat(locale, { hour: 'numer
 
 function frenchBundle(): Record<string, string> {
   let dir = __dirname;
-  while (!existsSync(join(dir, 'l10n/bundle.l10n.fr.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return JSON.parse(readFileSync(join(dir, 'l10n/bundle.l10n.fr.json'), 'utf8')) as Record<string, string>;
+  while (!existsSync(join(dir, 'media/l10n/bundle.l10n.fr.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return JSON.parse(readFileSync(join(dir, 'media/l10n/bundle.l10n.fr.json'), 'utf8')) as Record<string, string>;
 }
 const french = frenchBundle();
 const inFrench: Translate = (message, ...args) => (french[message] ?? `MISSING: ${message}`).replace(/\{(\d+)\}/g, (_, index: string) => String(args[Number(index)]));
