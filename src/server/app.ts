@@ -71,7 +71,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await migrate(db);
 
   // Looked up at each call: a reload of the definitions replaces config.crons.
-  const executions = new ExecutionStore(db, (name) => config.crons.find((cron) => cron.name === name)?.timeoutMs, () => config.crons.map((cron) => cron.name));
+  // Read from the definitions in effect: a reload replaces config.crons.
+  const timeoutOf = (name: string) => config.crons.find((cron) => cron.name === name)?.timeoutMs;
+  const executions = new ExecutionStore(db, timeoutOf, () => config.crons.map((cron) => cron.name));
   const timeline = await timelineSource(db, executions, log, options.timeline);
   const logs = new LogStore(db);
   const scripts = new ScriptVersionStore(db);
@@ -139,6 +141,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     db,
     config: config.alerting,
     crons: config.crons,
+    timeoutOf,
     runnerId,
     log,
     running: async () => (await executions.running()) as RetriedExecution[],

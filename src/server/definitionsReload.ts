@@ -93,6 +93,12 @@ export function startOnlyChanges(before: ServerConfig, after: ServerConfig): str
   return changed;
 }
 
+/** The crons whose retry policy a reload adds, removes or changes, by name. */
+export function retriesChangedFor(before: ReadonlyMap<string, unknown>, after: ReadonlyMap<string, unknown>): string[] {
+  const names = new Set([...before.keys(), ...after.keys()]);
+  return [...names].filter((name) => JSON.stringify(before.get(name)) !== JSON.stringify(after.get(name))).sort();
+}
+
 function describeChanges(changes: CronChanges): string {
   const parts = [
     changes.added.length > 0 ? `added ${changes.added.join(', ')}` : '',
@@ -276,8 +282,8 @@ export class DefinitionsReloader {
 
     const changes = diffCrons(config.crons, next.crons);
     const restartNeeded = startOnlyChanges(config, next);
-    const retriesChanged = JSON.stringify([...config.alerting.retries]) !== JSON.stringify([...next.alerting.retries]);
-    const nothing = changes.added.length + changes.removed.length + changes.changed.length + restartNeeded.length === 0 && !retriesChanged;
+    const retriesChanged = retriesChangedFor(config.alerting.retries, next.alerting.retries);
+    const nothing = changes.added.length + changes.removed.length + changes.changed.length + restartNeeded.length === 0 && retriesChanged.length === 0;
     if (trigger === 'file watch' && nothing && this.problems.length === 0) {
       // Spaces, order of keys, or the first event after start: nothing to apply, audit or announce.
       log.debug(`[Definitions] ${this.path} changed on disk but not in effect: nothing to apply`);
@@ -289,12 +295,12 @@ export class DefinitionsReloader {
     for (const [name, policy] of next.alerting.retries) config.alerting.retries.set(name, policy);
     this.loadedAt = at;
     this.problems = [];
-    const summary = describeChanges(changes) + (retriesChanged ? '; retries changed' : '');
+    const summary = describeChanges(changes) + (retriesChanged.length > 0 ? `; retries changed for ${retriesChanged.join(', ')}` : '');
     log.info(`[Definitions] Reloaded ${this.path} (${trigger}): ${summary}; ${next.crons.length} crons in effect`);
     if (restartNeeded.length > 0) log.warn(`[Definitions] ${restartNeeded.join(', ')} changed in ${this.path}: read at start only, in effect after the next restart`);
     if (changes.added.length + changes.removed.length + changes.changed.length > 0) this.deps.events.publish('crons.changed', { cronNames: [] });
     this.publish(at);
-    await this.record(trigger, { result: 'applied', added: changes.added, removed: changes.removed, changed: changes.changed, ...(retriesChanged ? { retriesChanged } : {}), ...(restartNeeded.length > 0 ? { restartNeeded } : {}) });
+    await this.record(trigger, { result: 'applied', added: changes.added, removed: changes.removed, changed: changes.changed, ...(retriesChanged.length > 0 ? { retriesChanged } : {}), ...(restartNeeded.length > 0 ? { restartNeeded } : {}) });
     return { kind: 'applied', changes, restartNeeded };
   }
 

@@ -3,7 +3,7 @@
 // waiting across a restart.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Execution } from '../../src/shared/api';
@@ -95,12 +95,16 @@ describe('retries and alerts', function () {
     await server.stop();
   });
 
-  it('announces a run past its timeout that no runner here can end (an external script\'s)', async () => {
-    const server = await start(configWith(hook.url, [nodeCron('external-job', 'process.exit(0)', { timeoutMs: 500 })]));
+  it('announces a run past its timeout that no runner here can end (an external script\'s), with the timeout in effect', async () => {
+    // Started with a long timeout, then shortened by a reload: the alert quotes the timeout the run outlived.
+    const configPath = configWith(hook.url, [nodeCron('external-job', 'process.exit(0)', { timeoutMs: 3_600_000 })]);
+    const server = await start(configPath);
     const before = hook.received.length;
     const started = await api(server, '/api/cron/start', { method: 'POST', secret: TEST_CRON_SECRET, body: { cronName: 'external-job' } });
     assert.ok(started.status === 200 || started.status === 201, started.text);
     const id: string = started.body.id ?? started.body.executionId;
+    writeFileSync(configPath, readFileSync(configWith(hook.url, [nodeCron('external-job', 'process.exit(0)', { timeoutMs: 500 })]), 'utf8'));
+    await server.waitForOutput(/\[Definitions\] Reloaded .*changed external-job \(timeoutMs\)/);
     // The check runs every 15 s: the alert comes within two rounds.
     const alert = await waitFor(() => hook.received.slice(before).find((received) => JSON.parse(received.body).event === 'stuck'), 'the stuck alert', 40_000);
     const message = JSON.parse(alert.body);

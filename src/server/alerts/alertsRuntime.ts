@@ -13,7 +13,10 @@ import { missedWhileDown, stuckToAnnounce } from './watches';
 export interface AlertsRuntimeDeps {
   db: Db;
   config: AlertConfig;
+  /** The crons at start (for the ticks missed while no server ran). */
   crons: CronDefinition[];
+  /** A cron's timeout in the definitions in effect (a reload may have changed it since start). */
+  timeoutOf(cronName: string): number | undefined;
   runnerId: string;
   log: Logger;
   /** The running executions (for stuck runs). */
@@ -68,13 +71,12 @@ export function createAlertsRuntime(deps: AlertsRuntimeDeps): AlertsRuntime {
     log,
   });
   const view = new RetryView({ scheduler: retries, policies: config.retries, attemptStartedAt: (retryOf, attempt) => attemptStartedAt(db, retryOf, attempt) });
-  const timeoutOf = new Map(deps.crons.map((cron) => [cron.name, cron.timeoutMs]));
   let stuckTimer: NodeJS.Timeout | undefined;
 
   const checkStuck = async () => {
     try {
       for (const execution of stuckToAnnounce(await deps.running(), deps.isLocalRun)) {
-        outcomes.stuck(execution, timeoutOf.get(execution.cronName) ?? 0);
+        outcomes.stuck(execution, deps.timeoutOf(execution.cronName) ?? 0);
       }
     } catch (error) {
       log.warn('[Alerts] Could not look for stuck runs', { error: errorText(error) });

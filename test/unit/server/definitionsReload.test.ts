@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseConfig, type CronDefinition } from '../../../src/server/config';
 import { fieldLocation, fieldPath, syntaxProblems } from '../../../src/server/configLocations';
-import { diffCrons, problemLine } from '../../../src/server/definitionsReload';
+import { diffCrons, problemLine, retriesChangedFor } from '../../../src/server/definitionsReload';
 import { createLogger } from '../../../src/server/logger';
 import { Scheduler, type Clock } from '../../../src/server/scheduler';
 
@@ -106,6 +106,14 @@ describe('reload of the definitions (unit)', () => {
   it('tells which crons were added, removed and changed, and which fields changed', () => {
     const changes = diffCrons([cron('a', '0 * * * *'), cron('b', '0 * * * *'), cron('c', '0 * * * *')], [cron('a', '0 * * * *'), cron('c', '5 * * * *', { scheduleText: 'x', timeoutMs: 5 }), cron('d', '0 * * * *')]);
     assert.deepEqual(changes, { added: ['d'], removed: ['b'], changed: [{ name: 'c', fields: ['schedule', 'timeoutMs'] }] });
+  });
+
+  it('names the crons whose retries a reload adds, removes or changes (the audit says which)', () => {
+    const policy = (count: number) => ({ count, delayMs: 1_000, backoff: 'fixed' });
+    const before = new Map([['a', policy(1)], ['b', policy(2)], ['c', policy(3)]]);
+    const after = new Map([['a', policy(1)], ['c', policy(5)], ['d', policy(1)]]);
+    assert.deepEqual(retriesChangedFor(before, after), ['b', 'c', 'd']);
+    assert.deepEqual(retriesChangedFor(before, new Map(before)), []);
   });
 
   it('the scheduler stops a removed cron, reschedules a changed one, schedules an added one, keeps pause', () => {
