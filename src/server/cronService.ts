@@ -16,6 +16,7 @@ import type { ExecutionStore, Finish, StartOutcome } from './store/executionStor
 import type { RunnerStore } from './store/runnerStore';
 import type { ScheduleStore } from './store/scheduleStore';
 import type { SkippedTickStore } from './store/skippedTickStore';
+import { retryNoLongerAllowed } from './alerts/retryPolicy';
 import type { RetryStart, ScheduledRetry } from './alerts/retryScheduler';
 import type { RetriedExecution, RunOutcomes } from './alerts/runOutcomes';
 
@@ -280,6 +281,9 @@ export class CronService {
     if (this.scheduler.isPaused(cron.name)) return { started: false, reason: 'its schedule is paused' };
     // Disabled by a reload of the definitions: as paused, nothing of the cron runs on its own.
     if (!cron.enabled) return { started: false, reason: 'the cron is disabled ("enabled": false)' };
+    // A reload may have removed or lowered the cron's retries while this one waited.
+    const outOfPolicy = retryNoLongerAllowed(this.config.alerting.retries.get(cron.name), retry.attempt);
+    if (outOfPolicy) return { started: false, reason: outOfPolicy };
     let runnerId = this.runnerId;
     if (!this.runsHere(cron)) {
       const alive = await this.runners.alive(cron.runOn);

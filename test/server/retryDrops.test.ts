@@ -147,4 +147,24 @@ describe('retries that do not run', function () {
     assert.match(alert.summary, /^leaving-job failed: Exited with code 4: tape drive offline; its retry \(attempt 2\) did not run: the cron is no longer in the config$/);
     assert.equal((await getExecution(server, leaving)).retry, null);
   });
+
+  it('drops a waiting retry when a reload lowers the cron\'s retry count below its attempt, and sends the held-back alert', async () => {
+    // Retry 1 after 3 s, retry 2 after 30 s: the reload lands while retry 2 waits.
+    const crons = (count: number) => [{ ...nodeCron('lowered-job', FAIL), retries: { count, delayMs: 3000, backoff: 10, maxDelayMs: 60_000 } }];
+    const configPath = writeConfig(configText(hook.url, crons(2)));
+    const { server, stream } = await start(configPath);
+    const run = await triggerOk(server, 'lowered-job');
+    await server.waitForOutput(/\[Retry\] lowered-job: attempt 3 at /, 60_000);
+    const reloadMark = stream.events.length;
+    writeFileSync(configPath, configText(hook.url, crons(1)));
+    await stream.next((event) => stream.events.indexOf(event) >= reloadMark && event.event === 'definitions.reloaded', 'the reload', 30_000);
+    await server.waitForOutput(/\[Definitions\] Reloaded .*retries changed for lowered-job/);
+    await server.waitForOutput(/\[Retry\] lowered-job: attempt 3 not started: the config now allows 1 retry, and this was retry 2/, 60_000);
+    const alert = await waitFor(() => alertsOf(hook, 'lowered-job')[0], 'the failed alert held back for the retry', 30_000);
+    assert.equal(alert.event, 'failed');
+    assert.match(alert.summary, /its retry \(attempt 3\) did not run: the config now allows 1 retry, and this was retry 2$/);
+    const chain = (await listExecutions(server, '?cronName=lowered-job')).map((other) => [other.attempt, other.retryOf ?? other.id]);
+    assert.deepEqual(chain.sort(), [[1, run], [2, run]], 'the first run and its first retry, and no third attempt');
+    assert.equal(alertsOf(hook, 'lowered-job').length, 1, 'one alert for the chain');
+  });
 });

@@ -73,6 +73,16 @@ export function planRetry(policy: RetryPolicy | undefined, attempt: number, caus
   return { attempt: next, delayMs: retryDelayMs(policy, next), reason };
 }
 
+/**
+ * Why a retry that waited may not run under the policy now in effect (a reload removed the cron's retries or
+ * lowered their count below its attempt), or undefined when it may.
+ */
+export function retryNoLongerAllowed(policy: RetryPolicy | undefined, attempt: number): string | undefined {
+  if (!policy) return 'the config no longer declares retries for the cron';
+  if (attempt > policy.count + 1) return `the config now allows ${policy.count} retr${policy.count === 1 ? 'y' : 'ies'}, and this was retry ${attempt - 1}`;
+  return undefined;
+}
+
 /** The retry fields of the run that retries `ended`: every attempt points at the first one. */
 export function retryLink(ended: { id: string; retryOf: string | null }, attempt: number): { attempt: number; retryOf: string } {
   return { attempt, retryOf: ended.retryOf ?? ended.id };

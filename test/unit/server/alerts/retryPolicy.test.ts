@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { RetryPolicy } from '../../../../src/server/alerts/alertConfig';
-import { endCauseOf, planRetry, retryDelayMs, retryLink } from '../../../../src/server/alerts/retryPolicy';
+import { endCauseOf, planRetry, retryDelayMs, retryLink, retryNoLongerAllowed } from '../../../../src/server/alerts/retryPolicy';
 
 const POLICY: RetryPolicy = { count: 3, delayMs: 1000, backoff: 2, maxDelayMs: 5000, on: ['failed', 'timeout'] };
 
@@ -40,5 +40,12 @@ describe('retry policy', () => {
     const first = { id: 'first', retryOf: null };
     assert.deepEqual(retryLink(first, 2), { attempt: 2, retryOf: 'first' });
     assert.deepEqual(retryLink({ id: 'second', retryOf: 'first' }, 3), { attempt: 3, retryOf: 'first' });
+  });
+
+  it('says why a waiting retry may no longer run after a reload changed the policy', () => {
+    assert.equal(retryNoLongerAllowed(POLICY, 4), undefined, 'retry 3 of 3 still runs');
+    assert.equal(retryNoLongerAllowed({ ...POLICY, count: 1 }, 3), 'the config now allows 1 retry, and this was retry 2');
+    assert.equal(retryNoLongerAllowed({ ...POLICY, count: 0 }, 2), 'the config now allows 0 retries, and this was retry 1');
+    assert.equal(retryNoLongerAllowed(undefined, 2), 'the config no longer declares retries for the cron');
   });
 });
