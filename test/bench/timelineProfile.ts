@@ -2,7 +2,7 @@
 // read on the main connection (what the server did before the timeline worker) and through the worker
 // (timelineReader.ts, what it does now: the runs as objects, and the route's reply as JSON text), with the
 // main thread's event-loop delay during each series. Buckets are cached between reads (timelineBucketCache.ts):
-// the first read of each series is left out.
+// the first read of each series is left out of the figures (its time and loop delay are printed apart).
 // `node out/test/bench/timelineProfile.js FOLDER [COUNT]` seeds FOLDER once (when it holds no store yet);
 // the worker is dist/timelineWorker.mjs (`node esbuild.mjs` builds it).
 import { existsSync } from 'node:fs';
@@ -21,7 +21,12 @@ import { percentile } from './support';
 const SAMPLES = 25;
 
 async function series(label: string, read: (query: TimelineQuery) => Promise<unknown>, query: TimelineQuery): Promise<void> {
+  const firstDelay = monitorEventLoopDelay({ resolution: 1 });
+  firstDelay.enable();
+  const firstStarted = performance.now();
   await read(query);
+  firstDelay.disable();
+  console.log(`${label}: first read ${(performance.now() - firstStarted).toFixed(1)} ms, main loop delay max ${(firstDelay.max / 1e6).toFixed(1)} ms`);
   const times: number[] = [];
   const cpu: number[] = [];
   // The longest the loop waited: what one request blocks it for (plus the wait for a CPU on a loaded machine).
@@ -61,8 +66,10 @@ async function main(): Promise<void> {
   for (const [label, query] of queries) {
     await series(`${label}, main connection`, (q) => store.timeline(q), query);
     await series(`${label}, worker`, (q) => worker.timeline(q), query);
-    // What the route asks: the whole reply as JSON text written in the worker (the main thread takes a string in).
-    await series(`${label}, worker, route's JSON`, (q) => worker.routeReply(q), query);
+    // What the route asks: the whole reply as JSON text written in the worker (the main thread takes a string in),
+    // and that text gzipped there too (a client that accepts gzip, as the extension's does).
+    await series(`${label}, worker, route's JSON`, (q) => worker.routeReply(q, 'identity'), query);
+    await series(`${label}, worker, route's gzip`, (q) => worker.routeReply(q, 'gzip'), query);
   }
   console.log(`load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
   await worker.close();

@@ -12,17 +12,19 @@ import { errorText, type Logger } from '../logger';
 import type { Db } from './db';
 import type { ExecutionStore, TimelineQuery } from './executionStore';
 import { SkippedTickStore } from './skippedTickStore';
-import { TIMELINE_WORKER_FILE, type TimelineRequest, type TimelineResponse, type TimelineWorkerData } from './timelineProtocol';
+import { timelineBody } from './timelineBody';
+import { TIMELINE_WORKER_FILE, type TimelineBody, type TimelineEncoding, type TimelineRequest, type TimelineResponse, type TimelineWorkerData } from './timelineProtocol';
 import { timelineReply } from './timelineReply';
 
 export interface TimelineSource {
   /** The runs of the range (ExecutionStore.timeline's reply). */
   timeline(query: TimelineQuery): Promise<TimelineReply>;
   /**
-   * The route's reply (the runs and the skipped ticks): JSON text when read in the worker (sent as is),
-   * an object when read on the store (serialized by the route's schema).
+   * The route's reply (the runs and the skipped ticks) ready to send: its JSON text, or that text gzipped
+   * (`encoding`, what the client accepts). Written in the worker when there is one, else on the main
+   * thread in slices; gzipped off the event loop either way.
    */
-  routeReply(query: TimelineQuery): Promise<TimelineReply | string>;
+  routeReply(query: TimelineQuery, encoding: TimelineEncoding): Promise<TimelineBody>;
   /** Stops the worker, if any (the server's shutdown). */
   close(): Promise<void>;
 }
@@ -52,7 +54,12 @@ const MAX_DEATHS_IN_A_ROW = 3;
 /** The timeline of `executions`, read where it cannot block the server's event loop. */
 export async function timelineSource(db: Db, executions: ExecutionStore, log: Logger, options: TimelineSourceOptions = {}): Promise<TimelineSource> {
   const skipped = new SkippedTickStore(db);
-  const onStore: TimelineSource = { timeline: (query) => executions.timeline(query), routeReply: (query) => timelineReply(executions, skipped, query), close: async () => undefined };
+  const onStore: TimelineSource = {
+    timeline: (query) => executions.timeline(query),
+    // On the main thread: the text is written in slices (timelineBody.ts).
+    routeReply: async (query, encoding) => timelineBody(await timelineReply(executions, skipped, query), encoding, true),
+    close: async () => undefined,
+  };
   if (db.kind !== 'sqlite') return onStore;
   const file = await sqliteFileOf(db);
   if (!file) return onStore;
@@ -72,7 +79,7 @@ async function sqliteFileOf(db: Db): Promise<string | undefined> {
 
 interface Pending {
   request: TimelineRequest;
-  resolve(reply: TimelineReply | string): void;
+  resolve(reply: TimelineReply | TimelineBody): void;
   reject(error: Error): void;
   /** Workers that died while holding it. */
   deaths: number;
@@ -100,23 +107,25 @@ class WorkerTimeline implements TimelineSource {
     return this.ask(query, 'runs') as Promise<TimelineReply>;
   }
 
-  routeReply(query: TimelineQuery): Promise<TimelineReply | string> {
-    return this.ask(query, 'route');
+  async routeReply(query: TimelineQuery, encoding: TimelineEncoding): Promise<TimelineBody> {
+    const body = (await this.ask(query, 'route', encoding)) as TimelineBody;
+    // A gzipped body crossed the thread boundary as a Uint8Array: a Buffer again, for Fastify to send.
+    return body.encoding === 'gzip' ? { encoding: 'gzip', body: Buffer.from(body.body.buffer, body.body.byteOffset, body.body.byteLength) } : body;
   }
 
-  private ask(query: TimelineQuery, answer: TimelineRequest['answer']): Promise<TimelineReply | string> {
+  private ask(query: TimelineQuery, answer: TimelineRequest['answer'], encoding?: TimelineEncoding): Promise<TimelineReply | TimelineBody> {
     if (this.closed) return Promise.reject(new Error('The timeline reader is closed: the server is shutting down.'));
-    if (this.deathsInARow >= MAX_DEATHS_IN_A_ROW) return this.readOnStore({ id: 0, query, answer });
+    if (this.deathsInARow >= MAX_DEATHS_IN_A_ROW) return this.readOnStore({ id: 0, query, answer, encoding });
     return new Promise((resolve, reject) => {
-      const entry: Pending = { request: { id: this.nextId++, query, answer }, resolve, reject, deaths: 0 };
+      const entry: Pending = { request: { id: this.nextId++, query, answer, encoding }, resolve, reject, deaths: 0 };
       this.pending.set(entry.request.id, entry);
       this.send(entry);
     });
   }
 
   /** A request read on the main connection (the worker given up, or dead on it twice). */
-  private readOnStore(request: TimelineRequest): Promise<TimelineReply | string> {
-    return request.answer === 'route' ? this.onStore.routeReply(request.query) : this.onStore.timeline(request.query);
+  private readOnStore(request: TimelineRequest): Promise<TimelineReply | TimelineBody> {
+    return request.answer === 'route' ? this.onStore.routeReply(request.query, request.encoding ?? 'identity') : this.onStore.timeline(request.query);
   }
 
   async close(): Promise<void> {

@@ -7,9 +7,10 @@ import { createLogger } from '../logger';
 import { openSqlite } from './db';
 import { ExecutionStore } from './executionStore';
 import { SkippedTickStore } from './skippedTickStore';
+import { timelineBody } from './timelineBody';
 import { timelineReply } from './timelineReply';
 import type { TimelineReply } from '../../shared/api';
-import type { TimelineRequest, TimelineResponse, TimelineWorkerData } from './timelineProtocol';
+import type { TimelineBody, TimelineRequest, TimelineResponse, TimelineWorkerData } from './timelineProtocol';
 
 async function serve(): Promise<void> {
   const port = parentPort;
@@ -21,8 +22,8 @@ async function serve(): Promise<void> {
   // The timeline shows no "stuck" flag: no timeouts needed here.
   const executions = new ExecutionStore(db, () => undefined);
   const skipped = new SkippedTickStore(db);
-  const answer = async (request: TimelineRequest): Promise<TimelineReply | string> =>
-    request.answer === 'route' ? JSON.stringify(await timelineReply(executions, skipped, request.query)) : executions.timeline(request.query);
+  const answer = async (request: TimelineRequest): Promise<TimelineReply | TimelineBody> =>
+    request.answer === 'route' ? timelineBody(await timelineReply(executions, skipped, request.query), request.encoding ?? 'identity') : executions.timeline(request.query);
   port.on('message', (request: TimelineRequest) => {
     answer(request).then(
       (reply) => port.postMessage({ id: request.id, ok: true, reply } satisfies TimelineResponse),
