@@ -3,11 +3,11 @@
 import type { TimelineReply } from '../../shared/api';
 import type { TimelineQuery } from './executionStore';
 
-/** Handed to the worker at its start. */
-export interface TimelineWorkerData {
-  /** The store's SQLite file, opened read-only by the worker (WAL: it reads beside the one writer). */
-  file: string;
-}
+/**
+ * Handed to the worker at its start: the store it reads. A SQLite file, opened read-only (WAL: it reads
+ * beside the one writer); or the PostgreSQL database, on a connection of its own.
+ */
+export type TimelineWorkerData = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
 export interface TimelineRequest {
   id: number;

@@ -1,8 +1,9 @@
-// Where the timeline is read. On a SQLite file: in a worker thread (timelineWorker.ts) with its own
-// read-only connection, because better-sqlite3 is synchronous and the timeline's statements take tens of
-// milliseconds at a million runs: on the main thread they would hold every other request, the scheduler
-// and the runner's pipes. In memory (--memory: no file another connection could open) and on PostgreSQL
-// (the query runs in the database; the main thread only shapes the reply, in slices): on the store itself.
+// Where the timeline is read. On a SQLite file and on PostgreSQL: in a worker thread (timelineWorker.ts)
+// with its own connection, because a 7-day read at a million runs costs tens of milliseconds of CPU
+// (better-sqlite3's statements are synchronous; PostgreSQL's rows are parsed and shaped in the process):
+// on the main thread it would hold every other request, the scheduler and the runner's pipes. In memory
+// (--memory: no file another connection could open), and when the worker cannot run: on the store itself,
+// the reply written in slices.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -36,6 +37,8 @@ export interface TimelineSourceOptions {
   startWorker?: (file: string, data: TimelineWorkerData) => Worker;
   /** How long an idle worker lives (default IDLE_MS). */
   idleMs?: number;
+  /** The PostgreSQL database the store is (DATABASE_URL), for the worker's own connection; without it, read on the store. */
+  postgresUrl?: string;
 }
 
 /**
@@ -60,15 +63,21 @@ export async function timelineSource(db: Db, executions: ExecutionStore, log: Lo
     routeReply: async (query, encoding) => timelineBody(await timelineReply(executions, skipped, query), encoding, true),
     close: async () => undefined,
   };
-  if (db.kind !== 'sqlite') return onStore;
-  const file = await sqliteFileOf(db);
-  if (!file) return onStore;
+  const store = await workerStoreOf(db, options.postgresUrl);
+  if (!store) return onStore;
   const workerFile = options.workerFile ?? join(__dirname, TIMELINE_WORKER_FILE);
   if (!existsSync(workerFile)) {
     log.warn(`The timeline worker ${workerFile} is missing (the server bundle was built without it): timeline reads run on the main thread, where they delay other requests. Rebuild with "node esbuild.mjs".`);
     return onStore;
   }
-  return new WorkerTimeline(workerFile, { file }, onStore, log, options.startWorker ?? ((path, workerData) => new Worker(path, { workerData, resourceLimits: WORKER_LIMITS })), options.idleMs ?? IDLE_MS);
+  return new WorkerTimeline(workerFile, store, onStore, log, options.startWorker ?? ((path, workerData) => new Worker(path, { workerData, resourceLimits: WORKER_LIMITS })), options.idleMs ?? IDLE_MS);
+}
+
+/** What the worker opens: the store's SQLite file, or its PostgreSQL database; undefined in memory. */
+async function workerStoreOf(db: Db, postgresUrl: string | undefined): Promise<TimelineWorkerData | undefined> {
+  if (db.kind === 'postgres') return postgresUrl ? { kind: 'postgres', url: postgresUrl } : undefined;
+  const file = await sqliteFileOf(db);
+  return file ? { kind: 'sqlite', file } : undefined;
 }
 
 /** The file of the store's main database; undefined in memory. */
@@ -161,7 +170,11 @@ class WorkerTimeline implements TimelineSource {
   /** The worker, started on first use and after a death. */
   private running(): Worker {
     if (this.worker) return this.worker;
-    if (!this.started) this.log.info(`Timeline reads run in a worker thread, on a read-only connection to ${this.data.file}`);
+    if (!this.started) {
+      this.log.info(
+        this.data.kind === 'sqlite' ? `Timeline reads run in a worker thread, on a read-only connection to ${this.data.file}` : 'Timeline reads run in a worker thread, on a PostgreSQL connection of its own',
+      );
+    }
     this.started = true;
     const worker = this.startWorker(this.workerFile, this.data);
     // It never keeps the process alive on its own: the server's shutdown closes it.
