@@ -1,7 +1,7 @@
 // The timeline route's reply made ready to send: its JSON text, gzipped when the client accepts it. A 7-day
 // reply is ~430 KB of JSON (a few thousand buckets and runs): left to @fastify/compress it was gzipped at
 // zlib's default level on the server's two cores after the main thread serialized it again. Here it is
-// written where it was read (the worker thread on a SQLite file) and compressed at a cheaper level.
+// written where it was read (the timeline's worker thread) and compressed at a cheaper level.
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { TimelineReply } from '../../shared/api';
@@ -19,8 +19,8 @@ const ITEMS_PER_SLICE = 500;
 const gzipAsync = promisify(gzip);
 
 /**
- * The reply as it goes on the wire. `inSlices`: written on the server's main thread (a store read there,
- * PostgreSQL or --memory), so its arrays are serialized a slice at a time with a turn of the event loop
+ * The reply as it goes on the wire. `inSlices`: written on the server's main thread (a store read there:
+ * --memory, or the worker given up), so its arrays are serialized a slice at a time with a turn of the event loop
  * between two; the gzip itself always runs in libuv's thread pool, off the event loop.
  */
 export async function timelineBody(reply: TimelineReply, encoding: TimelineEncoding, inSlices = false): Promise<TimelineBody> {
