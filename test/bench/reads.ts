@@ -104,6 +104,9 @@ async function readsOn(context: BenchContext, label: string, server: ServerProce
     ['timeline 7 days', `/api/admin/cron-executions/timeline?days=${DAYS}`],
     ['timeline zoomed to an hour', `/api/admin/cron-executions/timeline?from=${hourFrom.toISOString()}&to=${hourTo.toISOString()}`],
   ];
+  // CRON_OPS_BENCH_ENDPOINTS=timeline (a part of their labels) measures only those endpoints.
+  const only = process.env.CRON_OPS_BENCH_ENDPOINTS;
+  if (only) endpoints.splice(0, endpoints.length, ...endpoints.filter(([what]) => what.includes(only)));
   context.log(`  ${label}: /health p50 ${ms(health.p50, 2)} p95 ${ms(health.p95, 2)}`);
   const perEndpoint: Array<{ what: string; delay: ReturnType<typeof loopDelay> }> = [];
   for (const [what, path] of endpoints) {

@@ -1,5 +1,6 @@
-// The timeline is read off the server's main thread on a SQLite file (a worker thread with its own
-// read-only connection), replaced when it dies, stopped at shutdown; in memory it is read on the store.
+// The timeline is read off the server's main thread (a worker thread with its own connection: read-only to
+// the SQLite file, or to the PostgreSQL database), replaced when it dies, stopped at shutdown; in memory it
+// is read on the store.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -8,12 +9,13 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { API_PATHS, type TimelineReply } from '../../src/shared/api';
 import { createLogger } from '../../src/server/logger';
-import { openSqlite, SQLITE_FILE, type Db } from '../../src/server/store/db';
+import { openPostgres, openSqlite, SQLITE_FILE, type Db } from '../../src/server/store/db';
 import { ExecutionStore } from '../../src/server/store/executionStore';
 import { migrate } from '../../src/server/store/migrations';
 import { TIMELINE_WORKER_FILE } from '../../src/server/store/timelineProtocol';
 import { timelineSource, type TimelineSource } from '../../src/server/store/timelineReader';
-import { demoConfig, seedSqliteFolder } from '../bench/seed';
+import { demoConfig, seedPostgres, seedSqliteFolder } from '../bench/seed';
+import { databaseFor, TEST_DATABASE_ENV } from '../support/postgres';
 import { api, triggerOk, waitForStatus } from '../support/http';
 import { nodeCron, REPO_ROOT, startServer, writeConfig, type ServerProcess } from '../support/serverProcess';
 import { waitFor } from '../support/waitFor';
@@ -33,7 +35,7 @@ describe('Timeline reads off the main thread', function () {
     await Promise.all(servers.splice(0).map((server) => server.stop()));
   });
 
-  // SQLite only: on PostgreSQL the query runs in the database already (and --data becomes a database).
+  // SQLite here; the PostgreSQL pass (where --data and --memory become databases) runs its own below.
   if (process.env.CRON_OPS_TEST_STORE !== 'postgres') {
     it('reads a 7-day timeline of 150,000 runs in its worker, answers as the store does, and /health asked meanwhile answers first', async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'cron-ops-timeline-'));
@@ -151,19 +153,47 @@ describe('Timeline reads off the main thread', function () {
         assert.equal(exits.length, 1, 'the worker ended at close');
       });
     });
+
+    it('with --memory, serves the timeline from the store itself (no file for a worker to open)', async () => {
+      const server = await startServer({ config: { crons: [nodeCron('quick', 'console.log("done")')] }, args: ['--memory'] });
+      servers.push(server);
+      const id = await triggerOk(server, 'quick');
+      await waitForStatus(server, id, 'completed');
+      const reply = await api<TimelineReply>(server, `${API_PATHS.timeline}?days=1`);
+      assert.equal(reply.status, 200, reply.text);
+      assert.deepEqual(
+        reply.body.executions.map((entry) => [entry.id, entry.status]),
+        [[id, 'completed']],
+      );
+      assert.doesNotMatch(server.output(), /Timeline reads run in a worker thread/);
+    });
+  } else {
+    it('on PostgreSQL, reads a 7-day timeline of 30,000 runs in its worker, on a connection of its own, and answers as the store does', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'cron-ops-timeline-'));
+      const url = await databaseFor(process.env[TEST_DATABASE_ENV]!, dataDir);
+      await seedPostgres(url, { count: 30_000, days: 7, running: 2, logLines: 0, chunk: 10_000 });
+      // --data names the seeded database in the PostgreSQL pass (serverProcess.ts).
+      const server = await startServer({ config: writeConfig(demoConfig()), args: ['--data', dataDir], timeoutMs: 120_000 });
+      servers.push(server);
+      const to = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+      const from = new Date(Date.parse(to) - 7 * 86_400_000).toISOString();
+      const reply = await api<TimelineReply>(server, `${API_PATHS.timeline}?from=${from}&to=${to}`);
+      assert.equal(reply.status, 200, reply.text);
+      assert.match(server.output(), /Timeline reads run in a worker thread, on a PostgreSQL connection of its own/);
+      assert.ok(reply.body.buckets && reply.body.buckets.length > 0, 'a week of 30,000 runs comes as buckets');
+      const db = await openPostgres({ url, log: quiet() });
+      try {
+        const expected = await new ExecutionStore(db, () => undefined).timeline({ from, to });
+        const { skipped, skippedTotal, ...runs } = reply.body;
+        assert.ok(Array.isArray(skipped) && skippedTotal === skipped.length, 'the skipped ticks come beside the runs');
+        assert.deepEqual(steady(runs), steady(expected));
+      } finally {
+        await db.close();
+      }
+      // A second read (buckets from the worker's cache) is the same timeline.
+      const again = await api<TimelineReply>(server, `${API_PATHS.timeline}?from=${from}&to=${to}`);
+      assert.deepEqual(steady(again.body), steady(reply.body));
+    });
   }
 
-  it('with --memory, serves the timeline from the store itself (no file for a worker to open)', async () => {
-    const server = await startServer({ config: { crons: [nodeCron('quick', 'console.log("done")')] }, args: ['--memory'] });
-    servers.push(server);
-    const id = await triggerOk(server, 'quick');
-    await waitForStatus(server, id, 'completed');
-    const reply = await api<TimelineReply>(server, `${API_PATHS.timeline}?days=1`);
-    assert.equal(reply.status, 200, reply.text);
-    assert.deepEqual(
-      reply.body.executions.map((entry) => [entry.id, entry.status]),
-      [[id, 'completed']],
-    );
-    assert.doesNotMatch(server.output(), /Timeline reads run in a worker thread/);
-  });
 });

@@ -1,8 +1,9 @@
-// Where the timeline is read. On a SQLite file: in a worker thread (timelineWorker.ts) with its own
-// read-only connection, because better-sqlite3 is synchronous and the timeline's statements take tens of
-// milliseconds at a million runs: on the main thread they would hold every other request, the scheduler
-// and the runner's pipes. In memory (--memory: no file another connection could open) and on PostgreSQL
-// (the query runs in the database; the main thread only shapes the reply, in slices): on the store itself.
+// Where the timeline is read. On a SQLite file and on PostgreSQL: in a worker thread (timelineWorker.ts)
+// with its own connection, because a 7-day read at a million runs costs tens of milliseconds of CPU
+// (better-sqlite3's statements are synchronous; PostgreSQL's rows are parsed and shaped in the process):
+// on the main thread it would hold every other request, the scheduler and the runner's pipes. In memory
+// (--memory: no file another connection could open), and when the worker cannot run: on the store itself,
+// the reply written in slices.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -12,17 +13,19 @@ import { errorText, type Logger } from '../logger';
 import type { Db } from './db';
 import type { ExecutionStore, TimelineQuery } from './executionStore';
 import { SkippedTickStore } from './skippedTickStore';
-import { TIMELINE_WORKER_FILE, type TimelineRequest, type TimelineResponse, type TimelineWorkerData } from './timelineProtocol';
+import { timelineBody } from './timelineBody';
+import { TIMELINE_WORKER_FILE, type TimelineBody, type TimelineEncoding, type TimelineRequest, type TimelineResponse, type TimelineWorkerData } from './timelineProtocol';
 import { timelineReply } from './timelineReply';
 
 export interface TimelineSource {
   /** The runs of the range (ExecutionStore.timeline's reply). */
   timeline(query: TimelineQuery): Promise<TimelineReply>;
   /**
-   * The route's reply (the runs and the skipped ticks): JSON text when read in the worker (sent as is),
-   * an object when read on the store (serialized by the route's schema).
+   * The route's reply (the runs and the skipped ticks) ready to send: its JSON text, or that text gzipped
+   * (`encoding`, what the client accepts). Written in the worker when there is one, else on the main
+   * thread in slices; gzipped off the event loop either way.
    */
-  routeReply(query: TimelineQuery): Promise<TimelineReply | string>;
+  routeReply(query: TimelineQuery, encoding: TimelineEncoding): Promise<TimelineBody>;
   /** Stops the worker, if any (the server's shutdown). */
   close(): Promise<void>;
 }
@@ -34,6 +37,8 @@ export interface TimelineSourceOptions {
   startWorker?: (file: string, data: TimelineWorkerData) => Worker;
   /** How long an idle worker lives (default IDLE_MS). */
   idleMs?: number;
+  /** The PostgreSQL database the store is (DATABASE_URL), for the worker's own connection; without it, read on the store. */
+  postgresUrl?: string;
 }
 
 /**
@@ -52,16 +57,27 @@ const MAX_DEATHS_IN_A_ROW = 3;
 /** The timeline of `executions`, read where it cannot block the server's event loop. */
 export async function timelineSource(db: Db, executions: ExecutionStore, log: Logger, options: TimelineSourceOptions = {}): Promise<TimelineSource> {
   const skipped = new SkippedTickStore(db);
-  const onStore: TimelineSource = { timeline: (query) => executions.timeline(query), routeReply: (query) => timelineReply(executions, skipped, query), close: async () => undefined };
-  if (db.kind !== 'sqlite') return onStore;
-  const file = await sqliteFileOf(db);
-  if (!file) return onStore;
+  const onStore: TimelineSource = {
+    timeline: (query) => executions.timeline(query),
+    // On the main thread: the text is written in slices (timelineBody.ts).
+    routeReply: async (query, encoding) => timelineBody(await timelineReply(executions, skipped, query), encoding, true),
+    close: async () => undefined,
+  };
+  const store = await workerStoreOf(db, options.postgresUrl);
+  if (!store) return onStore;
   const workerFile = options.workerFile ?? join(__dirname, TIMELINE_WORKER_FILE);
   if (!existsSync(workerFile)) {
     log.warn(`The timeline worker ${workerFile} is missing (the server bundle was built without it): timeline reads run on the main thread, where they delay other requests. Rebuild with "node esbuild.mjs".`);
     return onStore;
   }
-  return new WorkerTimeline(workerFile, { file }, onStore, log, options.startWorker ?? ((path, workerData) => new Worker(path, { workerData, resourceLimits: WORKER_LIMITS })), options.idleMs ?? IDLE_MS);
+  return new WorkerTimeline(workerFile, store, onStore, log, options.startWorker ?? ((path, workerData) => new Worker(path, { workerData, resourceLimits: WORKER_LIMITS })), options.idleMs ?? IDLE_MS);
+}
+
+/** What the worker opens: the store's SQLite file, or its PostgreSQL database; undefined in memory. */
+async function workerStoreOf(db: Db, postgresUrl: string | undefined): Promise<TimelineWorkerData | undefined> {
+  if (db.kind === 'postgres') return postgresUrl ? { kind: 'postgres', url: postgresUrl } : undefined;
+  const file = await sqliteFileOf(db);
+  return file ? { kind: 'sqlite', file } : undefined;
 }
 
 /** The file of the store's main database; undefined in memory. */
@@ -72,7 +88,7 @@ async function sqliteFileOf(db: Db): Promise<string | undefined> {
 
 interface Pending {
   request: TimelineRequest;
-  resolve(reply: TimelineReply | string): void;
+  resolve(reply: TimelineReply | TimelineBody): void;
   reject(error: Error): void;
   /** Workers that died while holding it. */
   deaths: number;
@@ -100,23 +116,25 @@ class WorkerTimeline implements TimelineSource {
     return this.ask(query, 'runs') as Promise<TimelineReply>;
   }
 
-  routeReply(query: TimelineQuery): Promise<TimelineReply | string> {
-    return this.ask(query, 'route');
+  async routeReply(query: TimelineQuery, encoding: TimelineEncoding): Promise<TimelineBody> {
+    const body = (await this.ask(query, 'route', encoding)) as TimelineBody;
+    // A gzipped body crossed the thread boundary as a Uint8Array: a Buffer again, for Fastify to send.
+    return body.encoding === 'gzip' ? { encoding: 'gzip', body: Buffer.from(body.body.buffer, body.body.byteOffset, body.body.byteLength) } : body;
   }
 
-  private ask(query: TimelineQuery, answer: TimelineRequest['answer']): Promise<TimelineReply | string> {
+  private ask(query: TimelineQuery, answer: TimelineRequest['answer'], encoding?: TimelineEncoding): Promise<TimelineReply | TimelineBody> {
     if (this.closed) return Promise.reject(new Error('The timeline reader is closed: the server is shutting down.'));
-    if (this.deathsInARow >= MAX_DEATHS_IN_A_ROW) return this.readOnStore({ id: 0, query, answer });
+    if (this.deathsInARow >= MAX_DEATHS_IN_A_ROW) return this.readOnStore({ id: 0, query, answer, encoding });
     return new Promise((resolve, reject) => {
-      const entry: Pending = { request: { id: this.nextId++, query, answer }, resolve, reject, deaths: 0 };
+      const entry: Pending = { request: { id: this.nextId++, query, answer, encoding }, resolve, reject, deaths: 0 };
       this.pending.set(entry.request.id, entry);
       this.send(entry);
     });
   }
 
   /** A request read on the main connection (the worker given up, or dead on it twice). */
-  private readOnStore(request: TimelineRequest): Promise<TimelineReply | string> {
-    return request.answer === 'route' ? this.onStore.routeReply(request.query) : this.onStore.timeline(request.query);
+  private readOnStore(request: TimelineRequest): Promise<TimelineReply | TimelineBody> {
+    return request.answer === 'route' ? this.onStore.routeReply(request.query, request.encoding ?? 'identity') : this.onStore.timeline(request.query);
   }
 
   async close(): Promise<void> {
@@ -152,7 +170,11 @@ class WorkerTimeline implements TimelineSource {
   /** The worker, started on first use and after a death. */
   private running(): Worker {
     if (this.worker) return this.worker;
-    if (!this.started) this.log.info(`Timeline reads run in a worker thread, on a read-only connection to ${this.data.file}`);
+    if (!this.started) {
+      this.log.info(
+        this.data.kind === 'sqlite' ? `Timeline reads run in a worker thread, on a read-only connection to ${this.data.file}` : 'Timeline reads run in a worker thread, on a PostgreSQL connection of its own',
+      );
+    }
     this.started = true;
     const worker = this.startWorker(this.workerFile, this.data);
     // It never keeps the process alive on its own: the server's shutdown closes it.

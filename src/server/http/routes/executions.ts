@@ -1,8 +1,10 @@
 // Executions: history, one run, its log lines, the KPIs, the timeline, and the acts on runs (trigger,
 // mark-failed, cancel).
+import { negotiate } from '@fastify/accept-negotiator';
 import { Type, type Static } from '@sinclair/typebox';
 import { MANUAL_FAILURE_REASON } from '../../../shared/api';
 import { auditor, callerOf, cronWithParams, executionOr404, type Api, type HttpDeps } from '../context';
+import type { TimelineEncoding } from '../../store/timelineProtocol';
 import { HttpError } from '../errors';
 import { answerTrigger, endedOrRefusal } from '../outcomes';
 import {
@@ -21,6 +23,13 @@ import {
   TriggerReplySchema,
   Uuid,
 } from '../schemas';
+
+/** gzip when the request accepts it (its q not 0, or "*"), as @fastify/compress decides; else plain JSON. */
+function timelineEncoding(headers: { 'accept-encoding'?: string; 'x-no-compression'?: string | string[] }): TimelineEncoding {
+  const accepted = headers['accept-encoding'];
+  if (headers['x-no-compression'] !== undefined || !accepted) return 'identity';
+  return negotiate(accepted.toLowerCase().replace(/\*|x-gzip/g, 'gzip'), ['gzip']) === 'gzip' ? 'gzip' : 'identity';
+}
 
 const ReasonBody = Type.Union([Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, pattern: '\\S' })) }), Type.Null()]);
 
@@ -77,10 +86,13 @@ export function executionRoutes(app: Api, deps: HttpDeps): void {
       if (from && to && Date.parse(from) >= Date.parse(to)) throw new HttpError(400, `"from" (${from}) must be before "to" (${to}).`);
       if (from && Date.parse(from) > Date.now()) throw new HttpError(400, `"from" (${from}) is in the future: the timeline shows runs up to now.`);
       if (from && (to ? Date.parse(to) : Date.now()) - Date.parse(from) > 31 * 86_400_000) throw new HttpError(400, `The range from ${from} to ${to ?? 'now'} is longer than 31 days: narrow it (or use "days", up to 31).`);
-      const answer = await deps.timeline.routeReply({ days, from, to, cronName: cronName || undefined, status: status || undefined });
-      if (typeof answer !== 'string') return answer;
-      // JSON the worker wrote (timelineReader.ts): sent as is, Fastify does not serialize a string again.
-      return reply.type('application/json; charset=utf-8').send(answer as unknown as Static<typeof TimelineReplySchema>);
+      const answer = await deps.timeline.routeReply({ days, from, to, cronName: cronName || undefined, status: status || undefined }, timelineEncoding(request.headers));
+      // The body is written (and gzipped when the client accepts it) where it was read (timelineBody.ts):
+      // sent as is. Fastify does not serialize a string or a Buffer again, and @fastify/compress leaves a
+      // reply that has its Content-Encoding alone (a client that accepts only br gets the text, which it compresses).
+      reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
+      if (answer.encoding === 'gzip') reply.header('content-encoding', 'gzip');
+      return reply.send(answer.body as unknown as Static<typeof TimelineReplySchema>);
     },
   );
 
