@@ -7,7 +7,7 @@
 // (`/proc/thread-self/schedstat`, read at a 2 ms timer): `turnCpuMax` is the most CPU one stretch between two
 // ticks of that timer took, which a loaded machine does not inflate as it does the wall-clock delay (a
 // thread waiting for a CPU is delayed, not busy). Only for benchmarks: the server knows nothing of it.
-import { existsSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
@@ -69,7 +69,9 @@ if (file && isMainThread) {
       }, 20);
     }
     const ms = (ns: number) => ns / 1e6;
-    writeFileSync(file, JSON.stringify({ p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), count: histogram.count, turnCpuMax: heaviest.cpu, turnWallAtCpuMax: heaviest.wall, turnFromUs: heaviest.fromUs, turnToUs: heaviest.toUs }));
+    // Written aside and renamed: a reader never sees a half-written file.
+    writeFileSync(`${file}.tmp`, JSON.stringify({ p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), count: histogram.count, turnCpuMax: heaviest.cpu, turnWallAtCpuMax: heaviest.wall, turnFromUs: heaviest.fromUs, turnToUs: heaviest.toUs }));
+    renameSync(`${file}.tmp`, file);
   }, 200);
   timer.unref();
 }
