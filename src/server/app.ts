@@ -4,7 +4,6 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { version } from '../../package.json';
-import { Authenticator } from './auth';
 import type { ServerConfig } from './config';
 import { startChangeFeed } from './changeFeed';
 import { createAlertsRuntime } from './alerts/alertsRuntime';
@@ -15,6 +14,7 @@ import { DefinitionsReloader, type ReloadOutcome, type ReloadTrigger } from './d
 import { recordDowntime } from './downtimeTicks';
 import { EventBus } from './eventBus';
 import { buildHttp } from './http/httpApp';
+import { warmUp, WarmUpAuthenticator } from './http/warmUp';
 import { SseHub } from './http/sseHub';
 import { errorText, type Logger } from './logger';
 import { endOrphan, Runner } from './runner';
@@ -43,6 +43,8 @@ export interface AppOptions {
   watchDefinitions?: boolean;
   /** Where the timeline worker's bundle is, and how it starts (tests). */
   timeline?: TimelineSourceOptions;
+  /** Asks each read the extension makes once before listening, so no first request pays its one-time work (main.ts). */
+  warmUp?: boolean;
 }
 
 export interface App {
@@ -104,7 +106,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     log.warn(`Execution ${execution.id} of ${execution.cronName} was left running by a previous start: marked failed${ended ? `, its process group ${pid} ended` : ''}`);
   }
 
-  const auth = new Authenticator(tokens, options.adminToken, cronSecret);
+  const auth = new WarmUpAuthenticator(tokens, options.adminToken, cronSecret);
   const pausedAtStart = await schedules.pausedCrons();
   const service = new CronService(
     config,
@@ -255,6 +257,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     reloadDefinitions: (trigger) => definitions.reload(trigger),
     async listen(port, host) {
       bindHost = host;
+      // Start-up, not a request, pays the first-use work of the read paths (http/warmUp.ts).
+      if (options.warmUp) await warmUp(http.app, auth, config.crons[0]?.name, log);
       await http.app.listen({ port, host });
       const address = http.app.server.address();
       const actualPort = typeof address === 'object' && address ? address.port : port;

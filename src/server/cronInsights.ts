@@ -34,6 +34,8 @@ export class CronInsights {
   /** The latest instant each window was filled from. */
   private readonly tickOrigins = new Map<string, number>();
   private sliceStart = performance.now();
+  /** The turn of the loop the forecasts past their slice wait for. */
+  private nextSlice: Promise<void> | undefined;
 
   constructor(
     private readonly skipped: SkippedTickStore,
@@ -86,10 +88,22 @@ export class CronInsights {
     return forecasts;
   }
 
+  /**
+   * Waits for a turn of the loop once the slice is spent. The forecasts waiting share one wake-up and
+   * check the clock again as each resumes: eight `setImmediate`s would run in the same phase of the loop,
+   * each starting a slice of its own, and hold it for eight slices (37 ms of CPU in a first list at 1M runs).
+   */
   private async yieldIfLong(): Promise<void> {
-    if (performance.now() - this.sliceStart < SLICE_MS) return;
-    await new Promise((resolveLater) => setImmediate(resolveLater));
-    this.sliceStart = performance.now();
+    while (performance.now() - this.sliceStart >= SLICE_MS) {
+      this.nextSlice ??= new Promise((resolveLater) =>
+        setImmediate(() => {
+          this.nextSlice = undefined;
+          this.sliceStart = performance.now();
+          resolveLater();
+        }),
+      );
+      await this.nextSlice;
+    }
   }
 
   private forecast(cron: ScheduleOf, lastRun: string, now: number): Promise<OverlapForecast> {

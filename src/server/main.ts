@@ -164,7 +164,7 @@ async function serve(args: string[]): Promise<void> {
   const { db, dataDir, lock } = await openStore(values, runnerId);
   let app: App;
   try {
-    app = await buildApp({ config, db, log, runnerId, adminToken: process.env.CRON_OPS_ADMIN_TOKEN || undefined, cronSecret: process.env.CRON_SECRET || undefined, watchDefinitions: true, timeline: db.kind === 'postgres' ? { postgresUrl: process.env.DATABASE_URL } : undefined });
+    app = await buildApp({ config, db, log, runnerId, adminToken: process.env.CRON_OPS_ADMIN_TOKEN || undefined, cronSecret: process.env.CRON_SECRET || undefined, watchDefinitions: true, warmUp: true, timeline: db.kind === 'postgres' ? { postgresUrl: process.env.DATABASE_URL } : undefined });
   } catch (error) {
     await db.close().catch(() => undefined);
     lock?.release();

@@ -5,6 +5,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { durability } from './durability';
 import { extensionFigures } from './extensionFigures';
 import { fanOut } from './fanOut';
+import { firstReads } from './firstReads';
 import { idleRss } from './idleRss';
 import { reads } from './reads';
 import { scheduler } from './scheduler';
@@ -14,7 +15,7 @@ import { throughput } from './throughput';
 import { timeline } from './timeline';
 import { triggerLatency } from './triggerLatency';
 
-const BENCHMARKS: Benchmark[] = [reads, durability, triggerLatency, fanOut, stats, timeline, scheduler, throughput, idleRss, extensionFigures];
+const BENCHMARKS: Benchmark[] = [reads, firstReads, durability, triggerLatency, fanOut, stats, timeline, scheduler, throughput, idleRss, extensionFigures];
 
 function verdict(row: FigureRow): string {
   return row.met === undefined ? '—' : row.met ? 'MET' : 'MISSED';
