@@ -108,13 +108,19 @@ export async function runCallers(serverUrl: string, cronNames: string[], duratio
   const accepted: string[] = [];
   let timedOut = 0;
   const refused: Record<number, number> = {};
+  const failures = new Set<string>();
   const started = performance.now();
   const deadline = started + durationMs;
   try {
     await Promise.all(
       cronNames.map(async (cronName) => {
         while (performance.now() < deadline) {
-          const reply = await trigger(serverUrl, cronName).catch(() => ({ status: 0, body: { success: false, executionId: undefined } }));
+          const reply = await trigger(serverUrl, cronName).catch((error: Error) => {
+            // Said once per message: a connection refused or reset is not a refusal of the server's.
+            if (!failures.has(error.message)) console.log(`  trigger failed: ${error.message}`);
+            failures.add(error.message);
+            return { status: 0, body: { success: false, executionId: undefined } };
+          });
           if (reply.status !== 202 || !reply.body.executionId) {
             refused[reply.status] = (refused[reply.status] ?? 0) + 1;
             await sleep(10);
