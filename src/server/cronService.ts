@@ -22,6 +22,9 @@ import type { RetriedExecution, RunOutcomes } from './alerts/runOutcomes';
 
 export class BadRequestError extends Error {}
 
+/** The KPIs are read again at most this often under a burst of changes. */
+const STATS_MIN_INTERVAL_MS = 1_000;
+
 /** Tries at a catch-up run, each after the run in its way ended: past them the schedule has taken over. */
 const CATCH_UP_ATTEMPTS = 5;
 
@@ -43,6 +46,8 @@ export interface ServiceParts {
 export class CronService {
   private readonly byName: Map<string, CronDefinition>;
   private lastStats = '';
+  /** When the KPIs were last read (publishStats). */
+  private lastStatsAt = 0;
   /** Executions this instance inserted to run itself: the store's notification of them is not a hand-over. */
   private readonly ownIds = new Set<string>();
   /** Retries and alerts after each transition (src/server/alerts), once app.ts has built them. */
@@ -427,8 +432,22 @@ export class CronService {
     return { ...counts, nextExecution: next ? { cronName: next.cronName, at: next.at.toISOString() } : null };
   }
 
-  /** Announces the KPIs when they changed; a burst of changes makes one computation and one more after it. */
-  readonly publishStats: () => Promise<void> = coalesce(() => this.computeAndPublishStats());
+  /**
+   * Announces the KPIs when they changed; a burst of changes makes one computation and one more after it,
+   * at most one a second (each is a roll-up read: under 50 runs a second, reading them after every change
+   * was the store's largest cost).
+   */
+  readonly publishStats: () => Promise<void> = coalesce(async () => {
+    const waitMs = this.lastStatsAt + STATS_MIN_INTERVAL_MS - Date.now();
+    if (waitMs > 0) {
+      await new Promise<void>((resolveLater) => setTimeout(resolveLater, waitMs).unref());
+      // Stopped meanwhile (the store may be closed by now). Before the start nothing is lost: the start
+      // announces the KPIs once the scheduler runs.
+      if (!this.scheduler.active) return;
+    }
+    this.lastStatsAt = Date.now();
+    await this.computeAndPublishStats();
+  });
 
   private async computeAndPublishStats(): Promise<void> {
     try {

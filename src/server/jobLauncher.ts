@@ -1,13 +1,15 @@
 // Where a job's process is started. By default through the spawn helper (spawnHelper.ts), a small process
-// started once whose fork() costs a fraction of the server's and is off the server's main thread; the
-// server keeps everything else (output splitting, process groups, signals). The helper is started again
-// when it dies: the runs it held end as failed, saying so (the runner ends their processes). Without its
-// bundle (a build without it, the in-process test backend), or after it died MAX_DEATHS_IN_A_ROW times
-// without starting anything, jobs are spawned by the server itself as before.
+// whose fork() costs a fraction of the server's and is off the server's main thread; the server keeps
+// everything else (output splitting, process groups, signals). One helper runs at rest; a burst of starts
+// opens a few more (MAX_HELPERS), so that the jobs' starts overlap. A helper is started again when it dies:
+// the runs it held end as failed, saying so (the runner ends their processes). Without its bundle (a build
+// without it, the in-process test backend), or after helpers died MAX_DEATHS_IN_A_ROW times without
+// starting anything, jobs are spawned by the server itself as before.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { errorText, type Logger } from './logger';
@@ -126,38 +128,77 @@ interface Helper {
   jobs: Map<number, HelperJob>;
   /** It started at least one job: its death is not counted as a failure to start. */
   startedAny: boolean;
+  /** Spawn requests it has not answered yet (its pid or why it failed). */
+  starting: number;
+  /** Not exited: new jobs may go to it, frames to it are written. */
+  alive: boolean;
+  /** Closed for want of jobs: its exit is expected. */
+  idleClosed?: boolean;
 }
 
+/**
+ * Helpers started at most. A helper starts one job at a time: libuv waits on its thread until the job has
+ * exec'd, which on a loaded machine is mostly the job waiting for a CPU. A burst of starts is shared
+ * between helpers, so these waits overlap; a further helper is started only while every helper has a start
+ * under way (one at rest, ~40 MB each).
+ */
+const MAX_HELPERS = Math.min(4, Math.max(2, availableParallelism()));
+/** How often helpers past the first are looked at, and closed when they hold no job. */
+const EXTRA_HELPER_IDLE_MS = 30_000;
+
 export class HelperLauncher implements JobLauncher {
-  private helper: Helper | undefined;
+  private readonly helpers: Helper[] = [];
   private nextId = 1;
   private deathsInARow = 0;
   private fallback = false;
   private closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly file: string,
     private readonly log: Logger,
     private readonly spawnAnswerMs = SPAWN_ANSWER_MS,
+    private readonly maxHelpers = MAX_HELPERS,
+    private readonly extraHelperIdleMs = EXTRA_HELPER_IDLE_MS,
   ) {}
 
+  /** The first helper's pid while one runs (tests, logs). */
   get helperPid(): number | undefined {
-    return this.helper?.child.pid;
+    return this.helpers[0]?.child.pid;
+  }
+
+  /** Every helper's pid (tests). */
+  get helperPids(): number[] {
+    return this.helpers.map((helper) => helper.child.pid!);
+  }
+
+  /** A helper at rest, else a new one while there may be more, else the one with the fewest starts under way. */
+  private pick(): Helper {
+    const idle = this.helpers.find((helper) => helper.starting === 0);
+    if (idle) return idle;
+    if (this.helpers.length < this.maxHelpers) {
+      const started = this.startHelper();
+      this.helpers.push(started);
+      if (this.helpers.length > 1) this.watchExtraHelpers();
+      return started;
+    }
+    return this.helpers.reduce((least, helper) => (helper.starting < least.starting ? helper : least));
   }
 
   spawn(request: SpawnRequest): JobProcess {
     if (this.fallback || this.closed) return directLauncher.spawn(request);
-    const helper = (this.helper ??= this.startHelper());
+    const helper = this.pick();
     const id = this.nextId++;
     if (this.nextId > 0xffffffff) this.nextId = 1;
     const job = new HelperJob((kind, payload) => {
-      if (this.helper === helper) helper.socket.write(encodeFrame(kind, id, payload));
+      if (helper.alive) helper.socket.write(encodeFrame(kind, id, payload));
     });
     helper.jobs.set(id, job);
+    helper.starting++;
     helper.socket.write(encodeFrame(FrameKind.Spawn, id, request));
     // A helper that does not answer (stopped, wedged) would hold every new run: it is replaced.
     const watchdog = setTimeout(() => {
-      if (job.pid !== undefined || job.ended || this.helper !== helper) return;
+      if (job.pid !== undefined || job.ended || !helper.alive) return;
       this.log.error(`The spawn helper (pid ${helper.child.pid}) did not start a job within ${this.spawnAnswerMs / 1000} s: it is killed and replaced`);
       helper.child.kill('SIGKILL');
     }, this.spawnAnswerMs);
@@ -169,8 +210,11 @@ export class HelperLauncher implements JobLauncher {
 
   async close(): Promise<void> {
     this.closed = true;
-    const helper = this.helper;
-    if (!helper) return;
+    clearInterval(this.idleTimer);
+    await Promise.all(this.helpers.map((helper) => this.closeHelper(helper)));
+  }
+
+  private async closeHelper(helper: Helper): Promise<void> {
     const exited = new Promise<void>((resolveExit) => (helper.child.exitCode !== null || helper.child.signalCode !== null ? resolveExit() : helper.child.once('exit', () => resolveExit())));
     helper.socket.end();
     let timer: NodeJS.Timeout | undefined;
@@ -187,7 +231,7 @@ export class HelperLauncher implements JobLauncher {
       stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
     });
     const socket = child.stdio[3] as Socket;
-    const helper: Helper = { child, socket, jobs: new Map(), startedAny: false };
+    const helper: Helper = { child, socket, jobs: new Map(), startedAny: false, starting: 0, alive: true };
     // The server's own handles keep it alive, not the helper's.
     child.unref();
     socket.unref();
@@ -198,8 +242,8 @@ export class HelperLauncher implements JobLauncher {
     let ending: string | undefined;
     const exited = new Promise<void>((resolveExit) => {
       child.on('exit', (code, signal) => {
-        // New jobs go to a new helper at once; those it held end once all it wrote is read.
-        if (this.helper === helper) this.helper = undefined;
+        // New jobs go to another helper at once; those it held end once all it wrote is read.
+        this.retire(helper);
         ending = signal ? `killed by ${signal}` : `exited with code ${code}`;
         resolveExit();
       });
@@ -220,12 +264,14 @@ export class HelperLauncher implements JobLauncher {
     switch (kind) {
       case FrameKind.Spawned:
         ({ pid: job.pid, startTime: job.startTime } = parseJson<SpawnedReply>(payload));
+        helper.starting--;
         helper.startedAny = true;
         this.deathsInARow = 0;
         job.emit('spawn');
         break;
       case FrameKind.Failed: {
         const failed = parseJson<FailedReply>(payload);
+        helper.starting--;
         job.ended = true;
         job.endOutput();
         helper.jobs.delete(id);
@@ -260,6 +306,31 @@ export class HelperLauncher implements JobLauncher {
     }
   }
 
+  /** Helpers past the first that hold no job are closed once a look every extraHelperIdleMs finds them so. */
+  private watchExtraHelpers(): void {
+    if (this.idleTimer) return;
+    this.idleTimer = setInterval(() => {
+      for (const helper of this.helpers.slice(1)) {
+        if (helper.jobs.size > 0 || helper.starting > 0) continue;
+        helper.idleClosed = true;
+        this.retire(helper);
+        void this.closeHelper(helper);
+      }
+      if (this.helpers.length <= 1) {
+        clearInterval(this.idleTimer);
+        this.idleTimer = undefined;
+      }
+    }, this.extraHelperIdleMs);
+    this.idleTimer.unref();
+  }
+
+  /** No new job goes to `helper`, nothing more is written to it. */
+  private retire(helper: Helper): void {
+    helper.alive = false;
+    const index = this.helpers.indexOf(helper);
+    if (index >= 0) this.helpers.splice(index, 1);
+  }
+
   /** A job is forgotten once it ended and the helper closed both its outputs. */
   private forget(helper: Helper, id: number, job: HelperJob): void {
     if (job.ended && job.openOutputs === 0) helper.jobs.delete(id);
@@ -267,11 +338,11 @@ export class HelperLauncher implements JobLauncher {
 
   /** The helper is gone: the jobs it held end (their end is unknown), the next spawn starts a new helper. */
   private died(helper: Helper, ending: string): void {
-    if (this.helper === helper) this.helper = undefined;
+    this.retire(helper);
     const pid = helper.child.pid;
     const inFlight = [...helper.jobs.values()];
     helper.jobs.clear();
-    if (this.closed && inFlight.length === 0) return;
+    if ((this.closed || helper.idleClosed) && inFlight.length === 0) return;
     if (!helper.startedAny && ++this.deathsInARow >= MAX_DEATHS_IN_A_ROW && !this.closed) {
       this.fallback = true;
       this.log.error(`The spawn helper ${this.file} died ${this.deathsInARow} times in a row (last: ${ending}): jobs are spawned by the server itself from now on`);

@@ -1,7 +1,7 @@
 // The server's own log, through pino (the logger Fastify itself uses, so requests and the rest share one
 // stream and one redaction list). One line per event, readable by a person and greppable
-// ("[Manual Trigger]"); LOG_FORMAT=json switches to JSON lines for log shippers.
-import { Writable } from 'node:stream';
+// ("[Manual Trigger]"); LOG_FORMAT=json switches to JSON lines for log shippers. Lines to stdout are written
+// together once per turn of the event loop, in order, and at exit.
 import pino, { type Logger as PinoLogger } from 'pino';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -14,6 +14,8 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
   /** The pino instance behind it, handed to Fastify. */
   readonly pino: PinoLogger;
+  /** Writes the lines waiting for the next turn now: before anything else writes to stdout directly. */
+  flush(): void;
 }
 
 /**
@@ -42,13 +44,16 @@ export function createLogger(options: { json?: boolean; level?: LogLevel; write?
   const json = options.json ?? process.env.LOG_FORMAT === 'json';
   const envLevel = process.env.LOG_LEVEL as LogLevel | undefined;
   const level = options.level ?? (envLevel && LEVELS.includes(envLevel) ? envLevel : 'info');
-  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line) write(json ? line : humanLine(line));
-      done();
+  // Given a writer (tests, the timeline worker's stderr), each line goes to it at once; stdout is buffered.
+  const stdout = options.write ? undefined : new StdoutLines();
+  const write = options.write ?? ((line: string) => stdout!.push(line));
+  // pino writes each record as one JSON line to any object with a `write` method: no stream in between.
+  const destination = {
+    write(record: string) {
+      const line = record.endsWith('\n') ? record.slice(0, -1) : record;
+      if (line) write(json ? line : humanLine(line));
     },
-  });
+  };
   const instance = pino(
     {
       level,
@@ -60,15 +65,55 @@ export function createLogger(options: { json?: boolean; level?: LogLevel; write?
     },
     destination,
   );
-  return wrap(instance);
+  return wrap(instance, () => stdout?.flush());
 }
 
-function wrap(instance: PinoLogger): Logger {
+/** Flushed once this many characters wait, without waiting for the next turn. */
+const STDOUT_FLUSH_CHARS = 64 * 1024;
+
+/**
+ * The server's lines to stdout, written together once per turn of the event loop: a run logs several lines
+ * and a burst of runs many, each one a write call (synchronous on Linux pipes and files) when written
+ * alone. In order, and written at once at exit (process.exit, an uncaught exception) so none is lost there.
+ */
+class StdoutLines {
+  private pending: string[] = [];
+  private chars = 0;
+  private scheduled = false;
+
+  constructor() {
+    process.on('exit', () => this.flush());
+  }
+
+  push(line: string): void {
+    this.pending.push(line);
+    this.chars += line.length + 1;
+    if (this.chars >= STDOUT_FLUSH_CHARS) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  /** Writes what waits now (before anything else writes to stdout directly). */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('\n') + '\n';
+    this.pending = [];
+    this.chars = 0;
+    process.stdout.write(text);
+  }
+}
+
+function wrap(instance: PinoLogger, flush: () => void): Logger {
   const at = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (fields && Object.keys(fields).length > 0) instance[level](fields, message);
     else instance[level](message);
   };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), pino: instance };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), pino: instance, flush };
 }
 
 /** `time LEVEL message {fields}` from one of pino's JSON lines. */

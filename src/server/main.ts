@@ -186,6 +186,8 @@ async function serve(args: string[]): Promise<void> {
   log.info(`Cron Ops server: ${config.crons.length} crons from ${configPath}, store ${db.kind} ${where}, runner ${app.runnerId}`);
   log.info(`Cron Ops server listening on ${url}`);
   if (firstToken) {
+    // The log's lines wait for the next turn (logger.ts): written first, they stay before the token.
+    log.flush();
     process.stdout.write(
       [
         '',

@@ -45,6 +45,12 @@ export interface ScriptVersionLimits {
   maxFiles: number;
 }
 
+/**
+ * Told each path whose state the version depends on (the folder, each argv entry as resolved, the .git
+ * looked for in each parent, git's files read), for a cache to check them for changes (scriptVersionCache.ts).
+ */
+export type Consulted = (path: string) => void;
+
 export const DEFAULT_SCRIPT_VERSION_LIMITS: ScriptVersionLimits = { maxFileBytes: 1024 * 1024, maxFiles: 16 };
 
 function inside(path: string, folder: string): boolean {
@@ -68,13 +74,15 @@ function argvPaths(entry: string): string[] {
  * (or is "node", the server's own), so it names no file here. The interpreter and anything else outside the
  * folder (a symlink in the folder pointing out of it included), options and words that are not files are left out.
  */
-export async function namedFiles(command: readonly string[], folder: string): Promise<string[]> {
+export async function namedFiles(command: readonly string[], folder: string, consulted?: Consulted): Promise<string[]> {
   const root = await realpath(folder);
+  consulted?.(folder);
   const [program, ...args] = command;
   const entries = [...(program?.includes('/') ? [program] : []), ...args.flatMap(argvPaths)];
   const found: string[] = [];
   for (const entry of entries) {
     const absolute = resolve(root, entry);
+    consulted?.(absolute);
     // An argv resolved before (the config makes script paths absolute) may reach the folder through a symlink.
     const real = await realpath(dirname(absolute)).then((dir) => join(dir, basename(absolute)), () => undefined);
     if (real === undefined || !inside(real, root) || found.includes(real)) continue;
@@ -94,11 +102,17 @@ function toSlashes(path: string): string {
 }
 
 /** The script version a run of `command` launches, for a config file in `folder`. */
-export async function scriptVersion(command: readonly string[], folder: string, limits: ScriptVersionLimits = DEFAULT_SCRIPT_VERSION_LIMITS): Promise<ScriptVersion> {
+export async function scriptVersion(
+  command: readonly string[],
+  folder: string,
+  limits: ScriptVersionLimits = DEFAULT_SCRIPT_VERSION_LIMITS,
+  consulted?: Consulted,
+): Promise<ScriptVersion> {
   const root = await realpath(folder);
+  consulted?.(folder);
   const notes: string[] = [];
   const files: ScriptFileVersion[] = [];
-  const paths = (await namedFiles(command, root)).map((absolute) => ({ absolute, path: toSlashes(relative(root, absolute)) }));
+  const paths = (await namedFiles(command, root, consulted)).map((absolute) => ({ absolute, path: toSlashes(relative(root, absolute)) }));
   paths.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const { absolute, path } of paths) {
     const { size } = await stat(absolute);
@@ -122,7 +136,7 @@ export async function scriptVersion(command: readonly string[], folder: string, 
     for (const file of files) digest.update(`${file.path.length}:${file.path}\0${file.sha256 ?? `unread:${file.size}`}\n`);
     hash = digest.digest('hex');
   }
-  const git = await gitVersion(root).catch((error: unknown) => {
+  const git = await gitVersion(root, consulted).catch((error: unknown) => {
     notes.push(`git commit not read: ${error instanceof Error ? error.message : String(error)}`);
     return null;
   });
@@ -133,7 +147,8 @@ export async function scriptVersion(command: readonly string[], folder: string, 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const MAX_SYMBOLIC_REFS = 5;
 
-async function readText(path: string): Promise<string | undefined> {
+async function readText(path: string, consulted: Consulted | undefined): Promise<string | undefined> {
+  consulted?.(path);
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
@@ -143,25 +158,26 @@ async function readText(path: string): Promise<string | undefined> {
 }
 
 /** The repository holding `folder`: its working tree, its git dir (per worktree) and the common dir (refs). */
-async function findRepository(folder: string): Promise<{ root: string; gitDir: string; commonDir: string } | undefined> {
+async function findRepository(folder: string, consulted: Consulted | undefined): Promise<{ root: string; gitDir: string; commonDir: string } | undefined> {
   for (let dir = folder; ; dir = dirname(dir)) {
     const dotGit = join(dir, '.git');
+    consulted?.(dotGit);
     const info = await stat(dotGit).catch(() => undefined);
     if (info?.isDirectory()) return { root: dir, gitDir: dotGit, commonDir: dotGit };
     if (info?.isFile()) {
       // A linked worktree or a submodule: ".git" is a file "gitdir: <path>", and <path>/commondir names the shared dir.
-      const pointer = /^gitdir:\s*(.+?)\s*$/m.exec((await readText(dotGit)) ?? '');
+      const pointer = /^gitdir:\s*(.+?)\s*$/m.exec((await readText(dotGit, consulted)) ?? '');
       if (!pointer) throw new Error(`${dotGit} is neither a directory nor a "gitdir:" file`);
       const gitDir = resolve(dir, pointer[1]);
-      const common = (await readText(join(gitDir, 'commondir')))?.trim();
+      const common = (await readText(join(gitDir, 'commondir'), consulted))?.trim();
       return { root: dir, gitDir, commonDir: common ? resolve(gitDir, common) : gitDir };
     }
     if (dirname(dir) === dir) return undefined;
   }
 }
 
-async function packedRef(commonDir: string, name: string): Promise<string | undefined> {
-  const packed = await readText(join(commonDir, 'packed-refs'));
+async function packedRef(commonDir: string, name: string, consulted: Consulted | undefined): Promise<string | undefined> {
+  const packed = await readText(join(commonDir, 'packed-refs'), consulted);
   if (!packed) return undefined;
   for (const line of packed.split('\n')) {
     if (line.startsWith('#') || line.startsWith('^')) continue;
@@ -172,25 +188,26 @@ async function packedRef(commonDir: string, name: string): Promise<string | unde
 }
 
 /** The commit a ref names, following symbolic refs ("ref: …"): loose files first, then packed-refs. */
-async function resolveRef(repository: { gitDir: string; commonDir: string }, name: string, depth = 0): Promise<string | null> {
+async function resolveRef(repository: { gitDir: string; commonDir: string }, name: string, consulted: Consulted | undefined, depth = 0): Promise<string | null> {
   if (depth > MAX_SYMBOLIC_REFS) return null;
-  const loose = ((await readText(join(repository.gitDir, name))) ?? (await readText(join(repository.commonDir, name))))?.trim();
+  const loose = ((await readText(join(repository.gitDir, name), consulted)) ?? (await readText(join(repository.commonDir, name), consulted)))?.trim();
   if (loose !== undefined) {
     if (SHA.test(loose)) return loose;
     const symbolic = /^ref:\s*(\S+)$/.exec(loose);
-    return symbolic ? resolveRef(repository, symbolic[1], depth + 1) : null;
+    return symbolic ? resolveRef(repository, symbolic[1], consulted, depth + 1) : null;
   }
-  return (await packedRef(repository.commonDir, name)) ?? null;
+  return (await packedRef(repository.commonDir, name, consulted)) ?? null;
 }
 
 /** The git commit checked out where `folder` lives, read from .git directly; null outside a repository. */
-export async function gitVersion(folder: string): Promise<GitVersion | null> {
-  const repository = await findRepository(await realpath(folder));
+export async function gitVersion(folder: string, consulted?: Consulted): Promise<GitVersion | null> {
+  consulted?.(folder);
+  const repository = await findRepository(await realpath(folder), consulted);
   if (!repository) return null;
-  const head = (await readText(join(repository.gitDir, 'HEAD')))?.trim();
+  const head = (await readText(join(repository.gitDir, 'HEAD'), consulted))?.trim();
   if (head === undefined) throw new Error(`${repository.gitDir} has no HEAD`);
   if (SHA.test(head)) return { root: repository.root, commit: head, ref: null };
   const symbolic = /^ref:\s*(\S+)$/.exec(head);
   if (!symbolic) throw new Error(`${join(repository.gitDir, 'HEAD')} holds neither a commit nor a ref`);
-  return { root: repository.root, commit: await resolveRef(repository, symbolic[1]), ref: symbolic[1] };
+  return { root: repository.root, commit: await resolveRef(repository, symbolic[1], consulted), ref: symbolic[1] };
 }

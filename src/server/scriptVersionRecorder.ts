@@ -3,7 +3,8 @@
 import type { Execution } from '../shared/api';
 import type { CronDefinition } from './config';
 import { errorText, type Logger } from './logger';
-import { DEFAULT_SCRIPT_VERSION_LIMITS, scriptVersion, type ScriptVersion, type ScriptVersionLimits } from './scriptVersion';
+import { DEFAULT_SCRIPT_VERSION_LIMITS, type ScriptVersion, type ScriptVersionLimits } from './scriptVersion';
+import { ScriptVersionCache } from './scriptVersionCache';
 import type { ScriptVersionStore } from './store/scriptVersionStore';
 
 export interface ScriptVersionRecorderOptions {
@@ -19,6 +20,9 @@ export interface ScriptVersionRecorderOptions {
 const DEFAULT_READ_TIMEOUT_MS = 2_000;
 
 export class ScriptVersionRecorder {
+  /** Versions of unchanged scripts are not read again (scriptVersionCache.ts). */
+  private readonly cache = new ScriptVersionCache();
+
   constructor(private readonly options: ScriptVersionRecorderOptions) {}
 
   /**
@@ -35,7 +39,7 @@ export class ScriptVersionRecorder {
     const timedOut = new Promise<'timeout'>((resolveTimeout) => (timer = setTimeout(() => resolveTimeout('timeout'), timeoutMs)));
     let version: ScriptVersion | 'timeout';
     try {
-      version = await Promise.race([scriptVersion(cron.command, this.options.folder, this.options.limits ?? DEFAULT_SCRIPT_VERSION_LIMITS), timedOut]);
+      version = await Promise.race([this.cache.version(cron.command, this.options.folder, this.options.limits ?? DEFAULT_SCRIPT_VERSION_LIMITS), timedOut]);
     } catch (error) {
       log.warn(`Could not read the script version of ${cron.name}: the run starts without one`, { ...ids, error: errorText(error) });
       return { recorded: Promise.resolve() };

@@ -1,4 +1,5 @@
-// The spawn helper: a small process the server starts once (jobLauncher.ts) that starts the jobs for it.
+// The spawn helper: a small process the server starts (one, a few under a burst: jobLauncher.ts) that starts
+// the jobs for it.
 // fork() copies the page tables of the process that calls it and libuv waits on the calling thread until
 // the child has exec'd, so a spawn from the server costs in proportion to the server's size (10–40 ms a
 // job at ~150 MB under load, 37–55 % of its main thread in the README's profiles); from this ~40 MB

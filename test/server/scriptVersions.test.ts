@@ -5,7 +5,7 @@
 // on PostgreSQL.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_PATHS, type ErrorReply, type Execution, type LastSuccessfulRunReply, type ScriptFileReply, type ScriptVersionReply } from '../../src/shared/api';
@@ -220,5 +220,58 @@ describe('script versions: a symlink out of the config folder (real server)', fu
     const inside = await api<ScriptFileReply>(server, `${API_PATHS.scriptFile(execution.id)}?path=${encodeURIComponent('scripts/in.sh')}`);
     assert.equal(inside.status, 200, inside.text);
     assert.equal(inside.body.content, 'echo inside\n');
+  });
+});
+
+describe('script versions: a script edited between two runs (real server)', function () {
+  this.timeout(120_000);
+  let folder: string;
+  let server: ServerProcess;
+  const script = () => join(folder, 'job.sh');
+  const run = async (): Promise<Execution> => waitForExecution(server, await triggerOk(server, 'edited'));
+  const served = async (execution: Execution) => (await api<ScriptFileReply>(server, `${API_PATHS.scriptFile(execution.id)}?path=job.sh`)).body.content;
+
+  before(async () => {
+    folder = realpathSync(mkdtempSync(join(tmpdir(), 'cron-ops-versions-edit-')));
+    writeFileSync(script(), 'echo one\n');
+    writeFileSync(
+      join(folder, 'crons.json'),
+      JSON.stringify({
+        crons: [{ name: 'edited', description: 'edited', schedule: '0 0 1 1 *', command: ['sh', 'job.sh'], estimatedDurationMs: 500, timeoutMs: 60_000 }],
+        rateLimits: { perCronSeconds: 0, globalPerMinute: 0 },
+      }),
+    );
+    server = await startServer({ config: join(folder, 'crons.json') });
+  });
+
+  after(async () => {
+    await server?.stop();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('records the new version at the next run, a same-size edit within the same second included', async () => {
+    // Old enough for the server to keep its version between runs (scriptVersionCache.ts): runs of the
+    // unchanged script then reuse it, and the edits below must still be seen.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() - statSync(script()).ctimeMs < 3_200) {
+      assert.ok(Date.now() < deadline, 'the script did not get 3 s old');
+      await new Promise((resolveLater) => setTimeout(resolveLater, 50));
+    }
+    const first = await run();
+    const unchanged = [await run(), await run()];
+    assert.equal(first.status, 'completed', first.errorMessage ?? '');
+    assert.match(first.scriptVersion ?? '', /^[0-9a-f]{64}$/);
+    for (const again of unchanged) assert.equal(again.scriptVersion, first.scriptVersion);
+
+    writeFileSync(script(), 'echo two\n');
+    const edited = await run();
+    // Back to the first content at once: same size, within the same second as the edit above.
+    writeFileSync(script(), 'echo one\n');
+    const reverted = await run();
+
+    assert.notEqual(edited.scriptVersion, first.scriptVersion);
+    assert.equal(await served(edited), 'echo two\n');
+    assert.equal(reverted.scriptVersion, first.scriptVersion);
+    assert.equal(await served(reverted), 'echo one\n');
   });
 });

@@ -113,6 +113,25 @@ describe('spawn helper launcher', function () {
     }
   });
 
+  it('a burst of starts is shared between helpers (their starts overlap); the extra ones close once idle', async () => {
+    const errors: string[] = [];
+    const pool = new HelperLauncher(HELPER, createLogger({ level: 'error', write: (line) => errors.push(line) }), 20_000, 2, 300);
+    try {
+      // Each job prints its parent: the helper that started it.
+      const outcomes = await Promise.all(Array.from({ length: 6 }, () => collect(pool.spawn(request('sh', ['-c', 'echo $PPID'])))));
+      const parents = new Set(outcomes.map((outcome) => Number(outcome.stdout.toString().trim())));
+      assert.equal(parents.size, 2, `two helpers started the jobs: ${[...parents].join(', ')}`);
+      const helpers = pool.helperPids;
+      for (const parent of parents) assert.ok(helpers.includes(parent), `${parent} is one of the helpers ${helpers.join(', ')}`);
+      await waitFor(() => pool.helperPids.length === 1, 'the extra helper to close');
+      const again = await collect(pool.spawn(request('sh', ['-c', 'echo still'])));
+      assert.equal(again.stdout.toString(), 'still\n');
+      assert.deepEqual(errors, [], 'closing an idle helper is no failure');
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('says a job was ended by a signal', async () => {
     const job = launcher.spawn(request('sh', ['-c', 'kill -TERM $$']));
     assert.deepEqual((await collect(job)).exit, { code: null, signal: 'SIGTERM' });
