@@ -145,7 +145,7 @@ export class Schedule {
     }
     const misread = misreadProblem(expression);
     if (misread) return { message: `is read differently than it runs: ${misread}` };
-    let next = schedule.steadyNext(now.getTime());
+    let next: Date | null | undefined = schedule.steadyNext(now.getTime());
     if (next === undefined) {
       try {
         next = schedule.job.nextRun(now);
