@@ -1,6 +1,7 @@
 // What the API and the scheduler ask of the backend: start, end and describe executions, pause schedules.
 // Outcomes reach the event stream through the store's notifications (changeFeed.ts); the routes only translate to HTTP.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { CATCH_UP_TRIGGERED_BY, type Cron, type Execution, type ParamValue, type SkipReason, type Stats } from '../shared/api';
 import { coalesce } from '../shared/coalesce';
 import { paramValueProblem } from '../shared/params';
@@ -23,6 +24,12 @@ export class BadRequestError extends Error {}
 
 /** Tries at a catch-up run, each after the run in its way ended: past them the schedule has taken over. */
 const CATCH_UP_ATTEMPTS = 5;
+/**
+ * The least time between two KPI computations. Each reads 24 hours of roll-ups on the main thread; under a
+ * stream of runs (figure 5: 1,000 crons, ~17 runs a second) back-to-back computations took 30 % of it and
+ * made ticks wait behind them. A change is still announced at once, the next within this.
+ */
+const STATS_MIN_GAP_MS = 500;
 
 export type TriggerOutcome = StartOutcome | { kind: 'noRunner'; runOn: string[] };
 
@@ -424,7 +431,10 @@ export class CronService {
   }
 
   /** Announces the KPIs when they changed; a burst of changes makes one computation and one more after it. */
-  readonly publishStats: () => Promise<void> = coalesce(() => this.computeAndPublishStats());
+  readonly publishStats: () => Promise<void> = coalesce(async () => {
+    await this.computeAndPublishStats();
+    await delay(STATS_MIN_GAP_MS, undefined, { ref: false });
+  });
 
   private async computeAndPublishStats(): Promise<void> {
     try {
