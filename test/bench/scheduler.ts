@@ -1,13 +1,18 @@
 // Figure 5: 1,000 crons on second-level schedules. Bounded for a small machine: cron i runs at second
 // (i mod 60) of every minute ("S * * * * *"), so about 17 fire each second and each fires once in the
-// 60 s window, spawning /bin/true. Tick lateness is the execution's recorded start minus its scheduled
-// second; idle CPU is the server's CPU time (/proc/PID/stat) in the gaps between ticks (from +500 ms to
-// +950 ms after each second). The runs are read from the store's folder once the server has stopped (a
-// saturated server cannot hold the benchmark). Baseline, run at the same time: croner alone with the same
-// schedules and the same command in a bare process (schedulerBaseline.ts).
+// 60 s window, spawning /bin/true. Two latenesses per tick, each beside its bare equivalent:
+// - recorded start: the execution's `started_at` minus its scheduled second, what an operator reads in the
+//   history (it comes after the tick's claim and the run's insert); baseline: croner's call-back once
+//   spawn() has returned;
+// - where the tick fires: the tick's claim (`schedule_ticks.claimed_at`, the first thing the server writes
+//   for a tick, stamped by SQLite) minus its scheduled second; baseline: croner's call-back itself.
+// Idle CPU is the server's CPU time (/proc/PID/stat) in the gaps between ticks (from +500 ms to +950 ms after
+// each second). The runs are read from the store's folder once the server has stopped (a saturated server
+// cannot hold the benchmark). Baseline, run at the same time: croner alone with the same schedules and the
+// same command in a bare process (schedulerBaseline.ts), armed before the window starts.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { createLogger } from '../../src/server/logger';
@@ -45,16 +50,24 @@ export const scheduler: Benchmark = {
     const server = stopLater(context, await startServer({ config: { crons, rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } }, args: ['--data', dataDir], timeoutMs: 120_000 }));
     const serverPid = server.child.pid!;
 
-    // The window starts on a whole second a little after both are up; the baseline runs past its end.
-    const windowStart = Math.ceil((Date.now() + 3000) / 1000) * 1000;
-    const windowEnd = windowStart + WINDOW_S * 1000;
-    const baseline = spawn(process.execPath, [join(__dirname, 'schedulerBaseline.js'), JSON.stringify(crons.map((cron) => cron.schedule)), COMMAND, String(windowEnd + 1500 - Date.now())], {
+    // The baseline arms its jobs first; the window starts on a whole second a little after both are up.
+    const baseline = spawn(process.execPath, [join(__dirname, 'schedulerBaseline.js'), JSON.stringify(crons.map((cron) => cron.schedule)), COMMAND], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     context.onCleanup(() => baseline.kill('SIGKILL'));
     let baselineOutput = '';
-    baseline.stdout!.on('data', (chunk: Buffer) => (baselineOutput += chunk.toString()));
+    const baselineReady = new Promise<void>((resolveReady, rejectReady) => {
+      baseline.stdout!.on('data', (chunk: Buffer) => {
+        baselineOutput += chunk.toString();
+        if (baselineOutput.startsWith('ready\n')) resolveReady();
+      });
+      baseline.on('exit', (code) => rejectReady(new Error(`the scheduler baseline exited (${code}) before it was ready`)));
+    });
     const baselineDone = new Promise<void>((resolveDone) => baseline.on('exit', () => resolveDone()));
+    await baselineReady;
+    const loadBefore = loadavg()[0];
+    const windowStart = Math.ceil((Date.now() + 2000) / 1000) * 1000;
+    const windowEnd = windowStart + WINDOW_S * 1000;
 
     // CPU between ticks, both processes, sampled on the same instants.
     let gapWallMs = 0;
@@ -75,18 +88,26 @@ export const scheduler: Benchmark = {
     }
     totalCpu.server += cpuMs(serverPid);
     totalCpu.baseline += cpuMs(baseline.pid!);
+    const loadAfter = loadavg()[0];
+    await sleep(windowEnd + 1500 - Date.now());
+    baseline.kill('SIGTERM');
     await baselineDone;
-    await sleep(1000);
 
     // Every scheduled run recorded, read from the store once the server has stopped.
     await server.stop();
     const db = await openSqlite({ file: join(dataDir, SQLITE_FILE), log: createLogger({ level: 'error' }) });
     let executions: Array<{ cron_name: string; started_at: Date | string }>;
+    let claims: Array<{ tick_at: Date | string; claimed_at: Date | string }>;
     try {
       executions = (await sql<{ cron_name: string; started_at: string }>`SELECT cron_name, started_at FROM cron_executions WHERE trigger_type = 'scheduled'`.execute(db.q)).rows;
+      claims = (await sql<{ tick_at: string; claimed_at: string }>`SELECT tick_at, claimed_at FROM schedule_ticks`.execute(db.q)).rows;
     } finally {
       await db.close();
     }
+    const claimLateness = claims
+      .map((claim) => ({ tickAt: new Date(claim.tick_at).getTime(), claimedAt: new Date(claim.claimed_at).getTime() }))
+      .filter((claim) => claim.tickAt >= windowStart && claim.tickAt < windowEnd)
+      .map((claim) => claim.claimedAt - claim.tickAt);
 
     const lateness: number[] = [];
     const ticks = new Set<string>();
@@ -99,24 +120,30 @@ export const scheduler: Benchmark = {
       lateness.push(startedMs - scheduled);
     }
     const expected = CRONS * (WINDOW_S / 60);
-    const baselineTicks = (JSON.parse(baselineOutput.trim() || '[]') as Array<[number, number]>).filter(([scheduled]) => scheduled >= windowStart && scheduled < windowEnd);
-    const baselineLateness = baselineTicks.map(([, late]) => late);
+    const baselineTicks = (JSON.parse(baselineOutput.slice('ready\n'.length).trim() || '[]') as Array<[number, number, number]>).filter(([scheduled]) => scheduled >= windowStart && scheduled < windowEnd);
+    const baselineFired = baselineTicks.map(([, fired]) => fired);
+    const baselineSpawned = baselineTicks.map(([, , spawned]) => spawned);
     const p99 = percentile(lateness, 99);
-    const baseP99 = percentile(baselineLateness, 99);
+    const baseP99 = percentile(baselineSpawned, 99);
+    const claimP99 = percentile(claimLateness, 99);
+    const baseFiredP99 = percentile(baselineFired, 99);
     const idle = (gapCpu.server / gapWallMs) * 100;
     const baseIdle = (gapCpu.baseline / gapWallMs) * 100;
     const busy = (totalCpu.server / (WINDOW_S * 1000)) * 100;
     const baseBusy = (totalCpu.baseline / (WINDOW_S * 1000)) * 100;
-    context.log(`  ${lateness.length} runs of ${expected} ticks (${ticks.size} distinct); lateness p50 ${ms(percentile(lateness, 50))} p99 ${ms(p99)} max ${ms(Math.max(...lateness))}`);
-    context.log(`  baseline ${baselineLateness.length} ticks; lateness p50 ${ms(percentile(baselineLateness, 50))} p99 ${ms(baseP99)}`);
+    const load = `load average ${loadBefore.toFixed(1)}–${loadAfter.toFixed(1)}`;
+    context.log(`  ${load}`);
+    context.log(`  ${lateness.length} runs of ${expected} ticks (${ticks.size} distinct); recorded start lateness p50 ${ms(percentile(lateness, 50))} p99 ${ms(p99)} max ${ms(Math.max(...lateness))}`);
+    context.log(`  ${claimLateness.length} ticks claimed; lateness at the claim p50 ${ms(percentile(claimLateness, 50))} p99 ${ms(claimP99)} max ${ms(Math.max(...claimLateness))}`);
+    context.log(`  baseline ${baselineTicks.length} ticks; lateness at the call-back p50 ${ms(percentile(baselineFired, 50))} p99 ${ms(baseFiredP99)}; once spawned p50 ${ms(percentile(baselineSpawned, 50))} p99 ${ms(baseP99)}`);
     context.log(`  CPU between ticks ${idle.toFixed(2)} % (baseline ${baseIdle.toFixed(2)} %); over the whole window ${busy.toFixed(1)} % (baseline ${baseBusy.toFixed(1)} %)`);
     const missed = expected - ticks.size;
     return [
       {
         figure: '5',
-        what: `tick lateness p99 (p50), ${CRONS} crons "S * * * * *", ~${Math.round(CRONS / 60)} runs/s for ${WINDOW_S} s`,
+        what: `tick lateness as recorded (started_at), p99 (p50), ${CRONS} crons "S * * * * *", ~${Math.round(CRONS / 60)} runs/s for ${WINDOW_S} s, ${load}`,
         value: `${ms(p99)} (${ms(percentile(lateness, 50))}); ${ticks.size}/${expected} ticks ran${missed ? `, ${missed} missed` : ''}`,
-        baseline: `croner + spawn alone ${ms(baseP99)} (${ms(percentile(baselineLateness, 50))})`,
+        baseline: `croner + spawn alone, once spawned ${ms(baseP99)} (${ms(percentile(baselineSpawned, 50))}), ${baselineTicks.length}/${expected} ticks`,
         ratio: ratio(p99, baseP99),
         goal: 'p99 ≤ 50 ms',
         met: p99 <= 50 && missed === 0,
@@ -124,12 +151,21 @@ export const scheduler: Benchmark = {
       },
       {
         figure: '5',
+        what: `tick lateness where it fires (the tick's claim, its first write), p99 (p50), same run`,
+        value: `${ms(claimP99)} (${ms(percentile(claimLateness, 50))}); ${claimLateness.length} ticks`,
+        baseline: `croner's call-back alone ${ms(baseFiredP99)} (${ms(percentile(baselineFired, 50))})`,
+        ratio: ratio(claimP99, baseFiredP99),
+        goal: 'p99 ≤ 50 ms',
+        met: claimP99 <= 50,
+      },
+      {
+        figure: '5',
         what: `server CPU between ticks (+500..+950 ms of each second); whole window in brackets`,
         value: `${idle.toFixed(2)} % (${busy.toFixed(1)} %)`,
         baseline: `croner alone ${baseIdle.toFixed(2)} % (${baseBusy.toFixed(1)} %)`,
         ratio: ratio(idle, baseIdle),
-        goal: '≤ 2 %',
-        met: idle <= 2,
+        goal: '≤ 5 % (issue 10)',
+        met: idle <= 5,
       },
     ];
   },

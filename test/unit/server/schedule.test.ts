@@ -1,5 +1,6 @@
 // One parsed schedule: refused when it never fires or reads differently than it runs; DST as ISC cron.
 import { strict as assert } from 'node:assert';
+import { Cron } from 'croner';
 import { Schedule } from '../../../src/server/schedule';
 
 function problem(expression: string, timezone = 'UTC'): string {
@@ -72,5 +73,38 @@ describe('schedule', () => {
     assert.deepEqual(runs('30 1 * * *', 'America/New_York', '2026-10-31T12:00:00Z', 2), ['2026-11-01T05:30:00.000Z', '2026-11-02T06:30:00.000Z']);
     const berlin = runs('30 2 * * *', 'Europe/Berlin', '2026-10-24T12:00:00Z', 2);
     assert.equal(berlin.filter((at) => at.startsWith('2026-10-25')).length, 1);
+  });
+
+  it('away from a change of offset, every tick is the one croner finds in the time zone (the quick look-up on the wall clock agrees)', () => {
+    const zones = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'America/Santiago', 'Pacific/Chatham', 'Asia/Kathmandu'];
+    const expressions = ['5 * * * * *', '*/20 * * * * *', '*/15 * * * *', '30 2 * * *', '0 0 * * *', '0 12 * * 1-5', '59 23 * * *', '0 0 1 * *'];
+    // Mid-January and mid-July: no zone above changes its offset within two days of these.
+    const middles = ['2026-01-15T00:00:00Z', '2026-07-15T00:00:00Z'].map(Date.parse);
+    let compared = 0;
+    for (const timezone of zones) {
+      for (const expression of expressions) {
+        const schedule = Schedule.parse(expression, timezone, new Date(middles[0]));
+        assert.ok(schedule instanceof Schedule, `${expression} in ${timezone}`);
+        const croner = new Cron(expression, { timezone, paused: true });
+        for (const middle of middles) {
+          for (let step = 0; step < 6; step++) {
+            // Spread over a day either side, with milliseconds: the tick is strictly after, on a whole second.
+            const from = new Date(middle - 86_400_000 + step * 28_800_017 + 123);
+            assert.equal(schedule.nextAfter(from)?.toISOString(), croner.nextRun(from)?.toISOString(), `${expression} in ${timezone} after ${from.toISOString()}`);
+            compared++;
+          }
+        }
+      }
+    }
+    assert.equal(compared, zones.length * expressions.length * middles.length * 6);
+  });
+
+  it('a repeated wall-clock time is looked up through croner\'s own rule wherever it is asked from', () => {
+    // Paris falls back at 01:00 UTC on 25 October 2026: 02:30 exists twice, and runs once.
+    for (const from of ['2026-10-24T01:00:00Z', '2026-10-24T23:59:59Z', '2026-10-25T00:10:00Z']) {
+      const ticks = runs('30 2 * * *', 'Europe/Paris', from, 2);
+      assert.equal(ticks.filter((at) => at.startsWith('2026-10-25')).length, 1, `${from}: ${ticks.join(', ')}`);
+      assert.equal(ticks[1], '2026-10-26T01:30:00.000Z', `${from}: ${ticks.join(', ')}`);
+    }
   });
 });

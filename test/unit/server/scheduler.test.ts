@@ -148,4 +148,45 @@ describe('scheduler (fake clock)', () => {
     clock.advance(HOUR);
     assert.equal(fired.length, 1);
   });
+
+  it('the soonest next run follows each tick, a pause, a resume and a reload of the definitions', () => {
+    const clock = new FakeClock('2026-05-01T10:00:00.500Z');
+    const fired: string[] = [];
+    const definitions = [cron('10 * * * * *', 'UTC', 'ten'), cron('40 * * * * *', 'UTC', 'forty'), cron('0 0 * * *', 'Europe/Paris', 'daily')];
+    const scheduler = new Scheduler(definitions, new Set(), async (ran, tickAt) => void fired.push(`${ran.name}@${tickAt.toISOString()}`), quiet, () => true, clock);
+    const soonest = () => {
+      const next = scheduler.nextExecution();
+      return next ? `${next.cronName}@${next.at.toISOString()}` : null;
+    };
+    scheduler.start();
+    assert.equal(soonest(), 'ten@2026-05-01T10:00:10.000Z');
+    clock.advance(10_000);
+    assert.deepEqual(fired, ['ten@2026-05-01T10:00:10.000Z']);
+    assert.equal(soonest(), 'forty@2026-05-01T10:00:40.000Z');
+    scheduler.setPaused('forty', true);
+    assert.equal(soonest(), 'ten@2026-05-01T10:01:10.000Z');
+    scheduler.setPaused('forty', false);
+    assert.equal(soonest(), 'forty@2026-05-01T10:00:40.000Z');
+    scheduler.replace([definitions[0], definitions[2], cron('*/5 * * * * *', 'UTC', 'five')]);
+    assert.equal(soonest(), 'five@2026-05-01T10:00:15.000Z');
+    scheduler.setPaused('five', true);
+    scheduler.setPaused('ten', true);
+    assert.equal(soonest(), 'daily@2026-05-01T22:00:00.000Z');
+    scheduler.setPaused('daily', true);
+    assert.equal(soonest(), null);
+    scheduler.setPaused('ten', false);
+    clock.advance(60_000);
+    assert.equal(soonest(), 'ten@2026-05-01T10:02:10.000Z');
+    scheduler.stop();
+  });
+
+  it('a pinned cron\'s next run is told from the clock, and moves on once passed', () => {
+    const clock = new FakeClock('2026-05-01T10:00:00Z');
+    const scheduler = new Scheduler([cron('*/10 * * * * *', 'UTC', 'pinned')], new Set(), async () => undefined, quiet, () => false, clock);
+    scheduler.start();
+    assert.equal(scheduler.nextExecution()?.at.toISOString(), '2026-05-01T10:00:10.000Z');
+    clock.advance(10_000);
+    assert.equal(scheduler.nextExecution()?.at.toISOString(), '2026-05-01T10:00:20.000Z');
+    scheduler.stop();
+  });
 });
