@@ -110,6 +110,8 @@ export const scheduler: Benchmark = {
       .map((claim) => claim.claimedAt - claim.tickAt);
 
     const lateness: number[] = [];
+    /** The latest recorded start of each scheduled second: tells a steady cost from a few stalls. */
+    const worstOfSecond = new Map<number, number>();
     const ticks = new Set<string>();
     for (const execution of executions) {
       const index = Number(execution.cron_name.slice(5));
@@ -118,6 +120,7 @@ export const scheduler: Benchmark = {
       if (scheduled < windowStart || scheduled >= windowEnd) continue;
       ticks.add(`${index}@${scheduled}`);
       lateness.push(startedMs - scheduled);
+      worstOfSecond.set(scheduled, Math.max(worstOfSecond.get(scheduled) ?? 0, startedMs - scheduled));
     }
     const expected = CRONS * (WINDOW_S / 60);
     const baselineTicks = (JSON.parse(baselineOutput.slice('ready\n'.length).trim() || '[]') as Array<[number, number, number]>).filter(([scheduled]) => scheduled >= windowStart && scheduled < windowEnd);
@@ -134,6 +137,8 @@ export const scheduler: Benchmark = {
     const load = `load average ${loadBefore.toFixed(1)}–${loadAfter.toFixed(1)}`;
     context.log(`  ${load}`);
     context.log(`  ${lateness.length} runs of ${expected} ticks (${ticks.size} distinct); recorded start lateness p50 ${ms(percentile(lateness, 50))} p99 ${ms(p99)} max ${ms(Math.max(...lateness))}`);
+    const stalls = [...worstOfSecond].filter(([, late]) => late > 100).map(([second, late]) => `+${(second - windowStart) / 1000} s: ${late} ms`);
+    context.log(`  seconds with a run recorded over 100 ms late: ${stalls.length} of ${worstOfSecond.size}${stalls.length ? ` (${stalls.join(', ')})` : ''}`);
     context.log(`  ${claimLateness.length} ticks claimed; lateness at the claim p50 ${ms(percentile(claimLateness, 50))} p99 ${ms(claimP99)} max ${ms(Math.max(...claimLateness))}`);
     context.log(`  baseline ${baselineTicks.length} ticks; lateness at the call-back p50 ${ms(percentile(baselineFired, 50))} p99 ${ms(baseFiredP99)}; once spawned p50 ${ms(percentile(baselineSpawned, 50))} p99 ${ms(baseP99)}`);
     context.log(`  CPU between ticks ${idle.toFixed(2)} % (baseline ${baseIdle.toFixed(2)} %); over the whole window ${busy.toFixed(1)} % (baseline ${baseBusy.toFixed(1)} %)`);
