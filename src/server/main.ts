@@ -1,4 +1,6 @@
 // The cron-ops-server command: serve (default), or manage tokens. Parses arguments, starts, shuts down.
+// First: start-up's allocations must not size V8's young generation (startupHeap.ts, issue 10's idle RSS).
+import { releaseYoungGeneration } from './startupHeap';
 import { createHash } from 'node:crypto';
 import { homedir, hostname, tmpdir, userInfo } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -182,6 +184,7 @@ async function serve(args: string[]): Promise<void> {
     if (code === 'EADDRINUSE') throw new Error(`Port ${port} on ${host} is in use: is another cron-ops-server running? Stop it or pass --port.`);
     throw error;
   }
+  releaseYoungGeneration();
   const where = db.kind === 'postgres' ? `at ${redactUrl(process.env.DATABASE_URL!)}` : values.memory ? '(in memory)' : `in ${join(resolve(values.data ?? defaultDataDir()), SQLITE_FILE)}`;
   log.info(`Cron Ops server: ${config.crons.length} crons from ${configPath}, store ${db.kind} ${where}, runner ${app.runnerId}`);
   log.info(`Cron Ops server listening on ${url}`);
