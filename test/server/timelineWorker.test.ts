@@ -28,6 +28,18 @@ function steady(reply: TimelineReply) {
   return { ...reply, executions: reply.executions.map(({ durationMs, ...entry }) => (entry.status === 'running' ? entry : { ...entry, durationMs })) };
 }
 
+/** The route's reply is the store's own timeline of the range, with the range's skipped ticks beside it. */
+async function assertAsTheStore(db: Db, reply: TimelineReply, from: string, to: string): Promise<void> {
+  try {
+    const expected = await new ExecutionStore(db, () => undefined).timeline({ from, to });
+    const { skipped, skippedTotal, ...runs } = reply;
+    assert.ok(Array.isArray(skipped) && skippedTotal === skipped.length, 'the skipped ticks come beside the runs');
+    assert.deepEqual(steady(runs), steady(expected));
+  } finally {
+    await db.close();
+  }
+}
+
 describe('Timeline reads off the main thread', function () {
   this.timeout(240_000);
   const servers: ServerProcess[] = [];
@@ -60,16 +72,8 @@ describe('Timeline reads off the main thread', function () {
       assert.ok(reply.body.buckets && reply.body.buckets.length > 0, 'a week of 150,000 runs comes as buckets');
 
       // The same range read by the store itself, on its own connection to the file.
-      const db = await openSqlite({ file: join(dataDir, SQLITE_FILE), log: quiet(), readonly: true });
-      try {
-        const expected = await new ExecutionStore(db, () => undefined).timeline({ from, to });
-        // The route adds the range's skipped ticks (a demo cron missed while the seeded store had no server).
-        const { skipped, skippedTotal, ...runs } = reply.body;
-        assert.ok(Array.isArray(skipped) && skippedTotal === skipped.length, 'the skipped ticks come beside the runs');
-        assert.deepEqual(steady(runs), steady(expected));
-      } finally {
-        await db.close();
-      }
+      // (The route adds the range's skipped ticks: a demo cron missed while the seeded store had no server.)
+      await assertAsTheStore(await openSqlite({ file: join(dataDir, SQLITE_FILE), log: quiet(), readonly: true }), reply.body, from, to);
     });
 
     describe('the worker itself', () => {
@@ -181,15 +185,7 @@ describe('Timeline reads off the main thread', function () {
       assert.equal(reply.status, 200, reply.text);
       assert.match(server.output(), /Timeline reads run in a worker thread, on a PostgreSQL connection of its own/);
       assert.ok(reply.body.buckets && reply.body.buckets.length > 0, 'a week of 30,000 runs comes as buckets');
-      const db = await openPostgres({ url, log: quiet() });
-      try {
-        const expected = await new ExecutionStore(db, () => undefined).timeline({ from, to });
-        const { skipped, skippedTotal, ...runs } = reply.body;
-        assert.ok(Array.isArray(skipped) && skippedTotal === skipped.length, 'the skipped ticks come beside the runs');
-        assert.deepEqual(steady(runs), steady(expected));
-      } finally {
-        await db.close();
-      }
+      await assertAsTheStore(await openPostgres({ url, log: quiet() }), reply.body, from, to);
       // A second read (buckets from the worker's cache) is the same timeline.
       const again = await api<TimelineReply>(server, `${API_PATHS.timeline}?from=${from}&to=${to}`);
       assert.deepEqual(steady(again.body), steady(reply.body));
