@@ -80,9 +80,19 @@ class StdoutLines {
   private pending: string[] = [];
   private chars = 0;
   private scheduled = false;
+  /** Stdout's reader went away (a closed pipe): lines are dropped rather than ending the server. */
+  private closed = false;
 
   constructor() {
     process.on('exit', () => this.flush());
+    // A closed stderr has nowhere left to be reported.
+    process.stderr.on('error', () => undefined);
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (this.closed) return;
+      this.closed = true;
+      this.pending = [];
+      process.stderr.write(`cron-ops-server: stdout failed (${error.code ?? error.message}): log lines are dropped from now on; runs, their logs and the API are not affected\n`);
+    });
   }
 
   push(line: string): void {
@@ -101,6 +111,11 @@ class StdoutLines {
   /** Writes what waits now (before anything else writes to stdout directly). */
   flush(): void {
     if (this.pending.length === 0) return;
+    if (this.closed) {
+      this.pending = [];
+      this.chars = 0;
+      return;
+    }
     const text = this.pending.join('\n') + '\n';
     this.pending = [];
     this.chars = 0;

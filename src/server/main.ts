@@ -251,6 +251,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  // The lines logged before the failure come first: they say how far the start got.
+  log.flush();
   if (error instanceof ConfigError) {
     process.stderr.write(`Invalid cron config:\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\nFix the file and start again.\n`);
   } else if (error instanceof UsageError || error instanceof TokenCommandError || (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
