@@ -298,7 +298,8 @@ export class DefinitionsReloader {
     const summary = describeChanges(changes) + (retriesChanged.length > 0 ? `; retries changed for ${retriesChanged.join(', ')}` : '');
     log.info(`[Definitions] Reloaded ${this.path} (${trigger}): ${summary}; ${next.crons.length} crons in effect`);
     if (restartNeeded.length > 0) log.warn(`[Definitions] ${restartNeeded.join(', ')} changed in ${this.path}: read at start only, in effect after the next restart`);
-    if (changes.added.length + changes.removed.length + changes.changed.length > 0) this.deps.events.publish('crons.changed', { cronNames: [] });
+    // Retries too: a waiting retry the new policy no longer allows stops showing on its cron.
+    if (changes.added.length + changes.removed.length + changes.changed.length + retriesChanged.length > 0) this.deps.events.publish('crons.changed', { cronNames: [] });
     this.publish(at);
     await this.record(trigger, { result: 'applied', added: changes.added, removed: changes.removed, changed: changes.changed, ...(retriesChanged.length > 0 ? { retriesChanged } : {}), ...(restartNeeded.length > 0 ? { restartNeeded } : {}) });
     return { kind: 'applied', changes, restartNeeded };

@@ -159,6 +159,11 @@ describe('retries that do not run', function () {
     writeFileSync(configPath, configText(hook.url, crons(1)));
     await stream.next((event) => stream.events.indexOf(event) >= reloadMark && event.event === 'definitions.reloaded', 'the reload', 30_000);
     await server.waitForOutput(/\[Definitions\] Reloaded .*retries changed for lowered-job/);
+    // Until it is dropped, the retry the new count does not allow shows nowhere (clients re-read on crons.changed).
+    await stream.next((event) => stream.events.indexOf(event) >= reloadMark && event.event === 'crons.changed', 'clients told the crons changed', 30_000);
+    assert.equal((await cronNamed(server, 'lowered-job')).pendingRetry, null);
+    const second = (await listExecutions(server, '?cronName=lowered-job')).find((other) => other.attempt === 2)!;
+    assert.equal((await getExecution(server, second.id)).retry, null);
     await server.waitForOutput(/\[Retry\] lowered-job: attempt 3 not started: the config now allows 1 retry, and this was retry 2/, 60_000);
     const alert = await waitFor(() => alertsOf(hook, 'lowered-job')[0], 'the failed alert held back for the retry', 30_000);
     assert.equal(alert.event, 'failed');

@@ -78,7 +78,7 @@ export function planRetry(policy: RetryPolicy | undefined, attempt: number, caus
  * lowered their count below its attempt), or undefined when it may.
  */
 export function retryNoLongerAllowed(policy: RetryPolicy | undefined, attempt: number): string | undefined {
-  if (!policy) return 'the config no longer declares retries for the cron';
+  if (!policy) return 'the config no longer retries the cron';
   if (attempt > policy.count + 1) return `the config now allows ${policy.count} retr${policy.count === 1 ? 'y' : 'ies'}, and this was retry ${attempt - 1}`;
   return undefined;
 }

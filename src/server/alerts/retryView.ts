@@ -1,10 +1,12 @@
 // What the API shows of the retries waiting in the store: on an ended attempt, the attempt that will follow it
 // (`retry`: which, of how many, when), and on a cron, the retry it waits to run (`pendingRetry`). A retry
 // that ran, that a manual trigger cancelled or that was dropped (a later success, a paused or disabled cron)
-// is no longer waiting, so it shows nowhere.
+// is no longer waiting, so it shows nowhere; nor does one the cron's retries, as a reload changed them, no
+// longer allow (it is dropped when due).
 import type { PendingRetry } from '../../shared/alerts';
 import type { Cron, Execution, NextRetry } from '../../shared/api';
 import type { RetryPolicy } from './alertConfig';
+import { retryNoLongerAllowed } from './retryPolicy';
 import type { RetryScheduler } from './retryScheduler';
 
 export interface RetryViewOptions {
@@ -46,7 +48,7 @@ export class RetryView {
 
   /** The crons with `pendingRetry`, and `retry` on their last and running executions. */
   async crons(crons: readonly Cron[]): Promise<Cron[]> {
-    const waiting = await this.options.scheduler.pending();
+    const waiting = (await this.options.scheduler.pending()).filter((retry) => this.allowed(retry));
     return crons.map((cron) => {
       const soonest = waiting.filter((retry) => retry.cronName === cron.name).sort((a, b) => Date.parse(a.dueAt) - Date.parse(b.dueAt))[0];
       return {
@@ -61,8 +63,12 @@ export class RetryView {
   private withRetry<T extends Execution>(execution: T, waiting: readonly PendingRetry[]): T {
     const chain = chainOf(execution);
     const next = (execution.attempt ?? 1) + 1;
-    const found = execution.status === 'failed' ? waiting.find((retry) => retry.retryOf === chain && retry.attempt === next) : undefined;
+    const found = execution.status === 'failed' ? waiting.find((retry) => retry.retryOf === chain && retry.attempt === next && this.allowed(retry)) : undefined;
     return { ...execution, retry: found ? this.shown(found) : null };
+  }
+
+  private allowed(retry: PendingRetry): boolean {
+    return retryNoLongerAllowed(this.options.policies.get(retry.cronName), retry.attempt) === undefined;
   }
 
   /** "of N" from the policy now in effect; never fewer than the attempt itself (a policy since lowered or removed). */

@@ -46,6 +46,6 @@ describe('retry policy', () => {
     assert.equal(retryNoLongerAllowed(POLICY, 4), undefined, 'retry 3 of 3 still runs');
     assert.equal(retryNoLongerAllowed({ ...POLICY, count: 1 }, 3), 'the config now allows 1 retry, and this was retry 2');
     assert.equal(retryNoLongerAllowed({ ...POLICY, count: 0 }, 2), 'the config now allows 0 retries, and this was retry 1');
-    assert.equal(retryNoLongerAllowed(undefined, 2), 'the config no longer declares retries for the cron');
+    assert.equal(retryNoLongerAllowed(undefined, 2), 'the config no longer retries the cron');
   });
 });
