@@ -24,11 +24,18 @@ import {
   Uuid,
 } from '../schemas';
 
-/** gzip when the request accepts it (its q not 0, or "*"), as @fastify/compress decides; else plain JSON. */
+/**
+ * gzip when the request accepts it (its q not 0, or "*"), as @fastify/compress decides; else plain JSON. An
+ * explicit `gzip;q=0` wins over a "*" (RFC 9110 §12.5.3), which the negotiator alone does not honour.
+ */
 function timelineEncoding(headers: { 'accept-encoding'?: string; 'x-no-compression'?: string | string[] }): TimelineEncoding {
-  const accepted = headers['accept-encoding'];
+  const accepted = headers['accept-encoding']?.toLowerCase().replace(/x-gzip/g, 'gzip');
   if (headers['x-no-compression'] !== undefined || !accepted) return 'identity';
-  return negotiate(accepted.toLowerCase().replace(/\*|x-gzip/g, 'gzip'), ['gzip']) === 'gzip' ? 'gzip' : 'identity';
+  const refused = accepted.split(',').some((part) => {
+    const [name, ...params] = part.split(';').map((piece) => piece.trim());
+    return name === 'gzip' && params.some((param) => /^q\s*=\s*0(\.0{0,3})?$/.test(param));
+  });
+  return !refused && negotiate(accepted, ['gzip']) === 'gzip' ? 'gzip' : 'identity';
 }
 
 const ReasonBody = Type.Union([Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, pattern: '\\S' })) }), Type.Null()]);
@@ -70,6 +77,8 @@ export function executionRoutes(app: Api, deps: HttpDeps): void {
     '/api/admin/cron-executions/timeline',
     {
       config: { permission: 'read' },
+      // Compressed where it is written (gzip, in the worker) or not at all: never on the main thread.
+      compress: false,
       schema: {
         querystring: Type.Object({
           days: Type.Integer({ minimum: 1, maximum: 31, default: 7 }),
@@ -88,8 +97,8 @@ export function executionRoutes(app: Api, deps: HttpDeps): void {
       if (from && (to ? Date.parse(to) : Date.now()) - Date.parse(from) > 31 * 86_400_000) throw new HttpError(400, `The range from ${from} to ${to ?? 'now'} is longer than 31 days: narrow it (or use "days", up to 31).`);
       const answer = await deps.timeline.routeReply({ days, from, to, cronName: cronName || undefined, status: status || undefined }, timelineEncoding(request.headers));
       // The body is written (and gzipped when the client accepts it) where it was read (timelineBody.ts):
-      // sent as is. Fastify does not serialize a string or a Buffer again, and @fastify/compress leaves a
-      // reply that has its Content-Encoding alone (a client that accepts only br gets the text, which it compresses).
+      // sent as is. Fastify does not serialize a string or a Buffer again; a client that does not accept gzip
+      // gets plain JSON (the route is left out of @fastify/compress).
       reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
       if (answer.encoding === 'gzip') reply.header('content-encoding', 'gzip');
       return reply.send(answer.body as unknown as Static<typeof TimelineReplySchema>);
