@@ -4,9 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { SERVER_BUNDLE } from '../support/serverProcess';
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
   children?: number[];
 }
 export interface CpuProfile {
@@ -40,7 +41,8 @@ function moduleStarts(): Array<[number, string]> {
   return starts;
 }
 
-function moduleOf(line: number): string {
+/** The server bundle's module (a source path, or a package) that holds line `line` (0-based). */
+export function moduleOf(line: number): string {
   const list = moduleStarts();
   let low = 0;
   let high = list.length - 1;

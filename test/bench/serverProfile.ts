@@ -7,48 +7,11 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVER_BUNDLE, startServer } from '../support/serverProcess';
+import { startServer } from '../support/serverProcess';
+import { moduleOf, type CpuProfile } from './profileStretches';
 import { bareSpawnRate, runCallers } from './throughput';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/** Line number (0-based) of each module's start in the bundle, from esbuild's `// path` comments. */
-function moduleStarts(bundle: string): Array<[number, string]> {
-  const starts: Array<[number, string]> = [];
-  bundle.split('\n').forEach((line, index) => {
-    const match = /^\/\/ ((?:src|node_modules)\/\S+)$/.exec(line);
-    if (match) starts.push([index, match[1].replace(/^node_modules\/((?:@[^/]+\/)?[^/]+).*/, '$1')]);
-  });
-  return starts;
-}
-
-function moduleOf(starts: Array<[number, string]>, line: number): string {
-  let low = 0;
-  let high = starts.length - 1;
-  let found = '(bundle prelude)';
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    if (starts[middle][0] <= line) {
-      found = starts[middle][1];
-      low = middle + 1;
-    } else high = middle - 1;
-  }
-  return found;
-}
-
-function summarise(profile: Profile, starts: Array<[number, string]>): void {
+function summarise(profile: CpuProfile): void {
   const sampleMs = new Map<number, number>();
   profile.samples.forEach((id, index) => sampleMs.set(id, (sampleMs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000));
   const byFunction = new Map<string, number>();
@@ -58,7 +21,7 @@ function summarise(profile: Profile, starts: Array<[number, string]>): void {
     const ms = sampleMs.get(node.id) ?? 0;
     if (ms === 0) continue;
     const { functionName, url, lineNumber } = node.callFrame;
-    const module = url.endsWith('server.mjs') ? moduleOf(starts, lineNumber) : url ? url.replace(/^.*\/node_modules\//, '') : functionName;
+    const module = url.endsWith('server.mjs') ? moduleOf(lineNumber) : url ? url.replace(/^.*\/node_modules\//, '') : functionName;
     const name = `${functionName || '(anonymous)'} ${module}${url.endsWith('server.mjs') ? `:${lineNumber + 1}` : ''}`;
     if (functionName === '(idle)') continue;
     total += ms;
@@ -103,10 +66,9 @@ async function main(): Promise<void> {
   console.log(`load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
   await server.stop(60_000);
   const files = readdirSync(profileDir).filter((file) => file.endsWith('.cpuprofile'));
-  const starts = moduleStarts(readFileSync(SERVER_BUNDLE, 'utf8'));
   for (const file of files) {
     console.log(`\n${file}`);
-    summarise(JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as Profile, starts);
+    summarise(JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile);
   }
   console.log(`\nprofiles in ${profileDir}`);
 }
