@@ -16,6 +16,8 @@ export interface Logger {
   readonly pino: PinoLogger;
   /** Writes the lines waiting for the next turn now: before anything else writes to stdout directly. */
   flush(): void;
+  /** Lines are JSON (LOG_FORMAT=json): whatever else goes to stdout must be JSON lines too. */
+  readonly json: boolean;
 }
 
 /**
@@ -65,7 +67,7 @@ export function createLogger(options: { json?: boolean; level?: LogLevel; write?
     },
     destination,
   );
-  return wrap(instance, () => stdout?.flush());
+  return wrap(instance, () => stdout?.flush(), json);
 }
 
 /** Flushed once this many characters wait, without waiting for the next turn. */
@@ -123,12 +125,12 @@ class StdoutLines {
   }
 }
 
-function wrap(instance: PinoLogger, flush: () => void): Logger {
+function wrap(instance: PinoLogger, flush: () => void, json: boolean): Logger {
   const at = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (fields && Object.keys(fields).length > 0) instance[level](fields, message);
     else instance[level](message);
   };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), pino: instance, flush };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), pino: instance, flush, json };
 }
 
 /** `time LEVEL message {fields}` from one of pino's JSON lines. */

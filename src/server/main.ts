@@ -188,7 +188,12 @@ async function serve(args: string[]): Promise<void> {
   const where = db.kind === 'postgres' ? `at ${redactUrl(process.env.DATABASE_URL!)}` : values.memory ? '(in memory)' : `in ${join(resolve(values.data ?? defaultDataDir()), SQLITE_FILE)}`;
   log.info(`Cron Ops server: ${config.crons.length} crons from ${configPath}, store ${db.kind} ${where}, runner ${app.runnerId}`);
   log.info(`Cron Ops server listening on ${url}`);
-  if (firstToken) {
+  if (firstToken && log.json) {
+    // A log shipper reads JSON lines only: the token rides in one (under a field name the redaction keeps).
+    log.warn(`First start: a super-admin token was created, shown only this once (field initialSuperAdminToken). Sign in from VS Code with "Cron Ops: Sign In" (set "cronOps.serverUrl" to ${url} if you changed the port). More tokens: ${selfCommand()} token create --name NAME --role admin`, {
+      initialSuperAdminToken: firstToken,
+    });
+  } else if (firstToken) {
     // The log's lines wait for the next turn (logger.ts): written first, they stay before the token.
     log.flush();
     process.stdout.write(

@@ -173,4 +173,31 @@ describe('auth: roles, tokens and the audit trail', function () {
       await again.stop();
     }
   });
+
+  it('with LOG_FORMAT=json a first start gives the token in a JSON line, and every line stays JSON', async () => {
+    const freshDir = mkdtempSync(join(tmpdir(), 'cron-ops-first-json-'));
+    const first = await startServer({ config: configPath, args: ['--data', freshDir], adminToken: false, env: { LOG_FORMAT: 'json' } });
+    try {
+      await first.waitForOutput(/initialSuperAdminToken/);
+      const records = first
+        .output()
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => {
+          try {
+            return JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            assert.fail(`a line that is not JSON: ${line}`);
+          }
+        });
+      const banner = records.find((record) => typeof record.initialSuperAdminToken === 'string');
+      assert.ok(banner, 'one record holds the token');
+      assert.match(String(banner.msg), /shown only this once.*Sign In/);
+      const token = banner.initialSuperAdminToken as string;
+      assert.equal((await api(first, API_PATHS.audit, { token })).status, 200, 'it is a super-admin token');
+    } finally {
+      await first.stop();
+      rmSync(freshDir, { recursive: true, force: true });
+    }
+  });
 });
