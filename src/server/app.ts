@@ -13,6 +13,7 @@ import { CronService } from './cronService';
 import { DefinitionsReloader, type ReloadOutcome, type ReloadTrigger } from './definitionsReload';
 import { recordDowntime } from './downtimeTicks';
 import { EventBus } from './eventBus';
+import type { HttpDeps } from './http/context';
 import { buildHttp } from './http/httpApp';
 import { warmUp, WarmUpAuthenticator } from './http/warmUp';
 import { SseHub } from './http/sseHub';
@@ -61,6 +62,11 @@ export interface App {
 }
 
 const DAILY_RETENTION = '0 3 * * *';
+
+/** How long /health waits for the store's write probe before it answers degraded. */
+const HEALTH_PROBE_DEADLINE_MS = 2_000;
+
+type HealthProbe = Awaited<ReturnType<HttpDeps['health']>>;
 
 /** Stable per host unless configured: what a restarted runner recognises as its own. */
 export function defaultRunnerId(): string {
@@ -181,19 +187,35 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   // Health is honest about writes: a store that answers reads but refuses writes (disk full, read-only)
   // is degraded. The probe is the runner's heartbeat (one row), at most once a second however often
-  // /health is asked.
-  let lastProbe: { at: number; result: Promise<{ ok: true } | { ok: false; reason: string }> } | undefined;
-  const writeProbe = () => {
-    if (!lastProbe || Date.now() - lastProbe.at > 1_000) {
-      lastProbe = {
-        at: Date.now(),
-        result: runners.heartbeat(runnerId, hostname(), version).then(
-          () => ({ ok: true as const }),
-          (error) => ({ ok: false as const, reason: `The store refuses writes: ${errorText(error)}` }),
-        ),
-      };
+  // /health is asked, and never two at once: a store that does not answer (PostgreSQL stopped by a
+  // signal, a network partition) gets no pile of probes, and /health reports it after HEALTH_PROBE_DEADLINE_MS
+  // instead of waiting for the statement's 30 s timeout (a load balancer's check gives up long before).
+  let probe: { at: number; settled: boolean; result: Promise<HealthProbe> } | undefined;
+  const writeProbe = (): Promise<HealthProbe> => {
+    if (!probe || (probe.settled && Date.now() - probe.at > 1_000)) {
+      const started: { at: number; settled: boolean; result: Promise<HealthProbe> } = { at: Date.now(), settled: false, result: Promise.resolve({ ok: true }) };
+      started.result = runners
+        .heartbeat(runnerId, hostname(), version)
+        .then(
+          (): HealthProbe => ({ ok: true }),
+          (error): HealthProbe => ({ ok: false, reason: `The store refuses writes: ${errorText(error)}` }),
+        )
+        .finally(() => (started.settled = true));
+      probe = started;
     }
-    return lastProbe.result;
+    if (probe.settled) return probe.result;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<HealthProbe>((resolveLate) => {
+      timer = setTimeout(
+        () =>
+          resolveLate({
+            ok: false,
+            reason: `The store did not answer a write within ${HEALTH_PROBE_DEADLINE_MS / 1000} s (${db.kind === 'postgres' ? 'PostgreSQL stopped, overloaded or unreachable' : 'the disk is stalled or the file is locked'}): runs go on, and their ends are written when it answers. Check the database.`,
+          }),
+        HEALTH_PROBE_DEADLINE_MS,
+      );
+    });
+    return Promise.race([probe.result, late]).finally(() => clearTimeout(timer));
   };
   const definitions = new DefinitionsReloader({
     config,
