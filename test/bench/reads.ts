@@ -2,16 +2,18 @@
 // (CRON_OPS_BENCH_EXECUTIONS=10000000 for the large run), on SQLite and on PostgreSQL: p50/p95 of each,
 // its size on the wire (gzip accepted, as the extension's client does), the server's RSS after each, and
 // the event loop's delay in the server during the reads (measured inside it by loopDelayProbe.js).
-// Baseline, in the same run: GET /health on the same server (the HTTP floor).
+// Baseline, in the same run: GET /health on the same server (the HTTP floor). CRON_OPS_BENCH_SEEDED=DIR
+// keeps the seeded stores in DIR for the next runs (one per store and execution count; seededStore.ts).
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Execution, TimelineReply } from '../../src/shared/api';
-import { databaseFor } from '../support/postgres';
+import { SQLITE_FILE } from '../../src/server/store/db';
 import { startServer, TEST_ADMIN_TOKEN, writeConfig, type ServerProcess } from '../support/serverProcess';
-import { demoConfig, seedPostgres, seedSqliteFolder } from './seed';
+import { demoConfig } from './seed';
+import { seededPostgres, seededSqlite } from './seededStore';
 import { ms, percentile, ratio, removeLater, rssKb, sleep, stopLater, type BenchContext, type Benchmark, type FigureRow } from './support';
 
 const EXECUTIONS = Number(process.env.CRON_OPS_BENCH_EXECUTIONS ?? 1_000_000);
@@ -20,6 +22,8 @@ const SAMPLES = 40;
 const WARMUP = 5;
 const LOG_LINES = 10_000;
 const KB = 1024;
+/** The history every run reads (CRON_OPS_BENCH_SEEDED=DIR keeps it between runs: seededStore.ts). */
+const SEED = { count: EXECUTIONS, days: DAYS, running: 2, logLines: LOG_LINES };
 
 interface Timed {
   ms: number;
@@ -178,9 +182,9 @@ function serverEnv(delayFile: string): Record<string, string> {
 
 async function sqlite(context: BenchContext): Promise<FigureRow[]> {
   const dir = removeLater(context, mkdtempSync(join(tmpdir(), 'cron-ops-bench-reads-')));
-  const seeded = await seedSqliteFolder(join(dir, 'data'), { count: EXECUTIONS, days: DAYS, running: 2, logLines: LOG_LINES, onProgress: (n) => n % 1_000_000 === 0 && context.log(`  SQLite: ${n} rows`) });
-  const fileMb = readFileSize(join(dir, 'data', 'cron-ops.db'));
-  context.log(`  SQLite: seeded ${seeded.inserted.toLocaleString('en')} executions in ${(seeded.ms / 1000).toFixed(1)} s; cron-ops.db ${fileMb.toFixed(0)} MB`);
+  await seededSqlite(context, join(dir, 'data'), SEED);
+  const fileMb = readFileSize(join(dir, 'data', SQLITE_FILE));
+  context.log(`  SQLite: cron-ops.db ${fileMb.toFixed(0)} MB`);
   const delayFile = join(dir, 'loop-delay.json');
   const server = stopLater(context, await startServer({ config: writeConfig(demoConfig()), args: ['--data', join(dir, 'data')], env: serverEnv(delayFile), timeoutMs: 300_000 }));
   try {
@@ -197,11 +201,8 @@ function readFileSize(path: string): number {
 }
 
 async function postgres(context: BenchContext): Promise<FigureRow[]> {
-  const pgServer = await context.postgres();
   const dir = removeLater(context, mkdtempSync(join(tmpdir(), 'cron-ops-bench-reads-pg-')));
-  const url = await databaseFor(pgServer.baseUrl, dir);
-  const seeded = await seedPostgres(url, { count: EXECUTIONS, days: DAYS, running: 2, logLines: LOG_LINES });
-  context.log(`  PostgreSQL: seeded ${seeded.inserted.toLocaleString('en')} executions in ${(seeded.ms / 1000).toFixed(1)} s`);
+  const url = await seededPostgres(context, dir, SEED);
   const delayFile = join(dir, 'loop-delay.json');
   const server = stopLater(context, await startServer({ config: writeConfig(demoConfig()), env: { DATABASE_URL: url, ...serverEnv(delayFile) }, timeoutMs: 300_000 }));
   try {
