@@ -17,12 +17,12 @@ import type { Execution } from '../../src/shared/api';
 import { startServer, TEST_ADMIN_TOKEN, writeConfig, type ServerProcess } from '../support/serverProcess';
 import { describeInterval, describeStretch, type CpuProfile } from './profileStretches';
 import { demoConfig } from './seed';
-import { seededPostgres, seededSqlite } from './seededStore';
+import { benchHistory, seededPostgres, seededSqlite } from './seededStore';
 import { ms, removeLater, sleep, stopLater, type BenchContext, type Benchmark, type FigureRow } from './support';
 
 const EXECUTIONS = 1_000_000;
 const LOG_LINES = 10_000;
-const SEED = { count: EXECUTIONS, days: 7, running: 2, logLines: LOG_LINES };
+const SEED = { ...benchHistory(EXECUTIONS), logLines: LOG_LINES };
 const GOAL_MS = 20;
 const PROFILE = process.env.CRON_OPS_BENCH_PROFILE === '1';
 /** Fresh starts per case (CRON_OPS_BENCH_STARTS): first calls are one sample each, and the machine is shared. */

@@ -9,6 +9,11 @@ import { databaseFor, startPostgres } from '../support/postgres';
 import { seedPostgres, seedSqliteFolder, type SeedOptions } from './seed';
 import type { BenchContext } from './support';
 
+/** The history the read benchmarks seed (one kept store serves them all): `count` runs over 7 days. */
+export function benchHistory(count: number): SeedOptions {
+  return { count, days: 7, running: 2, logLines: 10_000 };
+}
+
 /** The folder that keeps seeded stores between runs, if any. */
 export function seededDir(): string | undefined {
   return process.env.CRON_OPS_BENCH_SEEDED || undefined;
@@ -63,7 +68,7 @@ export async function seededSqlite(context: BenchContext, dataDir: string, optio
 export async function seededPostgres(context: BenchContext, key: string, options: SeedOptions): Promise<string> {
   const root = seededDir();
   const seed = async (url: string) => {
-    const seeded = await seedPostgres(url, options);
+    const seeded = await seedPostgres(url, { ...options, onProgress: (n) => n % 1_000_000 === 0 && context.log(`  PostgreSQL: ${n.toLocaleString('en')} rows`) });
     context.log(`  PostgreSQL: seeded ${seeded.inserted.toLocaleString('en')} executions in ${(seeded.ms / 1000).toFixed(1)} s`);
   };
   if (!root) {
