@@ -416,10 +416,6 @@ export class ExecutionStore {
 
   /** The timeline's statements on one snapshot: the range's runs, or its buckets and notable runs. */
   private async timelineReads(q: Query, query: TimelineQuery, fromMs: number, toMs: number, reply: { from: string; to: string }): Promise<TimelineReads> {
-    // Every statement here reads a bounded slice (roll-ups, the edges' runs, an index range), yet at a million
-    // runs PostgreSQL planned some of them parallel: starting two workers took 30–45 ms of a 7-day read for
-    // 1–2 ms of work (EXPLAIN ANALYZE, 2026-11-30). Not for this transaction.
-    if (this.db.kind === 'postgres') await sql`SET LOCAL max_parallel_workers_per_gather = 0`.execute(q);
     const filter: RangeFilter = { cronName: query.cronName, status: query.status };
     const { total, crons } = await this.rangeTotals(q, fromMs, toMs, filter);
     let runs = q
