@@ -455,7 +455,7 @@ export class ExecutionStore {
 
   /**
    * What the timeline's shape depends on: whether [from, to) holds more than TIMELINE_MAX_RUNS runs, and how
-   * many crons ran in it. From the whole hours alone (the hour and day roll-ups, a few hundred rows) when
+   * many crons ran in it. On PostgreSQL, from the whole hours alone (the hour and day roll-ups, a few hundred rows) when
    * they settle it: more runs than that inside the range's whole hours, and no cron in the partial hours at
    * its edges that is not in them too. Otherwise (a short range, few runs) counted exactly, the partial
    * minutes at the edges from the runs themselves: on PostgreSQL at 1,000,000 runs that exact count was
@@ -464,7 +464,8 @@ export class ExecutionStore {
   private async rangeTotals(q: Query, fromMs: number, toMs: number, filter: RangeFilter): Promise<{ total: number; crons: number }> {
     const innerFrom = Math.ceil(fromMs / HOUR_MS) * HOUR_MS;
     const innerTo = Math.floor(toMs / HOUR_MS) * HOUR_MS;
-    if (innerTo > innerFrom) {
+    // On PostgreSQL only: SQLite reads the exact count faster (10,000,000 runs: 7.2 ms against 12.6 ms).
+    if (this.db.kind === 'postgres' && innerTo > innerFrom) {
       const [inner, before, after] = await this.rollups.groupsOfRanges(
         q,
         [
