@@ -36,8 +36,8 @@ function markSeeded(folder: string): void {
 
 /**
  * `dataDir` gets an embedded store with the history: seeded there, or copied from the kept one (seeded there
- * once). A copy, because the server under test writes to its store (its own crons run, running rows are
- * closed at start): every run starts from the same history.
+ * once). A copy, because the server under test writes to its store (its own crons run): every run starts
+ * from the same history.
  */
 export async function seededSqlite(context: BenchContext, dataDir: string, options: SeedOptions): Promise<void> {
   const root = seededDir();
@@ -63,7 +63,8 @@ export async function seededSqlite(context: BenchContext, dataDir: string, optio
  * benchmark's own cluster (context.postgres()), seeded now. With it: a cluster kept in its folder, started
  * for this run and stopped (data kept) in the benchmark's cleanup, seeded once. That database is read in
  * place (copying gigabytes per run would cost what seeding does): the server under test adds its demo crons'
- * few runs to it, and closes the seeded running rows at its first start.
+ * few runs to it. A run killed before its cleanup leaves the cluster running: stop it with
+ * `pg_ctl -D DIR/postgres-COUNT/data stop` (as the postgres user) before the next run.
  */
 export async function seededPostgres(context: BenchContext, key: string, options: SeedOptions): Promise<string> {
   const root = seededDir();
