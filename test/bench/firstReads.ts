@@ -7,22 +7,22 @@
 // second call of the same endpoint and an idle window (the baseline). CRON_OPS_BENCH_PROFILE=1 also
 // profiles the server's main thread per window and prints each window's longest busy stretch and what it
 // spent its time in (the figures are then inflated by the profiler: use them to find causes only).
-// CRON_OPS_BENCH_SEEDED=DIR keeps the seeded 1M store there and copies it for each run. Never asserts.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+// CRON_OPS_BENCH_SEEDED=DIR keeps the seeded 1M stores there (seededStore.ts). Never asserts.
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Execution } from '../../src/shared/api';
-import { SQLITE_FILE } from '../../src/server/store/db';
-import { databaseFor } from '../support/postgres';
 import { startServer, TEST_ADMIN_TOKEN, writeConfig, type ServerProcess } from '../support/serverProcess';
 import { describeInterval, describeStretch, type CpuProfile } from './profileStretches';
-import { demoConfig, seedPostgres, seedSqliteFolder } from './seed';
+import { demoConfig } from './seed';
+import { benchHistory, seededPostgres, seededSqlite } from './seededStore';
 import { ms, removeLater, sleep, stopLater, type BenchContext, type Benchmark, type FigureRow } from './support';
 
 const EXECUTIONS = 1_000_000;
 const LOG_LINES = 10_000;
+const SEED = { ...benchHistory(EXECUTIONS), logLines: LOG_LINES };
 const GOAL_MS = 20;
 const PROFILE = process.env.CRON_OPS_BENCH_PROFILE === '1';
 /** Fresh starts per case (CRON_OPS_BENCH_STARTS): first calls are one sample each, and the machine is shared. */
@@ -253,24 +253,6 @@ async function run(context: BenchContext, label: string, start: (env: Record<str
   return figures(label, results);
 }
 
-/** A 1,000,000-run SQLite folder: seeded here, or copied from CRON_OPS_BENCH_SEEDED (seeded there once). */
-async function seededSqlite(context: BenchContext, dataDir: string): Promise<void> {
-  const keep = process.env.CRON_OPS_BENCH_SEEDED;
-  const seed = async (into: string) => {
-    const seeded = await seedSqliteFolder(into, { count: EXECUTIONS, days: 7, running: 2, logLines: LOG_LINES });
-    context.log(`  SQLite: seeded ${seeded.inserted.toLocaleString('en')} executions in ${(seeded.ms / 1000).toFixed(1)} s`);
-  };
-  if (!keep) return seed(dataDir);
-  if (!existsSync(join(keep, `${SQLITE_FILE}.seeded`))) {
-    mkdirSync(keep, { recursive: true });
-    await seed(keep);
-    writeFileSync(join(keep, `${SQLITE_FILE}.seeded`), new Date().toISOString());
-  }
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  copyFileSync(join(keep, SQLITE_FILE), join(dataDir, SQLITE_FILE));
-  context.log(`  SQLite: copied the store seeded at ${readFileSync(join(keep, `${SQLITE_FILE}.seeded`), 'utf8')} from ${keep}`);
-}
-
 export const firstReads: Benchmark = {
   name: 'firstReads',
   title: 'Issue 10: the event loop during the first call of each endpoint, on a server that just started',
@@ -284,14 +266,12 @@ export const firstReads: Benchmark = {
     }
     if (stores.includes('sqlite')) {
       const dir = removeLater(context, mkdtempSync(join(tmpdir(), 'cron-ops-bench-first-sqlite-')));
-      await seededSqlite(context, join(dir, 'data'));
+      await seededSqlite(context, join(dir, 'data'), SEED);
       rows.push(...(await run(context, `SQLite, ${EXECUTIONS.toLocaleString('en')} executions`, (env) => startServer({ config: writeConfig(demoConfig()), args: ['--data', join(dir, 'data')], env, timeoutMs: 300_000 }), dir)));
     }
     if (stores.includes('postgres')) {
-      const pgServer = await context.postgres();
       const dir = removeLater(context, mkdtempSync(join(tmpdir(), 'cron-ops-bench-first-pg-')));
-      const url = await databaseFor(pgServer.baseUrl, dir);
-      await seedPostgres(url, { count: EXECUTIONS, days: 7, running: 2, logLines: LOG_LINES });
+      const url = await seededPostgres(context, dir, SEED);
       rows.push(...(await run(context, `PostgreSQL 15, ${EXECUTIONS.toLocaleString('en')} executions`, (env) => startServer({ config: writeConfig(demoConfig()), env: { DATABASE_URL: url, ...env }, timeoutMs: 300_000 }), dir)));
     }
     return rows;

@@ -7,7 +7,8 @@
 // (`/proc/thread-self/schedstat`, read at a 2 ms timer): `turnCpuMax` is the most CPU one stretch between two
 // ticks of that timer took, which a loaded machine does not inflate as it does the wall-clock delay (a
 // thread waiting for a CPU is delayed, not busy). Only for benchmarks: the server knows nothing of it.
-import { existsSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
@@ -50,6 +51,7 @@ if (file && isMainThread) {
     profiler.post('Profiler.start');
   }
   let resetting = false;
+  let writing = false;
   const timer = setInterval(() => {
     if (!resetting && existsSync(`${file}.reset`)) {
       const ended = window++;
@@ -64,14 +66,21 @@ if (file && isMainThread) {
       setTimeout(() => {
         histogram.reset();
         restartTurns();
-        rmSync(`${file}.reset`, { force: true });
-        resetting = false;
+        // Off the loop too (the new window has started): the bench starts its work once the file is gone.
+        void rm(`${file}.reset`, { force: true }).finally(() => (resetting = false));
       }, 20);
     }
     const ms = (ns: number) => ns / 1e6;
-    // Written aside and renamed: a reader never sees a half-written file.
-    writeFileSync(`${file}.tmp`, JSON.stringify({ p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), count: histogram.count, turnCpuMax: heaviest.cpu, turnWallAtCpuMax: heaviest.wall, turnFromUs: heaviest.fromUs, turnToUs: heaviest.toUs }));
-    renameSync(`${file}.tmp`, file);
+    // Written aside and renamed: a reader never sees a half-written file. Asynchronously: a synchronous
+    // write held the server's loop for 239 ms while another process filled the disk (a CPU profile of a
+    // PostgreSQL timeline window, 2026-11-30), and the probe then measured itself, not the server.
+    if (writing) return;
+    writing = true;
+    const figures = JSON.stringify({ p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), count: histogram.count, turnCpuMax: heaviest.cpu, turnWallAtCpuMax: heaviest.wall, turnFromUs: heaviest.fromUs, turnToUs: heaviest.toUs });
+    writeFile(`${file}.tmp`, figures)
+      .then(() => rename(`${file}.tmp`, file))
+      .catch(() => undefined)
+      .finally(() => (writing = false));
   }, 200);
   timer.unref();
 }

@@ -2,16 +2,19 @@
 // (CRON_OPS_BENCH_EXECUTIONS=10000000 for the large run), on SQLite and on PostgreSQL: p50/p95 of each,
 // its size on the wire (gzip accepted, as the extension's client does), the server's RSS after each, and
 // the event loop's delay in the server during the reads (measured inside it by loopDelayProbe.js).
-// Baseline, in the same run: GET /health on the same server (the HTTP floor).
+// Baseline, in the same run: GET /health on the same server (the HTTP floor). CRON_OPS_BENCH_SEEDED=DIR
+// keeps the seeded stores in DIR for the next runs (one per store and execution count; seededStore.ts).
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Execution, TimelineReply } from '../../src/shared/api';
-import { databaseFor } from '../support/postgres';
+import { SQLITE_FILE } from '../../src/server/store/db';
 import { startServer, TEST_ADMIN_TOKEN, writeConfig, type ServerProcess } from '../support/serverProcess';
-import { demoConfig, seedPostgres, seedSqliteFolder } from './seed';
+import { describeInterval, describeStretch, longestStretches, type CpuProfile } from './profileStretches';
+import { demoConfig } from './seed';
+import { benchHistory, seededPostgres, seededSqlite } from './seededStore';
 import { ms, percentile, ratio, removeLater, rssKb, sleep, stopLater, type BenchContext, type Benchmark, type FigureRow } from './support';
 
 const EXECUTIONS = Number(process.env.CRON_OPS_BENCH_EXECUTIONS ?? 1_000_000);
@@ -20,6 +23,9 @@ const SAMPLES = 40;
 const WARMUP = 5;
 const LOG_LINES = 10_000;
 const KB = 1024;
+/** The history every run reads (CRON_OPS_BENCH_SEEDED=DIR keeps it between runs: seededStore.ts). */
+const PROFILE = process.env.CRON_OPS_BENCH_PROFILE === '1';
+const SEED = { ...benchHistory(EXECUTIONS), days: DAYS, logLines: LOG_LINES };
 
 interface Timed {
   ms: number;
@@ -52,8 +58,32 @@ function json<T>(reply: Timed): T {
   return JSON.parse(text) as T;
 }
 
-function loopDelay(file: string): { p50: number; p99: number; max: number; count: number } {
+interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+  count: number;
+  /** The most main-thread CPU one turn of the loop took (ms): what a loaded machine does not inflate (loopDelayProbe.ts). */
+  turnCpuMax?: number;
+  turnFromUs?: number;
+  turnToUs?: number;
+  /** The probe's window these figures belong to (its CPU profile is written when the next one starts). */
+  window?: number;
+}
+
+function loopDelay(file: string): LoopDelay {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { p50: NaN, p99: NaN, max: NaN, count: 0 };
+}
+
+/** Windows the probe was asked to start so far, per probe file (window n is the one the n-th reset started). */
+const resets = new Map<string, number>();
+
+async function resetProbe(file: string): Promise<number> {
+  writeFileSync(`${file}.reset`, '');
+  for (let waited = 0; waited < 5_000 && existsSync(`${file}.reset`); waited += 20) await sleep(20);
+  const window = (resets.get(file) ?? 0) + 1;
+  resets.set(file, window);
+  return window;
 }
 
 /** Waits (bounded) for the probe's next write: its file changes every 200 ms while the server lives. */
@@ -63,12 +93,29 @@ async function nextProbeWrite(file: string): Promise<void> {
 }
 
 /** The server's event-loop delay while `work` runs alone (the probe's window restarted before it). */
-async function delayDuring<T>(file: string, work: () => Promise<T>): Promise<{ result: T; delay: ReturnType<typeof loopDelay> }> {
-  writeFileSync(`${file}.reset`, '');
-  for (let waited = 0; waited < 5_000 && existsSync(`${file}.reset`); waited += 20) await sleep(20);
+async function delayDuring<T>(file: string, work: () => Promise<T>): Promise<{ result: T; delay: LoopDelay }> {
+  const window = await resetProbe(file);
   const result = await work();
   await nextProbeWrite(file);
-  return { result, delay: loopDelay(file) };
+  return { result, delay: { ...loopDelay(file), window } };
+}
+
+/**
+ * CRON_OPS_BENCH_PROFILE=1: what the server's main thread did in each endpoint's window (its profile, from
+ * the probe): the heaviest turn by CPU and the longest busy stretch of samples. The figures are then inflated
+ * by the profiler: use them to find causes only.
+ */
+async function describeWindows(context: BenchContext, label: string, file: string, perEndpoint: Array<{ what: string; delay: LoopDelay }>): Promise<void> {
+  // The last window's profile is written when the next one starts.
+  await resetProbe(file);
+  for (const { what, delay } of perEndpoint) {
+    const path = `${file}.window-${delay.window}.cpuprofile`;
+    if (!existsSync(path)) continue;
+    const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+    const [longest] = longestStretches(profile);
+    context.log(`  ${label}: ${what}: heaviest turn ${ms(delay.turnCpuMax ?? NaN, 1)} CPU:\n${describeStretch(describeInterval(profile, delay.turnFromUs ?? 0, delay.turnToUs ?? 0))}`);
+    if (longest) context.log(`  ${label}: ${what}: longest busy stretch:\n${describeStretch(longest)}`);
+  }
 }
 
 async function measure(baseUrl: string, path: string): Promise<{ p50: number; p95: number; wireBytes: number; last: Timed }> {
@@ -86,7 +133,7 @@ async function readsOn(context: BenchContext, label: string, server: ServerProce
   const goalMs = EXECUTIONS > 2_000_000 ? 100 : 50;
   const pid = server.child.pid!;
   const rows: FigureRow[] = [];
-  writeFileSync(`${delayFile}.reset`, '');
+  await resetProbe(delayFile);
   const health = await measure(server.url, '/health');
   const firstPage = json<{ executions: Execution[] }>(await timedGet(server.url, '/api/admin/cron-executions?limit=100'));
   const newestCompleted = json<{ executions: Execution[] }>(await timedGet(server.url, '/api/admin/cron-executions?status=completed&limit=1')).executions[0];
@@ -108,7 +155,7 @@ async function readsOn(context: BenchContext, label: string, server: ServerProce
   const only = process.env.CRON_OPS_BENCH_ENDPOINTS;
   if (only) endpoints.splice(0, endpoints.length, ...endpoints.filter(([what]) => what.includes(only)));
   context.log(`  ${label}: /health p50 ${ms(health.p50, 2)} p95 ${ms(health.p95, 2)}`);
-  const perEndpoint: Array<{ what: string; delay: ReturnType<typeof loopDelay> }> = [];
+  const perEndpoint: Array<{ what: string; delay: LoopDelay }> = [];
   for (const [what, path] of endpoints) {
     const { result, delay } = await delayDuring(delayFile, () => measure(server.url, path));
     perEndpoint.push({ what, delay });
@@ -131,12 +178,15 @@ async function readsOn(context: BenchContext, label: string, server: ServerProce
     });
   }
   // The probe's window restarted at each endpoint: the whole run's figure is the worst of them.
-  context.log(`  ${label}: event-loop delay in the server, per endpoint:\n${perEndpoint.map(({ what, delay }) => `    ${what}: p50 ${ms(delay.p50, 1)}, p99 ${ms(delay.p99, 1)}, max ${ms(delay.max, 1)}`).join('\n')}`);
+  context.log(
+    `  ${label}: event-loop delay in the server, per endpoint:\n${perEndpoint.map(({ what, delay }) => `    ${what}: p50 ${ms(delay.p50, 1)}, p99 ${ms(delay.p99, 1)}, max ${ms(delay.max, 1)}; heaviest turn ${ms(delay.turnCpuMax ?? NaN, 1)} of main-thread CPU`).join('\n')}`,
+  );
+  if (PROFILE) await describeWindows(context, label, delayFile, perEndpoint);
   for (const { what, delay } of perEndpoint.filter((entry) => entry.what.startsWith('timeline'))) {
     rows.push({
       figure: '10',
       what: `server event-loop delay during the ${what} reads alone, ${label}, p99 (max)`,
-      value: `${ms(delay.p99, 1)} (${ms(delay.max, 1)})`,
+      value: `${ms(delay.p99, 1)} (${ms(delay.max, 1)}); heaviest turn ${ms(delay.turnCpuMax ?? NaN, 1)} of main-thread CPU`,
       baseline: `p50 ${ms(delay.p50, 1)} (the 5 ms sampling floor)`,
       ratio: ratio(delay.p99, delay.p50),
       goal: 'no request blocks > 20 ms: max ≤ 20 ms',
@@ -173,14 +223,14 @@ async function readsOn(context: BenchContext, label: string, server: ServerProce
 }
 
 function serverEnv(delayFile: string): Record<string, string> {
-  return { NODE_OPTIONS: `--require ${join(__dirname, 'loopDelayProbe.js')}`, CRON_OPS_LOOP_DELAY_FILE: delayFile };
+  return { NODE_OPTIONS: `--require ${join(__dirname, 'loopDelayProbe.js')}`, CRON_OPS_LOOP_DELAY_FILE: delayFile, ...(PROFILE ? { CRON_OPS_LOOP_DELAY_PROFILE: '1' } : {}) };
 }
 
 async function sqlite(context: BenchContext): Promise<FigureRow[]> {
   const dir = removeLater(context, mkdtempSync(join(tmpdir(), 'cron-ops-bench-reads-')));
-  const seeded = await seedSqliteFolder(join(dir, 'data'), { count: EXECUTIONS, days: DAYS, running: 2, logLines: LOG_LINES, onProgress: (n) => n % 1_000_000 === 0 && context.log(`  SQLite: ${n} rows`) });
-  const fileMb = readFileSize(join(dir, 'data', 'cron-ops.db'));
-  context.log(`  SQLite: seeded ${seeded.inserted.toLocaleString('en')} executions in ${(seeded.ms / 1000).toFixed(1)} s; cron-ops.db ${fileMb.toFixed(0)} MB`);
+  await seededSqlite(context, join(dir, 'data'), SEED);
+  const fileMb = readFileSize(join(dir, 'data', SQLITE_FILE));
+  context.log(`  SQLite: cron-ops.db ${fileMb.toFixed(0)} MB`);
   const delayFile = join(dir, 'loop-delay.json');
   const server = stopLater(context, await startServer({ config: writeConfig(demoConfig()), args: ['--data', join(dir, 'data')], env: serverEnv(delayFile), timeoutMs: 300_000 }));
   try {
@@ -197,11 +247,8 @@ function readFileSize(path: string): number {
 }
 
 async function postgres(context: BenchContext): Promise<FigureRow[]> {
-  const pgServer = await context.postgres();
   const dir = removeLater(context, mkdtempSync(join(tmpdir(), 'cron-ops-bench-reads-pg-')));
-  const url = await databaseFor(pgServer.baseUrl, dir);
-  const seeded = await seedPostgres(url, { count: EXECUTIONS, days: DAYS, running: 2, logLines: LOG_LINES });
-  context.log(`  PostgreSQL: seeded ${seeded.inserted.toLocaleString('en')} executions in ${(seeded.ms / 1000).toFixed(1)} s`);
+  const url = await seededPostgres(context, dir, SEED);
   const delayFile = join(dir, 'loop-delay.json');
   const server = stopLater(context, await startServer({ config: writeConfig(demoConfig()), env: { DATABASE_URL: url, ...serverEnv(delayFile) }, timeoutMs: 300_000 }));
   try {

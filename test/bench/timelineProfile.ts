@@ -4,7 +4,8 @@
 // main thread's event-loop delay during each series. Buckets are cached between reads (timelineBucketCache.ts):
 // the first read of each series is left out of the figures (its time and loop delay are printed apart).
 // `node out/test/bench/timelineProfile.js FOLDER [COUNT]` seeds FOLDER once (when it holds no store yet);
-// `node out/test/bench/timelineProfile.js --postgres [COUNT]` the same on PostgreSQL (a cluster of its own);
+// `node out/test/bench/timelineProfile.js --postgres [COUNT]` the same on PostgreSQL (a cluster of its own,
+// or the one the read benchmarks keep in CRON_OPS_BENCH_SEEDED=DIR);
 // the worker is dist/timelineWorker.mjs (`node esbuild.mjs` builds it).
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -18,11 +19,16 @@ import { timelineSource } from '../../src/server/store/timelineReader';
 import { REPO_ROOT } from '../support/serverProcess';
 import { databaseFor, startPostgres } from '../support/postgres';
 import { seedPostgres, seedSqliteFolder } from './seed';
-import { percentile } from './support';
+import { benchHistory, seededDir, seededPostgres } from './seededStore';
+import { createContext, percentile } from './support';
 
 const SAMPLES = 25;
 
+/** CRON_OPS_PROFILE_ONLY=WORD: only the series whose label holds WORD (e.g. "worker"). */
+const ONLY = process.env.CRON_OPS_PROFILE_ONLY;
+
 async function series(label: string, read: (query: TimelineQuery) => Promise<unknown>, query: TimelineQuery): Promise<void> {
+  if (ONLY && !label.includes(ONLY)) return;
   const firstDelay = monitorEventLoopDelay({ resolution: 1 });
   firstDelay.enable();
   const firstStarted = performance.now();
@@ -46,6 +52,7 @@ async function series(label: string, read: (query: TimelineQuery) => Promise<unk
     times.push(performance.now() - started);
   }
   delay.disable();
+  const T = (globalThis as any).__tl; if (T) { console.log(Object.entries(T).map(([k, v]) => `${k} ${((v as number) / (T.n || 1)).toFixed(2)}`).join(', ')); (globalThis as any).__tl = {}; }
   const loop = performance.eventLoopUtilization(loopBefore);
   const p = (values: number[], at: number) => percentile(values, at).toFixed(1);
   console.log(`${label}: p50 ${p(times, 50)} ms, p95 ${p(times, 95)} ms; CPU (all threads) p50 ${p(cpu, 50)} ms; main loop busy ${(loop.active / SAMPLES).toFixed(1)} ms per read; main loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`);
@@ -91,10 +98,12 @@ async function onPostgres(count: number): Promise<void> {
   // CRON_OPS_PROFILE_PG_URL: a database this tool seeded before (kept with --keep), read again as it is.
   const known = process.env.CRON_OPS_PROFILE_PG_URL;
   const keep = process.argv.includes('--keep');
-  const server = known ? undefined : await startPostgres();
+  // CRON_OPS_BENCH_SEEDED=DIR: the store the read benchmarks keep there (seededStore.ts), seeded there once.
+  const kept = !known && seededDir() ? createContext((line) => console.log(line)) : undefined;
+  const server = known || kept ? undefined : await startPostgres();
   try {
-    const url = known ?? (await databaseFor(server!.baseUrl, 'timeline-profile'));
-    if (!known) {
+    const url = known ?? (kept ? await seededPostgres(kept, 'timeline-profile', benchHistory(count)) : await databaseFor(server!.baseUrl, 'timeline-profile'));
+    if (!known && !kept) {
       const seeded = await seedPostgres(url, { count, days: 7, running: 2, logLines: 0 });
       console.log(`seeded ${seeded.inserted} executions in ${(seeded.ms / 1000).toFixed(0)} s${keep ? `; kept: CRON_OPS_PROFILE_PG_URL=${url} (stop it with pg_ctl -D ${server!.dir}/data stop)` : ''}`);
     }
@@ -116,6 +125,7 @@ async function onPostgres(count: number): Promise<void> {
     await db.close();
   } finally {
     if (!keep) server?.stop();
+    await kept?.cleanup();
   }
 }
 

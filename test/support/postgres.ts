@@ -1,7 +1,7 @@
 // A real PostgreSQL server for the tests: initdb into a temporary folder, loopback only, stopped after.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,12 +47,18 @@ function asPostgres(program: string, args: string[]): string {
   return execFileSync(command, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+/**
+ * `dir`: a cluster kept in that folder (the benchmarks' seeded stores), made there on first use and started
+ * again on its data after; stop() then keeps it too. Without it, a new cluster in a temporary folder.
+ */
+export async function startPostgres(options: { dir?: string } = {}): Promise<TestPostgres> {
   const bin = binDir();
-  const dir = mkdtempSync(join(tmpdir(), 'cron-ops-pg-'));
+  const kept = options.dir;
+  if (kept) mkdirSync(kept, { recursive: true });
+  const dir = kept ?? mkdtempSync(join(tmpdir(), 'cron-ops-pg-'));
   if (process.getuid?.() === 0) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
   const data = join(dir, 'data');
-  asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+  if (!existsSync(join(data, 'PG_VERSION'))) asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
   const start = () =>
     asPostgres(join(bin, 'pg_ctl'), [
@@ -69,6 +75,10 @@ export async function startPostgres(): Promise<TestPostgres> {
     },
     resume: start,
     stop() {
+      if (kept) {
+        asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+        return;
+      }
       spawnSync(process.getuid?.() === 0 ? 'runuser' : join(bin, 'pg_ctl'), process.getuid?.() === 0 ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'] : ['-D', data, '-m', 'immediate', 'stop'], { stdio: 'ignore' });
       rmSync(dir, { recursive: true, force: true });
     },

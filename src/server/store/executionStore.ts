@@ -95,6 +95,17 @@ const HOUR_MS = 3_600_000;
 /** Stretches of uncached buckets read one statement each; more are read as one stretch. */
 const MAX_STRETCHES = 4;
 
+/**
+ * started_at as the timeline sends it (ISO-8601 UTC, milliseconds), written by the database: on PostgreSQL
+ * the driver would parse every run's timestamp into a Date for the reply to format it again (a thousand
+ * runs a read). Both truncate to the millisecond, so the text is the one toISOString() wrote. SQLite keeps
+ * that text already. Named as the column: an ORDER BY must name the column itself (cron_executions.started_at),
+ * or PostgreSQL sorts by this text without the index.
+ */
+function startedAtIso(db: Db) {
+  return db.kind === 'postgres' ? sql<string>`to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`.as('started_at') : sql<string>`started_at`.as('started_at');
+}
+
 /** Lets timers, sockets and the scheduler run between two slices of a long read. */
 function yieldToLoop(): Promise<void> {
   return new Promise((resolveLater) => setImmediate(resolveLater));
@@ -406,22 +417,20 @@ export class ExecutionStore {
   /** The timeline's statements on one snapshot: the range's runs, or its buckets and notable runs. */
   private async timelineReads(q: Query, query: TimelineQuery, fromMs: number, toMs: number, reply: { from: string; to: string }): Promise<TimelineReads> {
     const filter: RangeFilter = { cronName: query.cronName, status: query.status };
-    const totals = await this.rollups.groups(q, fromMs, toMs, 0, filter);
-    const total = totals.reduce((sum, group) => sum + group.runs, 0);
+    const { total, crons } = await this.rangeTotals(q, fromMs, toMs, filter);
     let runs = q
       .selectFrom('cron_executions')
-      .select(['id', 'cron_name', 'status', 'started_at', 'duration_ms'])
+      .select(['id', 'cron_name', 'status', startedAtIso(this.db), 'duration_ms'])
       .where('started_at', '>=', reply.from)
       .where('started_at', '<', reply.to);
     if (query.cronName) runs = runs.where('cron_name', '=', query.cronName);
     if (query.status) runs = runs.where('status', '=', query.status);
     await yieldToLoop();
-    if (total <= TIMELINE_MAX_RUNS) return { kind: 'runs', rows: await runs.orderBy('started_at').limit(TIMELINE_MAX_RUNS * 2).execute() };
+    if (total <= TIMELINE_MAX_RUNS) return { kind: 'runs', rows: await runs.orderBy('cron_executions.started_at').limit(TIMELINE_MAX_RUNS * 2).execute() };
 
-    const crons = new Set(totals.map((group) => group.cronName)).size;
     const bucketMs = BUCKET_WIDTHS_MS.find((width) => Math.ceil((toMs - fromMs) / width) * crons <= TIMELINE_MAX_BUCKETS) ?? BUCKET_WIDTHS_MS[BUCKET_WIDTHS_MS.length - 1];
     const revisions = await this.revisionsOf(q, fromMs, toMs);
-    const notable = query.status === 'completed' ? [] : await runs.where('status', '<>', 'completed').orderBy('started_at', 'desc').limit(TIMELINE_MAX_NOTABLE).execute();
+    const notable = query.status === 'completed' ? [] : await runs.where('status', '<>', 'completed').orderBy('cron_executions.started_at', 'desc').limit(TIMELINE_MAX_NOTABLE).execute();
     // Completed runs in buckets over the whole range; when more failed and cancelled runs than can be
     // listed, the older ones come as buckets too, so the chart never shows a week without failures that had them.
     const summarised: Array<{ status: BucketStatus; endMs: number }> = [];
@@ -442,6 +451,37 @@ export class ExecutionStore {
       buckets.push(...inSlot);
     }
     return { kind: 'buckets', buckets, bucketMs, notable };
+  }
+
+  /**
+   * What the timeline's shape depends on: whether [from, to) holds more than TIMELINE_MAX_RUNS runs, and how
+   * many crons ran in it. On PostgreSQL, from the whole hours alone (the hour and day roll-ups, a few hundred rows) when
+   * they settle it: more runs than that inside the range's whole hours, and no cron in the partial hours at
+   * its edges that is not in them too. Otherwise (a short range, few runs) counted exactly, the partial
+   * minutes at the edges from the runs themselves: on PostgreSQL at 1,000,000 runs that exact count was
+   * 6.5 ms of the database's time per 7-day read (p50), mostly minute roll-ups at the edges.
+   */
+  private async rangeTotals(q: Query, fromMs: number, toMs: number, filter: RangeFilter): Promise<{ total: number; crons: number }> {
+    const innerFrom = Math.ceil(fromMs / HOUR_MS) * HOUR_MS;
+    const innerTo = Math.floor(toMs / HOUR_MS) * HOUR_MS;
+    // On PostgreSQL only: SQLite reads the exact count faster (10,000,000 runs: 7.2 ms against 12.6 ms).
+    if (this.db.kind === 'postgres' && innerTo > innerFrom) {
+      const [inner, before, after] = await this.rollups.groupsOfRanges(
+        q,
+        [
+          { fromMs: innerFrom, toMs: innerTo, filter },
+          { fromMs: innerFrom - HOUR_MS, toMs: innerFrom, filter },
+          { fromMs: innerTo, toMs: innerTo + HOUR_MS, filter },
+        ],
+        0,
+      );
+      const innerTotal = inner.reduce((sum, group) => sum + group.runs, 0);
+      const innerCrons = new Set(inner.map((group) => group.cronName));
+      const edgeCronsKnown = [...before, ...after].every((group) => innerCrons.has(group.cronName));
+      if (innerTotal > TIMELINE_MAX_RUNS && edgeCronsKnown) return { total: innerTotal, crons: innerCrons.size };
+    }
+    const totals = await this.rollups.groups(q, fromMs, toMs, 0, filter);
+    return { total: totals.reduce((sum, group) => sum + group.runs, 0), crons: new Set(totals.map((group) => group.cronName)).size };
   }
 
   /** The revision of each hour of [from, to) and of the whole history (at 0): what the cached buckets were shaped from. */
@@ -495,14 +535,26 @@ export class ExecutionStore {
       }
       return slots;
     });
-    const groups = await this.rollups.groupsOfRanges(
+    // Reads of the same stretch for several statuses (the range's first slots, and the failed and cancelled
+    // runs' last ones) are one range of the statement: its roll-ups and runs are scanned once, not once per status.
+    const ranges = new Map<string, { fromMs: number; toMs: number; statuses: BucketStatus[] }>();
+    for (const read of reads) {
+      const key = `${read.fromMs}|${read.toMs}`;
+      const known = ranges.get(key);
+      if (known) known.statuses.push(read.status);
+      else ranges.set(key, { fromMs: read.fromMs, toMs: read.toMs, statuses: [read.status] });
+    }
+    const merged = [...ranges.values()];
+    const groupsOfRanges = await this.rollups.groupsOfRanges(
       q,
-      reads.map((read) => ({ fromMs: read.fromMs, toMs: read.toMs, filter: { cronName, status: read.status } })),
+      merged.map((range) => ({ fromMs: range.fromMs, toMs: range.toMs, filter: { cronName, statuses: range.statuses } })),
       bucketMs,
     );
-    for (const [index, read] of reads.entries()) {
+    const groupsOf = new Map(merged.map((range, index) => [`${range.fromMs}|${range.toMs}`, groupsOfRanges[index]]));
+    for (const read of reads) {
       await yieldToLoop();
-      const shaped = await shapeBuckets(groups[index], bucketMs, fromMs, toMs);
+      const inRange = groupsOf.get(`${read.fromMs}|${read.toMs}`) ?? [];
+      const shaped = await shapeBuckets(inRange.filter((group) => group.status === read.status), bucketMs, fromMs, toMs);
       for (let slotIndex = read.first; slotIndex <= read.last; slotIndex++) {
         const slot = read.slots[slotIndex];
         slot.buckets = shaped.get(slot.startMs) ?? [];
