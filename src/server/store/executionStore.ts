@@ -145,6 +145,9 @@ export class ExecutionStore {
   private readonly rollups: RollupReader;
   /** The timeline's buckets shaped by earlier reads, reused while their hours are unchanged. */
   private readonly timelineCache = new TimelineBucketCache();
+  /** Pids of started runs waiting for the end of this turn of the event loop (recordPid). */
+  private readonly pidsToWrite = new Map<string, number>();
+  private pidsWritten: Promise<void> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -290,6 +293,8 @@ export class ExecutionStore {
   }
 
   private async writeEnd(q: Query, id: string, finish: Finish): Promise<Execution | undefined> {
+    // Its pid, if not written yet, is no longer needed.
+    this.pidsToWrite.delete(id);
     const end = timeOrNow(this.db, finish.endedAt?.toISOString());
     const row = await q
       .updateTable('cron_executions')
@@ -307,9 +312,30 @@ export class ExecutionStore {
     return row ? this.toExecution(row) : undefined;
   }
 
-  /** The process group leader, so a restarted runner can end what a crash left behind. */
-  async recordPid(id: string, pid: number): Promise<void> {
-    await this.db.q.updateTable('cron_executions').set({ pid }).where('id', '=', id).execute();
+  /**
+   * The process group leader, so a restarted runner can end what a crash left behind. The pids of one turn
+   * of the event loop are written in one statement at its end (one write instead of one per run under a
+   * burst), and not at all for a run whose end came first: the pid only serves while the run is running.
+   */
+  recordPid(id: string, pid: number): Promise<void> {
+    this.pidsToWrite.set(id, pid);
+    this.pidsWritten ??= new Promise<void>((resolveLater) => setImmediate(resolveLater)).then(() => this.writePids());
+    return this.pidsWritten;
+  }
+
+  private async writePids(): Promise<void> {
+    const batch = [...this.pidsToWrite].filter(([, pid]) => Number.isSafeInteger(pid));
+    this.pidsToWrite.clear();
+    this.pidsWritten = undefined;
+    if (batch.length === 0) return;
+    // Cast: PostgreSQL would type a CASE of bare parameters as text.
+    const pidOf = sql<number>`CASE id ${sql.join(batch.map(([id, pid]) => sql`WHEN ${id} THEN CAST(${pid} AS integer)`), sql` `)} END`;
+    await this.db.q
+      .updateTable('cron_executions')
+      .set({ pid: pidOf })
+      .where('id', 'in', batch.map(([id]) => id))
+      .where('status', '=', 'running')
+      .execute();
   }
 
   async recordDroppedLines(id: string, dropped: number): Promise<void> {
