@@ -16,8 +16,8 @@ export const FORECAST_SAMPLE_LIMIT = 50;
 /** Next ticks a forecast looks at: enough to meet the irregular gaps of a daily or weekly pattern. */
 export const FORECAST_TICKS = 30;
 const FORECAST_TTL_MS = 60_000;
-/** A cron's forecast is read again after its runs end at most this often. */
-const REFRESH_MIN_INTERVAL_MS = 1_000;
+/** A cron's forecast is read again after its runs end at most this often (a client hears of a change within it). */
+const REFRESH_MIN_INTERVAL_MS = 5_000;
 /** Crons forecast at once in a crons list: their reads overlap, their CPU is served in slices. */
 const FORECAST_CONCURRENCY = 8;
 /** CPU a crons list spends at most before it lets requests in (/health, other lists). */
