@@ -33,6 +33,12 @@ const COLUMNS = [
 
 export type ExecutionRow = Pick<Selectable<CronExecutionsTable>, (typeof COLUMNS)[number]>;
 
+/** The values bound into the run's insert and its end, compiled once (compiledOnce.ts). */
+const INSERT_SLOTS = ['id', 'cronName', 'triggerType', 'triggeredBy', 'params', 'runnerId', 'startedAt', 'attempt', 'retryOf'] as const;
+type InsertSlot = (typeof INSERT_SLOTS)[number];
+const END_SLOTS = ['id', 'status', 'end', 'exitCode', 'errorMessage'] as const;
+type EndSlot = (typeof END_SLOTS)[number];
+
 export type TimeoutLookup = (cronName: string) => number | undefined;
 
 export interface NewExecution {
@@ -85,11 +91,6 @@ export const TIMELINE_MAX_BUCKETS = 1000;
 /** Failed, cancelled and running runs listed one by one in a summarised timeline, newest first. */
 export const TIMELINE_MAX_NOTABLE = 1000;
 const BUCKET_WIDTHS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((minutes) => minutes * 60_000);
-
-const INSERT_SLOTS = ['id', 'cronName', 'triggerType', 'triggeredBy', 'params', 'runnerId', 'startedAt', 'attempt', 'retryOf'] as const;
-type InsertSlot = (typeof INSERT_SLOTS)[number];
-const END_SLOTS = ['id', 'status', 'end', 'exitCode', 'errorMessage'] as const;
-type EndSlot = (typeof END_SLOTS)[number];
 
 const RETENTION_BATCH = 500;
 /** The order of cron names in the timeline's buckets (localeCompare's, without its cost per call). */
@@ -151,11 +152,6 @@ export class ExecutionStore {
   private readonly rollups: RollupReader;
   /** The timeline's buckets shaped by earlier reads, reused while their hours are unchanged. */
   private readonly timelineCache = new TimelineBucketCache();
-  /** The run path's statements, compiled once each (compiledOnce.ts). */
-  private readonly statements: { insert?: Bind<InsertSlot>; insertRetry?: Bind<InsertSlot>; endAt?: Bind<EndSlot>; endNow?: Bind<EndSlot> } = {};
-  /** Pids of started runs waiting for the end of this turn of the event loop (recordPid). */
-  private readonly pidsToWrite = new Map<string, number>();
-  private pidsWritten: Promise<void> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -191,6 +187,12 @@ export class ExecutionStore {
       gitCommit: row.git_commit ?? null,
     };
   }
+
+  /** The run path's statements, compiled once each (compiledOnce.ts). */
+  private readonly statements: { insert?: Bind<InsertSlot>; insertRetry?: Bind<InsertSlot>; endAt?: Bind<EndSlot>; endNow?: Bind<EndSlot> } = {};
+  /** Pids of started runs waiting for the end of this turn of the event loop (recordPid). */
+  private readonly pidsToWrite = new Map<string, number>();
+  private pidsWritten: Promise<void> | undefined;
 
   private async insert(q: Query, input: NewExecution): Promise<Execution> {
     const values = {
