@@ -16,6 +16,8 @@ export const FORECAST_SAMPLE_LIMIT = 50;
 /** Next ticks a forecast looks at: enough to meet the irregular gaps of a daily or weekly pattern. */
 export const FORECAST_TICKS = 30;
 const FORECAST_TTL_MS = 60_000;
+/** A cron's forecast is read again after its runs end at most this often (a client hears of a change within it). */
+const REFRESH_MIN_INTERVAL_MS = 5_000;
 /** Crons forecast at once in a crons list: their reads overlap, their CPU is served in slices. */
 const FORECAST_CONCURRENCY = 8;
 /** CPU a crons list spends at most before it lets requests in (/health, other lists). */
@@ -54,19 +56,47 @@ export class CronInsights {
 
   /** Tells clients (crons.changed) when a run that ended moves its cron's forecast from what they were shown. */
   watch(events: EventBus, cronOf: (name: string) => CronDefinition | undefined, log: Logger): () => void {
-    return events.subscribe((event) => {
-      if (event.name !== 'execution.finished') return;
-      const { execution } = event.data as ExecutionFinishedEvent;
-      const cron = cronOf(execution.cronName);
-      const shown = this.shown.get(execution.cronName);
-      if (!cron || shown === undefined || execution.status === 'running') return;
-      this.forecast(cron, `${execution.id}:${execution.status}`, this.now()).then(
+    // Each refresh reads the cron's newest runs: a cron ending runs back to back (manual triggers in a
+    // loop) is looked at again at most once a REFRESH_MIN_INTERVAL_MS, its latest run then.
+    const lastRefreshAt = new Map<string, number>();
+    const waiting = new Map<string, { lastRun: string; timer: NodeJS.Timeout }>();
+    const refresh = (cronName: string, lastRun: string) => {
+      const cron = cronOf(cronName);
+      if (!cron || this.shown.get(cronName) === undefined) return;
+      lastRefreshAt.set(cronName, Date.now());
+      this.forecast(cron, lastRun, this.now()).then(
         (forecast) => {
           if (shownKey(forecast) !== this.shown.get(cron.name)) events.publish('crons.changed', { cronNames: [cron.name] });
         },
         (error) => log.debug(`Could not update the overlap forecast of ${cron.name}`, { error: errorText(error) }),
       );
+    };
+    const unsubscribe = events.subscribe((event) => {
+      if (event.name !== 'execution.finished') return;
+      const { execution } = event.data as ExecutionFinishedEvent;
+      const { cronName } = execution;
+      if (!cronOf(cronName) || this.shown.get(cronName) === undefined || execution.status === 'running') return;
+      const lastRun = `${execution.id}:${execution.status}`;
+      const known = waiting.get(cronName);
+      if (known) {
+        known.lastRun = lastRun;
+        return;
+      }
+      const waitMs = (lastRefreshAt.get(cronName) ?? -Infinity) + REFRESH_MIN_INTERVAL_MS - Date.now();
+      if (waitMs <= 0) return refresh(cronName, lastRun);
+      const timer = setTimeout(() => {
+        const latest = waiting.get(cronName);
+        waiting.delete(cronName);
+        if (latest) refresh(cronName, latest.lastRun);
+      }, waitMs);
+      timer.unref();
+      waiting.set(cronName, { lastRun, timer });
     });
+    return () => {
+      unsubscribe();
+      for (const { timer } of waiting.values()) clearTimeout(timer);
+      waiting.clear();
+    };
   }
 
   /**

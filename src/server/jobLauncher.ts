@@ -134,6 +134,8 @@ interface Helper {
   alive: boolean;
   /** Closed for want of jobs: its exit is expected. */
   idleClosed?: boolean;
+  /** Frames are being gathered for one write at the end of this turn (send). */
+  corked?: boolean;
 }
 
 /**
@@ -191,11 +193,11 @@ export class HelperLauncher implements JobLauncher {
     const id = this.nextId++;
     if (this.nextId > 0xffffffff) this.nextId = 1;
     const job = new HelperJob((kind, payload) => {
-      if (helper.alive) helper.socket.write(encodeFrame(kind, id, payload));
+      if (helper.alive) this.send(helper, encodeFrame(kind, id, payload));
     });
     helper.jobs.set(id, job);
     helper.starting++;
-    helper.socket.write(encodeFrame(FrameKind.Spawn, id, request));
+    this.send(helper, encodeFrame(FrameKind.Spawn, id, request));
     // A helper that does not answer (stopped, wedged) would hold every new run: it is replaced.
     const watchdog = setTimeout(() => {
       if (job.pid !== undefined || job.ended || !helper.alive) return;
@@ -206,6 +208,22 @@ export class HelperLauncher implements JobLauncher {
     job.once('spawn', () => clearTimeout(watchdog));
     job.once('error', () => clearTimeout(watchdog));
     return job;
+  }
+
+  /**
+   * The frames of one turn of the event loop go to a helper in one write, at its end (setImmediate: after
+   * the turn's I/O callbacks): under a burst of triggers, several starts a turn, one system call.
+   */
+  private send(helper: Helper, frame: Buffer): void {
+    if (!helper.corked) {
+      helper.corked = true;
+      helper.socket.cork();
+      setImmediate(() => {
+        helper.corked = false;
+        helper.socket.uncork();
+      });
+    }
+    helper.socket.write(frame);
   }
 
   async close(): Promise<void> {

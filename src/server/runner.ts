@@ -73,8 +73,16 @@ export class Runner {
   /** Passwd entries of the crons' "user", by name, with when they were read. */
   private readonly users = new Map<string, { entry: OsUser | undefined; at: number }>();
 
+  /**
+   * The server's environment, copied once: the server never changes its own, and each read of process.env
+   * goes through a native interceptor (a whole walk of it per run was 2 % of the server's thread in figure
+   * 6's profile).
+   */
+  private readonly serverEnv: NodeJS.ProcessEnv;
+
   constructor(private readonly options: RunnerOptions) {
     this.launcher = options.launcher ?? defaultLauncher(options.log);
+    this.serverEnv = options.serverEnv ?? { ...process.env };
   }
 
   get runningCount(): number {
@@ -89,7 +97,7 @@ export class Runner {
   start(execution: Execution, cron: CronDefinition): void {
     const { options } = this;
     const user = cron.user !== undefined ? this.osUser(cron.user) : undefined;
-    const env = jobEnvironment({ serverEnv: options.serverEnv ?? process.env, cron, execution, base: options.baseEnv(), user, serverSecrets: options.serverSecrets });
+    const env = jobEnvironment({ serverEnv: this.serverEnv, cron, execution, base: options.baseEnv(), user, serverSecrets: options.serverSecrets });
     if (!options.beforeSpawn) return this.spawnRun(execution, cron, env, user, Promise.resolve());
     // The script version is read before the spawn (bounded), so it is the content that runs. Meanwhile the
     // run is pending: an end recorded then (cancel, another instance, shutdown) means it never starts.

@@ -26,11 +26,12 @@ let blocked = false;
 let corked = false;
 
 function send(kind: FrameKind, id: number, payload?: Buffer | object): void {
-  // The frames of one turn of the event loop go out in one write.
+  // The frames of one turn of the event loop go out in one write, at its end (setImmediate: after all its
+  // I/O callbacks, so the exits and output ends of several jobs share it; nextTick wrote once per callback).
   if (!corked) {
     corked = true;
     control.cork();
-    process.nextTick(() => {
+    setImmediate(() => {
       corked = false;
       control.uncork();
     });

@@ -41,6 +41,8 @@ interface Client {
   held?: ExecutionLogEvent[];
   heldLines: number;
   gone: boolean;
+  /** Events of this turn of the event loop not written yet: they go out in one write at its end. */
+  pending: string;
 }
 
 /** A client this far behind is not reading: drop it rather than buffer without bound; it will resume. */
@@ -96,7 +98,7 @@ export class SseHub {
       'x-accel-buffering': 'no',
     });
     response.write('retry: 2000\n\n');
-    const client: Client = { response, owner, follow: new Set(follow), sentSeq: new Map(), held: follow.length ? [] : undefined, heldLines: 0, gone: false };
+    const client: Client = { response, owner, follow: new Set(follow), sentSeq: new Map(), held: follow.length ? [] : undefined, heldLines: 0, gone: false, pending: '' };
     if (lastEventId !== undefined) {
       const missed = this.bus.since(lastEventId);
       if (missed) for (const event of missed) response.write(format(event));
@@ -138,7 +140,7 @@ export class SseHub {
       while (!client.gone && after < end) {
         const lines = await this.logs.after(executionId, after, Math.min(500, end - after));
         if (lines.length === 0 || client.gone) break;
-        if (!this.writeLines(client, executionId, lines)) await this.drained(client);
+        if (!this.writeLines(client, executionId, lines, true)) await this.drained(client);
         after = lines[lines.length - 1].seq;
       }
     }
@@ -192,27 +194,62 @@ export class SseHub {
   }
 
   /** Writes the lines not sent yet; false when the client's buffer is full (wait for 'drain'). */
-  private writeLines(client: Client, executionId: string, lines: LogLine[]): boolean {
+  private writeLines(client: Client, executionId: string, lines: LogLine[], now = false): boolean {
     const sent = client.sentSeq.get(executionId) ?? 0;
     const fresh = lines.filter((line) => line.seq > sent);
     if (fresh.length === 0) return true;
     client.sentSeq.set(executionId, fresh[fresh.length - 1].seq);
-    return this.write(client, `event: execution.log\ndata: ${JSON.stringify({ executionId, lines: fresh })}\n\n`);
+    return this.write(client, `event: execution.log\ndata: ${JSON.stringify({ executionId, lines: fresh })}\n\n`, now);
   }
 
   private broadcast(text: string): void {
     for (const client of this.clients) this.write(client, text);
   }
 
-  private write(client: Client, text: string): boolean {
+  /**
+   * Queues `text` for the client: what one turn of the event loop publishes (under a burst of runs, several
+   * starts and ends a turn) goes out in one socket write at its end, in order, rather than one write (a
+   * system call that also runs the receiving end's TCP work on loopback) per event. False when the client's
+   * buffer is full (wait for 'drain').
+   */
+  private write(client: Client, text: string, now = false): boolean {
     if (client.gone) return true;
-    if (client.response.writableLength > MAX_BUFFERED_BYTES) {
+    if (client.response.writableLength + client.pending.length > MAX_BUFFERED_BYTES) {
       this.drop(client);
       return true;
     }
+    if (now) {
+      // The backlog, paced by the socket's room: what was queued before it goes first.
+      client.pending += text;
+      return this.flush(client);
+    }
+    if (client.pending === '') this.flushing.add(client);
+    client.pending += text;
+    this.flushSoon();
+    return true;
+  }
+
+  /** Clients with queued events, written at the end of this turn (setImmediate: after its I/O callbacks). */
+  private readonly flushing = new Set<Client>();
+  private flushScheduled = false;
+
+  private flushSoon(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      for (const client of this.flushing) this.flush(client);
+      this.flushing.clear();
+    });
+  }
+
+  /** Writes what is queued for the client; false when its buffer is full (wait for 'drain'). */
+  private flush(client: Client): boolean {
+    const text = client.pending;
+    client.pending = '';
+    if (client.gone || text === '') return true;
     const ok = client.response.write(text);
-    // Node's http layer corks the socket and writes on the next tick: a synchronous fork (the runner's
-    // spawn) in the same turn would hold every event back by its duration. Send it now.
+    // Node's http layer corks the socket and writes on the next tick: send it now.
     const socket = client.response.socket;
     if (socket?.writableCorked) socket.uncork();
     return ok;
@@ -251,7 +288,10 @@ export class SseHub {
   close(): void {
     for (const timer of this.timers) clearInterval(timer);
     for (const stop of this.unsubscribe) stop();
-    for (const client of this.clients) client.response.end();
+    for (const client of this.clients) {
+      this.flush(client);
+      client.response.end();
+    }
     this.clients.clear();
     this.perOwner.clear();
   }

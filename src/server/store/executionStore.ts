@@ -2,6 +2,7 @@
 // Every read is bounded by what it returns: indexes for single runs, roll-ups for counts.
 import { sql, type Selectable } from 'kysely';
 import type { Execution, ExecutionStatus, ParamValue, TimelineBucket, TimelineEntry, TimelineReply, TriggerType } from '../../shared/api';
+import { compiledOnce, type Bind } from './compiledOnce';
 import { isUniqueViolation, now, type Db, type Query } from './db';
 import { ago, epochMs, isoOf, msSinceStart, timeOrNow } from './dialect';
 import { RollupReader, type Group, type RangeFilter } from './rollupReader';
@@ -31,6 +32,12 @@ const COLUMNS = [
 ] as const;
 
 export type ExecutionRow = Pick<Selectable<CronExecutionsTable>, (typeof COLUMNS)[number]>;
+
+/** The values bound into the run's insert and its end, compiled once (compiledOnce.ts). */
+const INSERT_SLOTS = ['id', 'cronName', 'triggerType', 'triggeredBy', 'params', 'runnerId', 'startedAt', 'attempt', 'retryOf'] as const;
+type InsertSlot = (typeof INSERT_SLOTS)[number];
+const END_SLOTS = ['id', 'status', 'end', 'exitCode', 'errorMessage'] as const;
+type EndSlot = (typeof END_SLOTS)[number];
 
 export type TimeoutLookup = (cronName: string) => number | undefined;
 
@@ -192,23 +199,47 @@ export class ExecutionStore {
     };
   }
 
+  /** The run path's statements, compiled once each (compiledOnce.ts). */
+  private readonly statements: { insert?: Bind<InsertSlot>; insertRetry?: Bind<InsertSlot>; endAt?: Bind<EndSlot>; endNow?: Bind<EndSlot> } = {};
+  /** Pids of started runs waiting for the end of this turn of the event loop (recordPid). */
+  private readonly pidsToWrite = new Map<string, number>();
+  private pidsWritten: Promise<void> | undefined;
+
   private async insert(q: Query, input: NewExecution): Promise<Execution> {
-    const row = await q
-      .insertInto('cron_executions')
-      .values({
-        id: input.id,
-        cron_name: input.cronName,
-        status: 'running',
-        trigger_type: input.triggerType,
-        triggered_by: input.triggeredBy,
-        params: JSON.stringify(input.params),
-        runner_id: input.runnerId,
-        started_at: now(this.db),
-        ...(input.retry ? { attempt: input.retry.attempt, retry_of: input.retry.retryOf } : {}),
-      })
-      .returning(COLUMNS)
-      .executeTakeFirstOrThrow();
-    return this.toExecution(row);
+    const values = {
+      id: input.id,
+      cronName: input.cronName,
+      triggerType: input.triggerType,
+      triggeredBy: input.triggeredBy,
+      params: JSON.stringify(input.params),
+      runnerId: input.runnerId,
+      // Ignored on PostgreSQL, whose statement says now().
+      startedAt: new Date().toISOString(),
+      attempt: input.retry?.attempt,
+      retryOf: input.retry?.retryOf,
+    };
+    const statement = input.retry ? (this.statements.insertRetry ??= this.insertStatement(true)) : (this.statements.insert ??= this.insertStatement(false));
+    const { rows } = await q.executeQuery(statement(values));
+    return this.toExecution(rows[0] as ExecutionRow);
+  }
+
+  private insertStatement(retry: boolean): Bind<InsertSlot> {
+    return compiledOnce(INSERT_SLOTS, (slot) =>
+      this.db.q
+        .insertInto('cron_executions')
+        .values({
+          id: slot.id,
+          cron_name: slot.cronName,
+          status: 'running',
+          trigger_type: slot.triggerType as TriggerType,
+          triggered_by: slot.triggeredBy,
+          params: slot.params,
+          runner_id: slot.runnerId,
+          started_at: this.db.kind === 'postgres' ? sql<string>`now()` : sql<string>`${slot.startedAt}`,
+          ...(retry ? { attempt: sql<number>`${slot.attempt}`, retry_of: slot.retryOf } : {}),
+        })
+        .returning(COLUMNS),
+    );
   }
 
   private async runningId(q: Query, cronName: string): Promise<string | undefined> {
@@ -301,26 +332,60 @@ export class ExecutionStore {
   }
 
   private async writeEnd(q: Query, id: string, finish: Finish): Promise<Execution | undefined> {
-    const end = timeOrNow(this.db, finish.endedAt?.toISOString());
-    const row = await q
-      .updateTable('cron_executions')
-      .set({
-        status: finish.status,
-        completed_at: end,
-        exit_code: finish.exitCode ?? null,
-        error_message: finish.errorMessage ?? null,
-        duration_ms: msSinceStart(this.db, end),
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'running')
-      .returning(COLUMNS)
-      .executeTakeFirst();
+    // Its pid, if not written yet, is no longer needed.
+    this.pidsToWrite.delete(id);
+    const at = finish.endedAt?.toISOString();
+    // On PostgreSQL an end without its time is the database's now(); on SQLite the time is always given.
+    const statement = at !== undefined || this.db.kind === 'sqlite' ? (this.statements.endAt ??= this.endStatement(true)) : (this.statements.endNow ??= this.endStatement(false));
+    const { rows } = await q.executeQuery(
+      statement({ id, status: finish.status, end: at ?? new Date().toISOString(), exitCode: finish.exitCode ?? null, errorMessage: finish.errorMessage ?? null }),
+    );
+    const row = rows[0] as ExecutionRow | undefined;
     return row ? this.toExecution(row) : undefined;
   }
 
-  /** The process group leader, so a restarted runner can end what a crash left behind. */
-  async recordPid(id: string, pid: number): Promise<void> {
-    await this.db.q.updateTable('cron_executions').set({ pid }).where('id', '=', id).execute();
+  private endStatement(timeGiven: boolean): Bind<EndSlot> {
+    return compiledOnce(END_SLOTS, (slot) => {
+      const end = timeOrNow(this.db, timeGiven ? slot.end : undefined);
+      return this.db.q
+        .updateTable('cron_executions')
+        .set({
+          status: slot.status as Finish['status'],
+          completed_at: end,
+          exit_code: sql<number | null>`${slot.exitCode}`,
+          error_message: slot.errorMessage,
+          duration_ms: msSinceStart(this.db, end),
+        })
+        .where('id', '=', slot.id)
+        .where('status', '=', 'running')
+        .returning(COLUMNS);
+    });
+  }
+
+  /**
+   * The process group leader, so a restarted runner can end what a crash left behind. The pids of one turn
+   * of the event loop are written in one statement at its end (one write instead of one per run under a
+   * burst), and not at all for a run whose end came first: the pid only serves while the run is running.
+   */
+  recordPid(id: string, pid: number): Promise<void> {
+    this.pidsToWrite.set(id, pid);
+    this.pidsWritten ??= new Promise<void>((resolveLater) => setImmediate(resolveLater)).then(() => this.writePids());
+    return this.pidsWritten;
+  }
+
+  private async writePids(): Promise<void> {
+    const batch = [...this.pidsToWrite].filter(([, pid]) => Number.isSafeInteger(pid));
+    this.pidsToWrite.clear();
+    this.pidsWritten = undefined;
+    if (batch.length === 0) return;
+    // Cast: PostgreSQL would type a CASE of bare parameters as text.
+    const pidOf = sql<number>`CASE id ${sql.join(batch.map(([id, pid]) => sql`WHEN ${id} THEN CAST(${pid} AS integer)`), sql` `)} END`;
+    await this.db.q
+      .updateTable('cron_executions')
+      .set({ pid: pidOf })
+      .where('id', 'in', batch.map(([id]) => id))
+      .where('status', '=', 'running')
+      .execute();
   }
 
   async recordDroppedLines(id: string, dropped: number): Promise<void> {
