@@ -10,7 +10,8 @@ import { catchUpExecutionId } from './downtimeTicks';
 import { errorText, type Logger } from './logger';
 import { withRetry } from './retry';
 import type { Runner } from './runner';
-import type { Scheduler } from './scheduler';
+import type { DueTick, Scheduler } from './scheduler';
+import { markTick, tickTraceOn } from './tickTrace';
 import type { Query } from './store/db';
 import type { ExecutionStore, Finish, StartOutcome } from './store/executionStore';
 import type { RunnerStore } from './store/runnerStore';
@@ -72,6 +73,7 @@ export class CronService {
     this.byName = new Map(config.crons.map((cron) => [cron.name, cron]));
     this.runner = parts.runner({ finish: (id, finish) => this.finish(id, finish), runEnded: (id, finish, dropped) => this.runEnded(id, finish, dropped) });
     this.scheduler = parts.scheduler({ onTick: (cron, tickAt) => this.runScheduled(cron, tickAt), runsHere: (cron) => this.runsHere(cron) });
+    this.scheduler.onDueTicks((ticks) => this.runScheduledTicks(ticks));
   }
 
   /**
@@ -257,23 +259,60 @@ export class CronService {
     this.launch(execution, cron);
   }
 
-  /** A scheduler tick: claimed once across instances, skipped (and logged) while a run is still going. */
-  async runScheduled(cron: CronDefinition, tickAt: Date): Promise<void> {
+  /**
+   * The ticks of one instant, as the scheduler hands them over. Every one is recorded (its claim, then its
+   * run's row: its started_at) before any is launched, so a launch's work (environment, log capture, the
+   * spawn request, log lines) does not delay the later ticks' start: with 17 due in the same second, each
+   * tick's launch used to delay every tick after it. A tick whose store write fails goes on trying on its
+   * own and does not hold the others back.
+   */
+  runScheduledTicks(ticks: DueTick[]): Array<Promise<void>> {
+    let untried = ticks.length;
+    let allTried!: () => void;
+    const recorded = new Promise<void>((resolveAll) => (allTried = resolveAll));
+    return ticks.map(({ cron, tickAt }) => {
+      let tried = false;
+      const triedOnce = () => {
+        if (tried) return;
+        tried = true;
+        if (--untried === 0) allTried();
+      };
+      return this.runScheduled(cron, tickAt, { triedOnce, recorded }).finally(triedOnce);
+    });
+  }
+
+  /**
+   * A scheduler tick: claimed once across instances, skipped (and logged) while a run is still going.
+   * `batch` (runScheduledTicks): told once this tick's writes were tried, and what to wait for before launching.
+   */
+  async runScheduled(cron: CronDefinition, tickAt: Date, batch: { triedOnce(): void; recorded: Promise<void> } = { triedOnce: () => undefined, recorded: Promise.resolve() }): Promise<void> {
     if (this.scheduler.isPaused(cron.name)) return this.recordSkip(cron, tickAt, 'paused');
     const retry = { what: `Scheduled run of ${cron.name} at ${tickAt.toISOString()}`, log: this.log, maxTotalMs: 30_000 };
-    if (!(await withRetry(() => this.schedules.claimTick(cron.name, tickAt, this.runnerId), retry))) return;
+    // A write that fails once lets the others of the instant launch; it goes on trying meanwhile.
+    const tryingOnce = <T>(write: () => Promise<T>) => () =>
+      write().catch((error: unknown) => {
+        batch.triedOnce();
+        throw error;
+      });
+    if (!(await withRetry(tryingOnce(() => this.schedules.claimTick(cron.name, tickAt, this.runnerId)), retry))) return;
+    if (tickTraceOn) markTick(cron.name, tickAt.getTime(), 'claimed');
     const id = this.claimId(this.runnerId);
     const outcome = await withRetry(
-      () => this.executions.startUnguarded({ id, cronName: cron.name, triggerType: 'scheduled', triggeredBy: 'scheduler', params: this.resolveParams(cron, {}), runnerId: this.runnerId }),
+      tryingOnce(() => this.executions.startUnguarded({ id, cronName: cron.name, triggerType: 'scheduled', triggeredBy: 'scheduler', params: this.resolveParams(cron, {}), runnerId: this.runnerId })),
       retry,
     );
+    if (tickTraceOn) markTick(cron.name, tickAt.getTime(), 'inserted');
+    batch.triedOnce();
+    await batch.recorded;
     this.settle(id, outcome, cron);
+    if (tickTraceOn) markTick(cron.name, tickAt.getTime(), 'launched');
     if (outcome.kind === 'running') {
       this.log.warn(`[Scheduler] Skipped ${cron.name} at ${tickAt.toISOString()}: the previous run ${outcome.runningExecutionId} is still running`);
       this.outcomes?.missed(cron.name, tickAt, 'stillRunning', { runningExecutionId: outcome.runningExecutionId });
       return this.recordSkip(cron, tickAt, 'already-running', outcome.runningExecutionId);
     }
     if (outcome.kind === 'started') this.log.info(`[Scheduler] Cron ${cron.name} started`, { executionId: outcome.execution.id });
+    if (tickTraceOn) markTick(cron.name, tickAt.getTime(), 'done');
   }
 
   /**

@@ -11,13 +11,14 @@
 // cannot hold the benchmark). Baseline, run at the same time: croner alone with the same schedules and the
 // same command in a bare process (schedulerBaseline.ts), armed before the window starts.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { createLogger } from '../../src/server/logger';
 import { openSqlite, SQLITE_FILE } from '../../src/server/store/db';
 import { startServer } from '../support/serverProcess';
+import { readTickTrace } from './tickTraceReport';
 import { cpuMs, ms, percentile, ratio, removeLater, sleep, stopLater, type Benchmark } from './support';
 
 const CRONS = 1000;
@@ -46,8 +47,14 @@ export const scheduler: Benchmark = {
       estimatedDurationMs: 10,
       timeoutMs: 60_000,
     }));
-    const dataDir = join(removeLater(context, mkdtempSync(join(tmpdir(), 'cron-ops-bench-scheduler-'))), 'data');
-    const server = stopLater(context, await startServer({ config: { crons, rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } }, args: ['--data', dataDir], timeoutMs: 120_000 }));
+    const benchDir = removeLater(context, mkdtempSync(join(tmpdir(), 'cron-ops-bench-scheduler-')));
+    const dataDir = join(benchDir, 'data');
+    // Each tick's stages, written by the server when it exits (src/server/tickTrace.ts).
+    const traceFile = join(benchDir, 'ticks.json');
+    const server = stopLater(
+      context,
+      await startServer({ config: { crons, rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } }, args: ['--data', dataDir], env: { CRON_OPS_TICK_TRACE: traceFile }, timeoutMs: 120_000 }),
+    );
     const serverPid = server.child.pid!;
 
     // The baseline arms its jobs first; the window starts on a whole second a little after both are up.
@@ -141,6 +148,9 @@ export const scheduler: Benchmark = {
     context.log(`  seconds with a run recorded over 100 ms late: ${stalls.length} of ${worstOfSecond.size}${stalls.length ? ` (${stalls.join(', ')})` : ''}`);
     context.log(`  ${claimLateness.length} ticks claimed; lateness at the claim p50 ${ms(percentile(claimLateness, 50))} p99 ${ms(claimP99)} max ${ms(Math.max(...claimLateness))}`);
     context.log(`  baseline ${baselineTicks.length} ticks; lateness at the call-back p50 ${ms(percentile(baselineFired, 50))} p99 ${ms(baseFiredP99)}; once spawned p50 ${ms(percentile(baselineSpawned, 50))} p99 ${ms(baseP99)}`);
+    // CRON_OPS_KEEP_TICK_TRACE=FILE keeps the raw trace for a closer look.
+    if (process.env.CRON_OPS_KEEP_TICK_TRACE && existsSync(traceFile)) copyFileSync(traceFile, process.env.CRON_OPS_KEEP_TICK_TRACE);
+    for (const line of readTickTrace(traceFile, windowStart, windowEnd)?.lines ?? ['  no tick trace']) context.log(line);
     context.log(`  CPU between ticks ${idle.toFixed(2)} % (baseline ${baseIdle.toFixed(2)} %); over the whole window ${busy.toFixed(1)} % (baseline ${baseBusy.toFixed(1)} %)`);
     const missed = expected - ticks.size;
     return [
