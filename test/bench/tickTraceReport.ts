@@ -26,6 +26,8 @@ export interface TraceSummary {
   ticks: number;
   /** Lateness at the insert (≈ started_at), p99. */
   insertedP99: number;
+  /** Lateness once handed to the runner (its spawn requested, or its script version being read), p50 and p99. */
+  launched: { p50: number; p99: number };
   lines: string[];
 }
 
@@ -46,7 +48,7 @@ export function readTickTrace(file: string, windowStart: number, windowEnd: numb
     }
   }
   const complete = [...ticks.values()].filter((tick) => STAGES.every((stage) => tick[stage] !== undefined));
-  if (complete.length === 0) return { ticks: 0, insertedP99: NaN, lines: ['  tick trace: no complete tick'] };
+  if (complete.length === 0) return { ticks: 0, insertedP99: NaN, launched: { p50: NaN, p99: NaN }, lines: ['  tick trace: no complete tick'] };
   const lateness = (tick: Record<string, number>) => tick.inserted - tick.due;
   const sorted = [...complete].sort((a, b) => lateness(a) - lateness(b));
   const late = sorted.slice(Math.floor(sorted.length * 0.99) - 1);
@@ -108,5 +110,7 @@ export function readTickTrace(file: string, windowStart: number, windowEnd: numb
     );
   }
   lines.push(`    lateness at the insert by order within its second (p50): ${ranks.map((rank) => `#${rank + 1} ${percentile(byRank.get(rank)!, 50).toFixed(0)}`).join(', ')} ms`);
-  return { ticks: complete.length, insertedP99: lateness(late[0]), lines };
+  const launched = complete.map((tick) => tick.launched - tick.due);
+  lines.push(`    lateness once handed to the runner p50 ${ms(percentile(launched, 50))} p99 ${ms(percentile(launched, 99))}`);
+  return { ticks: complete.length, insertedP99: lateness(late[0]), launched: { p50: percentile(launched, 50), p99: percentile(launched, 99) }, lines };
 }
