@@ -2,14 +2,18 @@
 // (i mod 60) of every minute ("S * * * * *"), so about 17 fire each second and each fires once in the
 // 60 s window, spawning /bin/true. Two latenesses per tick, each beside its bare equivalent:
 // - recorded start: the execution's `started_at` minus its scheduled second, what an operator reads in the
-//   history (it comes after the tick's claim and the run's insert); baseline: croner's call-back once
+//   history (stamped when the run's insert is issued, once the instant's claims are written); baseline: croner's call-back once
 //   spawn() has returned;
 // - where the tick fires: the tick's claim (`schedule_ticks.claimed_at`, the first thing the server writes
 //   for a tick, stamped by SQLite) minus its scheduled second; baseline: croner's call-back itself.
 // Idle CPU is the server's CPU time (/proc/PID/stat) in the gaps between ticks (from +500 ms to +950 ms after
 // each second). The runs are read from the store's folder once the server has stopped (a saturated server
 // cannot hold the benchmark). Baseline, run at the same time: croner alone with the same schedules and the
-// same command in a bare process (schedulerBaseline.ts), armed before the window starts.
+// same command in a bare process (schedulerBaseline.ts), armed before the window starts; and the same schedules
+// with call-backs that do nothing, in a process of their own: a bare timer's wake-up lateness, the machine's
+// share of any figure here. The server records each tick's stages (src/server/tickTrace.ts): printed stage by
+// stage, by order within a second, and for the slowest 1 % by cause (tickTraceReport.ts), with the lateness
+// once the run is handed to the runner (its spawn requested).
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

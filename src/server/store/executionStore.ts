@@ -269,6 +269,28 @@ export class ExecutionStore {
     }
   }
 
+  /**
+   * The scheduled starts of one instant in one transaction, one commit for them all: each tick's claim
+   * (`claim`, written in the same transaction), then its run unless the cron has one running (looked up
+   * first: on PostgreSQL a unique violation would abort the whole transaction). 'notClaimed': another
+   * instance has the tick. Throws if the transaction fails (nothing of it is written): the caller starts the
+   * ticks one by one.
+   */
+  async startClaimed(starts: Array<{ input: NewExecution; claim(tx: Query): Promise<boolean> }>): Promise<Array<StartOutcome | 'notClaimed'>> {
+    return this.db.transaction(async (tx) => {
+      const outcomes: Array<StartOutcome | 'notClaimed'> = [];
+      for (const { input, claim } of starts) {
+        if (!(await claim(tx))) {
+          outcomes.push('notClaimed');
+          continue;
+        }
+        const running = await this.runningId(tx, input.cronName);
+        outcomes.push(running ? { kind: 'running', runningExecutionId: running } : { kind: 'started', execution: await this.insert(tx, input) });
+      }
+      return outcomes;
+    });
+  }
+
   private async explainConflict(error: unknown, cronName: string): Promise<StartOutcome> {
     if (!isUniqueViolation(error)) throw error;
     const running = await this.runningId(this.db.q, cronName);
