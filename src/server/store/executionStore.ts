@@ -271,8 +271,8 @@ export class ExecutionStore {
 
   /**
    * The scheduled starts of one instant in one transaction, one commit for them all: each tick's claim
-   * (`claim`, written in the same transaction), then its run unless the cron has one running (looked up
-   * first: on PostgreSQL a unique violation would abort the whole transaction). 'notClaimed': another
+   * (`claim`, written in the same transaction), then its run unless the cron has one running (startIn).
+   * 'notClaimed': another
    * instance has the tick. Throws if the transaction fails (nothing of it is written): the caller starts the
    * ticks one by one.
    */
@@ -284,11 +284,27 @@ export class ExecutionStore {
           outcomes.push('notClaimed');
           continue;
         }
-        const running = await this.runningId(tx, input.cronName);
-        outcomes.push(running ? { kind: 'running', runningExecutionId: running } : { kind: 'started', execution: await this.insert(tx, input) });
+        outcomes.push(await this.startIn(tx, input));
       }
       return outcomes;
     });
+  }
+
+  /** A start inside a transaction of several: a cron that has a run going gives 'running', not an error. */
+  private async startIn(tx: Query, input: NewExecution): Promise<StartOutcome> {
+    // PostgreSQL aborts the whole transaction on a unique violation: look first. SQLite undoes only the
+    // failed statement, so there the insert is tried straight away (one statement a tick instead of two).
+    if (this.db.kind === 'postgres') {
+      const running = await this.runningId(tx, input.cronName);
+      if (running) return { kind: 'running', runningExecutionId: running };
+      return { kind: 'started', execution: await this.insert(tx, input) };
+    }
+    try {
+      return { kind: 'started', execution: await this.insert(tx, input) };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      return { kind: 'running', runningExecutionId: (await this.runningId(tx, input.cronName)) ?? 'unknown' };
+    }
   }
 
   private async explainConflict(error: unknown, cronName: string): Promise<StartOutcome> {
