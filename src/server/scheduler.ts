@@ -1,6 +1,7 @@
 // Fires each enabled cron on its schedule (schedule.ts: the same parsed schedule that is shown) and tracks
 // pause and next run. Its own timers, never longer than a minute, re-read the clock: a host clock that
-// jumps (NTP, a suspended VM) never silences a schedule. The clock is injected, so tests drive time.
+// jumps (NTP, a suspended VM) never silences a schedule. Crons due at the same instant share one timer and
+// are handed over together. The clock is injected, so tests drive time.
 import type { CronDefinition } from './config';
 import { errorText, type Logger } from './logger';
 import { Schedule } from './schedule';
