@@ -10,7 +10,8 @@ import { catchUpExecutionId } from './downtimeTicks';
 import { errorText, type Logger } from './logger';
 import { withRetry } from './retry';
 import type { Runner } from './runner';
-import type { Scheduler } from './scheduler';
+import type { DueTick, Scheduler } from './scheduler';
+import { markTick, tickTraceOn } from './tickTrace';
 import type { Query } from './store/db';
 import type { ExecutionStore, Finish, StartOutcome } from './store/executionStore';
 import type { RunnerStore } from './store/runnerStore';
@@ -72,6 +73,7 @@ export class CronService {
     this.byName = new Map(config.crons.map((cron) => [cron.name, cron]));
     this.runner = parts.runner({ finish: (id, finish) => this.finish(id, finish), runEnded: (id, finish, dropped) => this.runEnded(id, finish, dropped) });
     this.scheduler = parts.scheduler({ onTick: (cron, tickAt) => this.runScheduled(cron, tickAt), runsHere: (cron) => this.runsHere(cron) });
+    this.scheduler.onDueTicks((ticks) => this.runScheduledTicks(ticks));
   }
 
   /**
@@ -257,23 +259,77 @@ export class CronService {
     this.launch(execution, cron);
   }
 
-  /** A scheduler tick: claimed once across instances, skipped (and logged) while a run is still going. */
+  /**
+   * The ticks of one instant, as the scheduler hands them over: all recorded in one transaction (each claim,
+   * then its run's row), then launched. One commit instead of two per tick, and no launch's work
+   * (environment, log capture, the spawn request, log lines) before a later tick's record: with 17 due in the
+   * same second, each tick's whole start used to delay every tick after it. Claimed in the order of the
+   * crons' names, so that two instances claiming the same instant on PostgreSQL wait for each other rather
+   * than deadlock. If the transaction fails, each tick is started on its own, with its retries.
+   */
+  runScheduledTicks(ticks: DueTick[]): Array<Promise<void>> {
+    const batch = ticks.filter((tick) => !this.scheduler.isPaused(tick.cron.name)).sort((a, b) => (a.cron.name < b.cron.name ? -1 : a.cron.name > b.cron.name ? 1 : 0));
+    const ids = new Map(batch.map((tick) => [tick, this.claimId(this.runnerId)]));
+    let recorded: Promise<Map<DueTick, StartOutcome | 'notClaimed'> | undefined>;
+    try {
+      const starts = batch.map((tick) => ({
+        input: { id: ids.get(tick)!, cronName: tick.cron.name, triggerType: 'scheduled' as const, triggeredBy: 'scheduler', params: this.resolveParams(tick.cron, {}), runnerId: this.runnerId },
+        claim: (tx: Query) => this.schedules.claimTick(tick.cron.name, tick.tickAt, this.runnerId, tx),
+      }));
+      recorded = batch.length === 0 ? Promise.resolve(undefined) : this.executions.startClaimed(starts).then((outcomes) => new Map(batch.map((tick, index) => [tick, outcomes[index]])));
+    } catch (error) {
+      recorded = Promise.reject(error);
+    }
+    const settled = recorded.catch((error: unknown) => {
+      this.log.warn(`[Scheduler] The ${batch.length} ticks of ${ticks[0].tickAt.toISOString()} could not be recorded together: each is started on its own`, { error: errorText(error) });
+      return undefined;
+    });
+    return ticks.map((tick) => {
+      const id = ids.get(tick);
+      if (id === undefined) return this.runScheduled(tick.cron, tick.tickAt);
+      return settled.then((outcomes) => {
+        const outcome = outcomes?.get(tick);
+        if (outcome === undefined || outcome === 'notClaimed') {
+          this.ownIds.delete(id);
+          // Not recorded (the transaction failed): on its own, as a single tick.
+          return outcome === undefined ? this.runScheduled(tick.cron, tick.tickAt) : undefined;
+        }
+        if (tickTraceOn) {
+          // Claimed and inserted at the same commit.
+          markTick(tick.cron.name, tick.tickAt.getTime(), 'claimed');
+          markTick(tick.cron.name, tick.tickAt.getTime(), 'inserted');
+        }
+        return this.scheduledStarted(tick.cron, tick.tickAt, id, outcome);
+      });
+    });
+  }
+
+  /** A scheduler tick on its own: claimed once across instances, skipped (and logged) while a run is still going. */
   async runScheduled(cron: CronDefinition, tickAt: Date): Promise<void> {
     if (this.scheduler.isPaused(cron.name)) return this.recordSkip(cron, tickAt, 'paused');
     const retry = { what: `Scheduled run of ${cron.name} at ${tickAt.toISOString()}`, log: this.log, maxTotalMs: 30_000 };
     if (!(await withRetry(() => this.schedules.claimTick(cron.name, tickAt, this.runnerId), retry))) return;
+    if (tickTraceOn) markTick(cron.name, tickAt.getTime(), 'claimed');
     const id = this.claimId(this.runnerId);
     const outcome = await withRetry(
       () => this.executions.startUnguarded({ id, cronName: cron.name, triggerType: 'scheduled', triggeredBy: 'scheduler', params: this.resolveParams(cron, {}), runnerId: this.runnerId }),
       retry,
     );
+    if (tickTraceOn) markTick(cron.name, tickAt.getTime(), 'inserted');
+    return this.scheduledStarted(cron, tickAt, id, outcome);
+  }
+
+  /** A scheduled tick recorded: its run launched, or the skip recorded when the cron was still running. */
+  private async scheduledStarted(cron: CronDefinition, tickAt: Date, id: string, outcome: StartOutcome): Promise<void> {
     this.settle(id, outcome, cron);
+    if (tickTraceOn) markTick(cron.name, tickAt.getTime(), 'launched');
     if (outcome.kind === 'running') {
       this.log.warn(`[Scheduler] Skipped ${cron.name} at ${tickAt.toISOString()}: the previous run ${outcome.runningExecutionId} is still running`);
       this.outcomes?.missed(cron.name, tickAt, 'stillRunning', { runningExecutionId: outcome.runningExecutionId });
       return this.recordSkip(cron, tickAt, 'already-running', outcome.runningExecutionId);
     }
     if (outcome.kind === 'started') this.log.info(`[Scheduler] Cron ${cron.name} started`, { executionId: outcome.execution.id });
+    if (tickTraceOn) markTick(cron.name, tickAt.getTime(), 'done');
   }
 
   /**

@@ -1,9 +1,11 @@
 // Fires each enabled cron on its schedule (schedule.ts: the same parsed schedule that is shown) and tracks
 // pause and next run. Its own timers, never longer than a minute, re-read the clock: a host clock that
-// jumps (NTP, a suspended VM) never silences a schedule. The clock is injected, so tests drive time.
+// jumps (NTP, a suspended VM) never silences a schedule. Crons due at the same instant share one timer and
+// are handed over together. The clock is injected, so tests drive time.
 import type { CronDefinition } from './config';
 import { errorText, type Logger } from './logger';
 import { Schedule } from './schedule';
+import { markTick, tickTraceOn } from './tickTrace';
 
 export type TickHandler = (cron: CronDefinition, tickAt: Date) => Promise<void>;
 
@@ -29,6 +31,12 @@ export const MAX_SLEEP_MS = 60_000;
 /** A clock set back by more than this is a correction, not a wobble (ISC cron's rule). */
 const CORRECTION_MS = 3 * 3_600_000;
 
+/** A tick due now, handed over with the others of its instant (onDueTicks). */
+export interface DueTick {
+  cron: CronDefinition;
+  tickAt: Date;
+}
+
 interface Entry {
   cron: CronDefinition;
   schedule: Schedule;
@@ -37,11 +45,26 @@ interface Entry {
   lastTick: number;
   /** When the clock should read at the next look: reading less means it was set back. */
   expectedWake: number;
-  timer?: unknown;
+  /** The wake-up it waits for (a key of Scheduler.wakeUps), if armed. */
+  wakeAt?: number;
+}
+
+/** One timer for every entry that looks at the clock at the same instant. */
+interface WakeUp {
+  timer: unknown;
+  entries: Set<Entry>;
 }
 
 export class Scheduler {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Armed wake-ups by the wall-clock instant they are for. Crons due at the same instant share one timer,
+   * so they are handed over together (onDueTicks) and their next runs are computed once all are: with
+   * 1,000 crons, 17 due in the same second were 17 timers, each tick's work (its store writes, its launch,
+   * its next run) delaying the next one's start.
+   */
+  private readonly wakeUps = new Map<number, WakeUp>();
+  private dueTicks: ((ticks: DueTick[]) => Array<Promise<void>>) | undefined;
   private readonly paused: Set<string>;
   private readonly schedules = new Map<string, Schedule | null>();
   private stopped = false;
@@ -113,7 +136,7 @@ export class Scheduler {
       const kept = next.get(old.name);
       if (kept && JSON.stringify(kept) === JSON.stringify(old)) continue;
       const entry = this.entries.get(old.name);
-      if (entry?.timer !== undefined) this.clock.clearTimer(entry.timer);
+      if (entry) this.disarm(entry);
       this.entries.delete(old.name);
       this.schedules.delete(old.name);
       this.previews.delete(old.name);
@@ -126,35 +149,69 @@ export class Scheduler {
   }
 
   private arm(entry: Entry): void {
-    if (entry.timer !== undefined) this.clock.clearTimer(entry.timer);
-    entry.timer = undefined;
+    this.disarm(entry);
     if (this.stopped || !entry.next) return;
     const now = this.clock.now();
     const delay = Math.max(0, Math.min(entry.next.getTime() - now, MAX_SLEEP_MS));
-    entry.expectedWake = now + delay;
-    entry.timer = this.clock.setTimer(() => this.wake(entry), delay);
+    const at = now + delay;
+    entry.expectedWake = at;
+    entry.wakeAt = at;
+    const wakeUp = this.wakeUps.get(at);
+    if (wakeUp) {
+      wakeUp.entries.add(entry);
+      return;
+    }
+    const entries = new Set([entry]);
+    this.wakeUps.set(at, { entries, timer: this.clock.setTimer(() => this.wake(at), delay) });
   }
 
-  private wake(entry: Entry): void {
-    entry.timer = undefined;
+  private disarm(entry: Entry): void {
+    if (entry.wakeAt === undefined) return;
+    const wakeUp = this.wakeUps.get(entry.wakeAt);
+    if (wakeUp) {
+      wakeUp.entries.delete(entry);
+      if (wakeUp.entries.size === 0) {
+        this.clock.clearTimer(wakeUp.timer);
+        this.wakeUps.delete(entry.wakeAt);
+      }
+    }
+    entry.wakeAt = undefined;
+  }
+
+  /**
+   * Every entry of the wake-up at `at`: the due ones are handed over together first, then each entry's next
+   * run is computed and armed (a tick's lateness does not include the others' look-ups).
+   */
+  private wake(at: number): void {
+    const wakeUp = this.wakeUps.get(at);
+    if (!wakeUp) return;
+    this.wakeUps.delete(at);
+    const entries = [...wakeUp.entries];
+    for (const entry of entries) entry.wakeAt = undefined;
     if (this.stopped) return;
     const now = this.clock.now();
-    const due = entry.next;
-    if (due && due.getTime() <= now) {
+    const due = new Map<Entry, Date>();
+    for (const entry of entries) {
+      const next = entry.next;
+      if (tickTraceOn && next) markTick(entry.cron.name, next.getTime(), 'woke');
       // Due (or overdue after a jump forward: fired once, then on from now).
-      entry.lastTick = due.getTime();
-      // Fired before its next run is computed: the tick's lateness does not include that look-up.
-      if (!this.paused.has(entry.cron.name)) this.fire(entry.cron, due);
-      else this.reportPaused(entry.cron, due);
-      this.setNext(entry, entry.schedule.nextAfter(new Date(Math.max(now, due.getTime()))));
-    } else if (now < entry.expectedWake - 1000) {
-      // The clock was set back since the next run was computed: an earlier one may be due. As ISC cron does,
-      // a change under 3 hours does not run again what ran; a larger one is a correction: the new time rules.
-      if (entry.expectedWake - now > CORRECTION_MS) entry.lastTick = now;
-      const candidate = entry.schedule.nextAfter(new Date(Math.max(now, entry.lastTick)));
-      if (candidate && (!due || candidate < due)) this.setNext(entry, candidate);
+      if (next && next.getTime() <= now) due.set(entry, next);
     }
-    this.arm(entry);
+    if (due.size > 0) this.fire(due);
+    for (const entry of entries) {
+      const fired = due.get(entry);
+      if (fired) {
+        this.setNext(entry, entry.schedule.nextAfter(new Date(Math.max(now, fired.getTime()))));
+        if (tickTraceOn) markTick(entry.cron.name, fired.getTime(), 'armed');
+      } else if (now < entry.expectedWake - 1000) {
+        // The clock was set back since the next run was computed: an earlier one may be due. As ISC cron does,
+        // a change under 3 hours does not run again what ran; a larger one is a correction: the new time rules.
+        if (entry.expectedWake - now > CORRECTION_MS) entry.lastTick = now;
+        const candidate = entry.schedule.nextAfter(new Date(Math.max(now, entry.lastTick)));
+        if (candidate && (!entry.next || candidate < entry.next)) this.setNext(entry, candidate);
+      }
+      this.arm(entry);
+    }
   }
 
   /** A new next run for an entry; nextExecution's answer is dropped if this can change it. */
@@ -165,15 +222,41 @@ export class Scheduler {
     if (soonest?.cronName === entry.cron.name || (next && (!soonest || next < soonest.at))) this.soonest = undefined;
   }
 
-  private fire(cron: CronDefinition, at: Date): void {
-    const tickAt = tickKey(at);
-    let running: Promise<void>;
-    try {
-      running = this.onTick(cron, tickAt);
-    } catch (error) {
-      running = Promise.reject(error);
+  /** Hands the due ticks over: together to onDueTicks when set, else one by one; paused crons' are told. */
+  private fire(due: Map<Entry, Date>): void {
+    const ticks: DueTick[] = [];
+    for (const [entry, at] of due) {
+      entry.lastTick = at.getTime();
+      if (this.paused.has(entry.cron.name)) this.reportPaused(entry.cron, at);
+      else ticks.push({ cron: entry.cron, tickAt: tickKey(at) });
     }
-    running.catch((error) => this.log.error(`Scheduled run of ${cron.name} failed to start`, { error: errorText(error) }));
+    if (ticks.length === 0) return;
+    if (tickTraceOn) for (const tick of ticks) markTick(tick.cron.name, tick.tickAt.getTime(), 'fired');
+    let running: Array<Promise<void>>;
+    if (this.dueTicks) {
+      try {
+        running = this.dueTicks(ticks);
+      } catch (error) {
+        running = ticks.map(() => Promise.reject(error));
+      }
+    } else {
+      running = ticks.map((tick) => {
+        try {
+          return this.onTick(tick.cron, tick.tickAt);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      });
+    }
+    running.forEach((started, index) => started.catch((error) => this.log.error(`Scheduled run of ${ticks[index].cron.name} failed to start`, { error: errorText(error) })));
+  }
+
+  /**
+   * Ticks due at the same instant are handed to `handler` together (one promise per tick, in their order)
+   * instead of to the tick handler one by one: it can record every one before it launches any.
+   */
+  onDueTicks(handler: (ticks: DueTick[]) => Array<Promise<void>>): void {
+    this.dueTicks = handler;
   }
 
   /** A tick of a paused cron is not run, but told (it is recorded as skipped). */
@@ -248,9 +331,8 @@ export class Scheduler {
   stop(): void {
     this.stopped = true;
     this.soonest = undefined;
-    for (const entry of this.entries.values()) {
-      if (entry.timer !== undefined) this.clock.clearTimer(entry.timer);
-      entry.timer = undefined;
-    }
+    for (const wakeUp of this.wakeUps.values()) this.clock.clearTimer(wakeUp.timer);
+    this.wakeUps.clear();
+    for (const entry of this.entries.values()) entry.wakeAt = undefined;
   }
 }

@@ -3,11 +3,13 @@
 // through a new Intl object at every step, a cost the baseline should not carry), and the same command spawned
 // on each tick, with no store. Prints "ready" once every job is armed; on SIGTERM, prints each tick as JSON:
 // its scheduled second, and how late it was when croner called back and when spawn() had returned (the bare
-// equivalent of the server's recorded start).
+// equivalent of the server's recorded start). With "timers" as its third argument, the call-back does no
+// work at all: the timer wake-up lateness alone, what the machine gives any process at these instants.
 import { spawn } from 'node:child_process';
 import { Cron } from 'croner';
 
-const [schedulesJson, command] = [process.argv[2], process.argv[3]];
+const [schedulesJson, command, mode] = [process.argv[2], process.argv[3], process.argv[4]];
+const timersOnly = mode === 'timers';
 const schedules = JSON.parse(schedulesJson) as string[];
 const ticks: Array<[scheduledMs: number, firedLateMs: number, spawnedLateMs: number]> = [];
 
@@ -27,7 +29,7 @@ const jobs = schedules.map((schedule) => {
   return new Cron(schedule, () => {
     const fired = Date.now();
     const scheduled = scheduledBefore(second, fired);
-    spawn(command, [], { stdio: 'ignore', detached: true }).on('error', () => undefined);
+    if (!timersOnly) spawn(command, [], { stdio: 'ignore', detached: true }).on('error', () => undefined);
     ticks.push([scheduled, fired - scheduled, Date.now() - scheduled]);
   });
 });

@@ -8,6 +8,7 @@ import { Kysely, PostgresDialect, sql, SqliteDialect, type RawBuilder } from 'ky
 import pg from 'pg';
 import { errorText, type Logger } from '../logger';
 import type { Database } from './schema';
+import { WalCheckpointer } from './walCheckpointer';
 
 export type StoreKind = 'sqlite' | 'postgres';
 export type Query = Kysely<Database>;
@@ -79,6 +80,9 @@ export function openSqliteFile(file: string | undefined, options: { readonly?: b
 export async function openSqlite(options: SqliteOptions): Promise<Db> {
   const raw = openSqliteFile(options.file, { readonly: options.readonly });
   let onWrite = () => {};
+  // The WAL is copied back into the file by a worker thread, not inside a commit on this one (walCheckpointer.ts).
+  const checkpointer = options.file && !options.readonly ? new WalCheckpointer(options.file, options.log, () => raw.pragma('wal_autocheckpoint = 1000')) : undefined;
+  if (checkpointer) raw.pragma('wal_autocheckpoint = 0');
   // Kysely prepares every query anew; better-sqlite3 statements are reusable, so keep the recent ones.
   const statements = new Map<string, BetterSqlite3.Statement>();
   const prepare = (text: string): BetterSqlite3.Statement => {
@@ -99,7 +103,10 @@ export async function openSqlite(options: SqliteOptions): Promise<Db> {
     prepare(text: string) {
       const statement = prepare(text);
       const wrote = <T>(result: T): T => {
-        if (!statement.readonly) onWrite();
+        if (!statement.readonly) {
+          onWrite();
+          checkpointer?.wrote();
+        }
         return result;
       };
       return {
@@ -196,6 +203,7 @@ export async function openSqlite(options: SqliteOptions): Promise<Db> {
     async close() {
       if (timer) clearInterval(timer);
       onWrite = () => {};
+      await checkpointer?.close();
       await q.destroy();
     },
   };

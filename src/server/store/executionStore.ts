@@ -311,6 +311,44 @@ export class ExecutionStore {
     }
   }
 
+  /**
+   * The scheduled starts of one instant in one transaction, one commit for them all: each tick's claim
+   * (`claim`, written in the same transaction), then its run unless the cron has one running (startIn).
+   * 'notClaimed': another
+   * instance has the tick. Throws if the transaction fails (nothing of it is written): the caller starts the
+   * ticks one by one.
+   */
+  async startClaimed(starts: Array<{ input: NewExecution; claim(tx: Query): Promise<boolean> }>): Promise<Array<StartOutcome | 'notClaimed'>> {
+    return this.db.transaction(async (tx) => {
+      const outcomes: Array<StartOutcome | 'notClaimed'> = [];
+      for (const { input, claim } of starts) {
+        if (!(await claim(tx))) {
+          outcomes.push('notClaimed');
+          continue;
+        }
+        outcomes.push(await this.startIn(tx, input));
+      }
+      return outcomes;
+    });
+  }
+
+  /** A start inside a transaction of several: a cron that has a run going gives 'running', not an error. */
+  private async startIn(tx: Query, input: NewExecution): Promise<StartOutcome> {
+    // PostgreSQL aborts the whole transaction on a unique violation: look first. SQLite undoes only the
+    // failed statement, so there the insert is tried straight away (one statement a tick instead of two).
+    if (this.db.kind === 'postgres') {
+      const running = await this.runningId(tx, input.cronName);
+      if (running) return { kind: 'running', runningExecutionId: running };
+      return { kind: 'started', execution: await this.insert(tx, input) };
+    }
+    try {
+      return { kind: 'started', execution: await this.insert(tx, input) };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      return { kind: 'running', runningExecutionId: (await this.runningId(tx, input.cronName)) ?? 'unknown' };
+    }
+  }
+
   private async explainConflict(error: unknown, cronName: string): Promise<StartOutcome> {
     if (!isUniqueViolation(error)) throw error;
     const running = await this.runningId(this.db.q, cronName);

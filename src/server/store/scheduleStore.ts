@@ -1,6 +1,6 @@
 // Queries on cron_state (paused schedules) and schedule_ticks (each tick claimed once across instances).
 import { sql } from 'kysely';
-import { now, type Db } from './db';
+import { now, type Db, type Query } from './db';
 
 export class ScheduleStore {
   constructor(private readonly db: Db) {}
@@ -23,9 +23,9 @@ export class ScheduleStore {
     if (this.db.kind === 'postgres') await sql`SELECT pg_notify(${'cron_ops_crons'}, ${JSON.stringify({ cronNames: [cronName] })})`.execute(this.db.q);
   }
 
-  /** True for the one caller (of any instance) that claims this tick. */
-  async claimTick(cronName: string, tickAt: Date, runnerId: string): Promise<boolean> {
-    const rows = await this.db.q
+  /** True for the one caller (of any instance) that claims this tick; `q`: inside a transaction of the caller. */
+  async claimTick(cronName: string, tickAt: Date, runnerId: string, q: Query = this.db.q): Promise<boolean> {
+    const rows = await q
       .insertInto('schedule_ticks')
       .values({ cron_name: cronName, tick_at: tickAt.toISOString(), claimed_by: runnerId })
       .onConflict((conflict) => conflict.doNothing())

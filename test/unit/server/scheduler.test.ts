@@ -180,6 +180,34 @@ describe('scheduler (fake clock)', () => {
     scheduler.stop();
   });
 
+  it('crons due at the same instant share one timer and are handed over together, paused ones told apart', async () => {
+    const clock = new FakeClock('2026-05-01T10:00:00.500Z');
+    const definitions = [cron('*/10 * * * * *', 'UTC', 'a'), cron('*/10 * * * * *', 'UTC', 'b'), cron('*/10 * * * * *', 'UTC', 'c'), cron('5 * * * * *', 'UTC', 'd')];
+    const batches: string[][] = [];
+    const single: string[] = [];
+    const paused: string[] = [];
+    const scheduler = new Scheduler(definitions, new Set(['c']), async (ran) => void single.push(ran.name), quiet, () => true, clock);
+    scheduler.onDueTicks((ticks) => {
+      batches.push(ticks.map((tick) => `${tick.cron.name}@${tick.tickAt.toISOString().slice(11, 19)}`));
+      return ticks.map(async () => undefined);
+    });
+    scheduler.onPausedTick(async (ran, tickAt) => void paused.push(`${ran.name}@${tickAt.toISOString().slice(11, 19)}`));
+    scheduler.start();
+    assert.equal(clock.pendingTimers, 2, 'one timer for a, b and c (due at :10), one for d (due at :05)');
+    clock.advance(20_000);
+    assert.deepEqual(batches, [['d@10:00:05'], ['a@10:00:10', 'b@10:00:10'], ['a@10:00:20', 'b@10:00:20']]);
+    // A paused tick is told after the current turn (its recording is not the scheduler's business).
+    await new Promise((resolveTurn) => setImmediate(resolveTurn));
+    assert.deepEqual(paused, ['c@10:00:10', 'c@10:00:20'], 'a paused cron of the instant is told, not run');
+    assert.deepEqual(single, [], 'nothing goes to the one-by-one handler once onDueTicks is set');
+    assert.equal(scheduler.nextRun(definitions[0])?.toISOString(), '2026-05-01T10:00:30.000Z');
+    scheduler.replace(definitions.filter((definition) => definition.name !== 'b'));
+    clock.advance(10_000);
+    assert.deepEqual(batches.at(-1), ['a@10:00:30'], 'a removed cron leaves its instant, the others keep firing');
+    scheduler.stop();
+    assert.equal(clock.pendingTimers, 0);
+  });
+
   it('a pinned cron\'s next run is told from the clock, and moves on once passed', () => {
     const clock = new FakeClock('2026-05-01T10:00:00Z');
     const scheduler = new Scheduler([cron('*/10 * * * * *', 'UTC', 'pinned')], new Set(), async () => undefined, quiet, () => false, clock);
