@@ -5,7 +5,9 @@
 export type StoreErrorKind = 'data' | 'transient' | 'unknown';
 
 const TRANSIENT_NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-const TRANSIENT_SQLSTATE = new Set(['40001', '40P01', '55P03', '57014']);
+// 25P02 (in failed transaction) and 25001 (active transaction): the state of a connection, not what was
+// written; another attempt runs on a sound connection.
+const TRANSIENT_SQLSTATE = new Set(['40001', '40P01', '55P03', '57014', '25P02', '25001']);
 const TRANSIENT_MESSAGE = /connection (terminated|ended|closed|refused|reset)|client has encountered a connection error|database is locked|Connection terminated|timeout exceeded when trying to connect|query read timeout|timed? ?out|the database system is (starting up|shutting down)/i;
 const DATA_MESSAGE = /invalid byte sequence|unsupported Unicode escape|string or blob too big|datatype mismatch|constraint failed|value too long|out of range/i;
 

@@ -217,6 +217,37 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
 }
 
+/**
+ * A statement that timed out on this side (query_timeout: the database stopped answering, a partition) is
+ * still in flight on its connection, and what was queued behind it (its transaction's ROLLBACK) was dropped
+ * unsent: released to the pool, the connection would come back to its next user inside a transaction that
+ * is open or aborted ("current transaction is aborted", "SET TRANSACTION ISOLATION LEVEL must be called
+ * before any query"), for as long as the pool keeps it. So the connection is ended at once: the pool never
+ * hands out a client that is ending, and opens a new one.
+ */
+function closeAfterReadTimeout(client: pg.PoolClient, log: Logger): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const check = (error: unknown) => {
+    if (!(error instanceof Error) || error.message !== 'Query read timeout') return;
+    log.warn('A PostgreSQL statement got no answer in time: its connection is closed, not reused');
+    void client.end().catch(() => undefined);
+  };
+  // pg's query has promise and call-back forms (pg-pool's own pool.query uses the call-back one).
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const last = args[args.length - 1];
+    if (typeof last === 'function') {
+      args[args.length - 1] = (error: unknown, ...rest: unknown[]) => {
+        check(error);
+        return (last as (...callbackArgs: unknown[]) => unknown)(error, ...rest);
+      };
+      return query(...args);
+    }
+    const result = query(...args);
+    if (result instanceof Promise) result.catch(check);
+    return result;
+  };
+}
+
 export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const { url, log } = options;
   const clientConfig = {
@@ -236,7 +267,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   // The pool listens for errors of idle clients only: a connection that dies while checked out between two
   // statements (a transaction's JS work) would emit 'error' with no listener and end the process. The pool
   // drops such a client when it is released (it is no longer queryable).
-  pool.on('connect', (client) => client.on('error', (error) => log.warn('PostgreSQL connection lost while in use (its statement fails; the pool will reconnect)', { error: errorText(error) })));
+  pool.on('connect', (client) => {
+    client.on('error', (error) => log.warn('PostgreSQL connection lost while in use (its statement fails; the pool will reconnect)', { error: errorText(error) }));
+    closeAfterReadTimeout(client, log);
+  });
   // Fail the start clearly when the database cannot be reached at all.
   await pool.query('SELECT 1');
   const q = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -19,6 +19,11 @@ describe('storeErrors', () => {
     assert.equal(classifyStoreError(new Error('Query read timeout')), 'transient');
   });
 
+  it('a connection left in a failed or open transaction (25P02, 25001) is transient: the lines are kept, not replaced by notes', () => {
+    assert.equal(classifyStoreError(coded('25P02', 'current transaction is aborted, commands ignored until end of transaction block')), 'transient');
+    assert.equal(classifyStoreError(coded('25001', 'SET TRANSACTION ISOLATION LEVEL must be called before any query')), 'transient');
+  });
+
   it('what it does not know is unknown; messages of data errors without a code are data', () => {
     assert.equal(classifyStoreError(new TypeError('x is not a function')), 'unknown');
     assert.equal(classifyStoreError('boom'), 'unknown');
