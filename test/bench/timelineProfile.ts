@@ -52,7 +52,6 @@ async function series(label: string, read: (query: TimelineQuery) => Promise<unk
     times.push(performance.now() - started);
   }
   delay.disable();
-  const T = (globalThis as any).__tl; if (T) { console.log(Object.entries(T).map(([k, v]) => `${k} ${((v as number) / (T.n || 1)).toFixed(2)}`).join(', ')); (globalThis as any).__tl = {}; }
   const loop = performance.eventLoopUtilization(loopBefore);
   const p = (values: number[], at: number) => percentile(values, at).toFixed(1);
   console.log(`${label}: p50 ${p(times, 50)} ms, p95 ${p(times, 95)} ms; CPU (all threads) p50 ${p(cpu, 50)} ms; main loop busy ${(loop.active / SAMPLES).toFixed(1)} ms per read; main loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`);

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { API_PATHS, MANUAL_FAILURE_REASON, type Stats, type TimelineReply } from '../../src/shared/api';
+import { DURATION_CLASS_BOUNDS } from '../../src/server/store/rollups';
+import { durationClassOf, runDurationClassSql } from '../../src/server/store/rollupReader';
 import { DEMO_CRONS, demoConfig, seedPostgres, seedSqliteFolder } from '../bench/seed';
 import { TEST_DATABASE_ENV, databaseFor } from '../support/postgres';
 import { api, getExecution, processAlive, triggerOk, waitForStatus } from '../support/http';
@@ -353,6 +355,25 @@ describe('store', function () {
       const after = await read();
       assert.equal(bucketOf(after, 'completed')?.count ?? 0, completedBefore.count - 1, 'one completed run less in its bucket');
       assert.equal(bucketOf(after, 'failed')?.count ?? 0, (bucketOf(before, 'failed')?.count ?? 0) + 1, 'one failed run more beside it');
+    });
+
+    it("gives the runs at a range's partial-minute edges the duration classes the roll-ups give them (their p95)", async () => {
+      // The runs of a range's partial minutes are classed by their own SQL (on PostgreSQL width_bucket over
+      // the bounds, not the classes table): every bound, its neighbours, and the durations of the seeded runs.
+      const durations = new Set<number>([0, 600_000_000, 2_000_000_000]);
+      for (const bound of DURATION_CLASS_BOUNDS) for (const near of [bound - 1, bound, bound + 1]) durations.add(near);
+      await withStoreSql(dataDir, async (query, dialect) => {
+        const seeded = await query('SELECT DISTINCT duration_ms FROM cron_executions WHERE duration_ms IS NOT NULL LIMIT 2000');
+        for (const row of seeded) durations.add(Number(row.duration_ms));
+        const values = [...durations].map((duration) => `(${duration})`).join(', ');
+        const rows = await query(`WITH runs(duration_ms) AS (VALUES ${values}) SELECT duration_ms, ${runDurationClassSql(dialect)} AS duration_class FROM runs
+          UNION ALL SELECT NULL, ${runDurationClassSql(dialect).replaceAll('duration_ms', 'NULL')}`);
+        assert.equal(rows.length, durations.size + 1);
+        for (const row of rows) {
+          const duration = row.duration_ms === null ? null : Number(row.duration_ms);
+          assert.equal(Number(row.duration_class), durationClassOf(duration), `the class of ${duration} ms`);
+        }
+      });
     });
 
     it('counts the KPIs and finds the last run of each cron over the whole history', async () => {
