@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { API_PATHS, MANUAL_FAILURE_REASON, type Stats, type TimelineReply } from '../../src/shared/api';
 import { DURATION_CLASS_BOUNDS } from '../../src/server/store/rollups';
@@ -195,10 +195,16 @@ describe('store', function () {
   // SQLite only: PostgreSQL's outage replies are tested by the read-only database of the health tests.
   // (Registered before the PostgreSQL fixture starts, so the pass is told by the npm script's variable.)
   if (process.env.CRON_OPS_TEST_STORE !== 'postgres') {
-    it('answers reads, 503 "retry" for writes and /health degraded while the sqlite3 shell holds the write lock', async () => {
+    it('answers reads, 503 "retry" for writes and /health degraded while the sqlite3 shell holds the write lock; a job printing meanwhile loses nothing', async () => {
       const dataDir = newDataDir();
-      const server = await start(writeConfig({ crons: [nodeCron('quick', 'console.log("done")')], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } }), dataDir);
+      const LINES = 40;
+      // Prints while the lock is held, then ends: its lines and its end wait for the lock, its end time does not.
+      const exitMark = join(dataDir, '..', `${basename(dataDir)}-chatty-exited`);
+      const chatty = `let i = 0; const timer = setInterval(() => { console.log("line " + ++i); if (i === ${LINES}) { clearInterval(timer); const at = new Date().toISOString(); console.log("exiting at " + at); require("node:fs").writeFileSync(${JSON.stringify(exitMark)}, at); } }, 50);`;
+      const server = await start(writeConfig({ crons: [nodeCron('quick', 'console.log("done")'), nodeCron('chatty', chatty)], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } }), dataDir);
       await waitForStatus(server, await triggerOk(server, 'quick'), 'completed');
+      const chattyId = await triggerOk(server, 'chatty');
+      await waitFor(async () => (await api(server, `${API_PATHS.logs(chattyId)}?after=0`)).body.lines.length > 0 || undefined, 'the job to print');
       const shell = spawn('sqlite3', [sqliteFileOf(dataDir)], { stdio: ['pipe', 'pipe', 'inherit'] });
       let shellOut = '';
       shell.stdout.setEncoding('utf8').on('data', (chunk: string) => (shellOut += chunk));
@@ -214,12 +220,24 @@ describe('store', function () {
         const health = await api(server, API_PATHS.health, { token: null });
         assert.equal(health.status, 503, health.text);
         assert.equal(health.body.status, 'degraded');
+        // The job started before the lock prints and ends while it is held.
+        await server.waitForOutput(/writes fail at once, and are kept to retry, until it is released/, 30_000);
+        await waitFor(() => existsSync(exitMark) || undefined, 'the job to end while the lock is held', 60_000);
+        assert.equal((await api(server, API_PATHS.health, { token: null })).status, 503, 'still degraded while locked');
       } finally {
         shell.stdin.end('COMMIT;\n.quit\n');
       }
       await new Promise((resolveExit) => shell.once('exit', resolveExit));
+      const releasedAt = Date.now();
       await waitFor(async () => (await api(server, API_PATHS.health, { token: null })).status === 200 || undefined, '/health ok once the lock is released', 30_000);
+      await server.waitForOutput(/The store file is writable again/, 30_000);
       await waitForStatus(server, await triggerOk(server, 'quick'), 'completed');
+      const ended = await waitForStatus(server, chattyId, 'completed', 60_000);
+      const lines = (await api(server, `${API_PATHS.logs(chattyId)}?after=0`)).body.lines.map((entry: { line: string }) => entry.line);
+      assert.equal(lines.filter((line: string) => /^line \d+$/.test(line)).length, LINES, 'every line printed under the lock is stored');
+      const exitedAt = Date.parse(/^exiting at (.+)$/.exec(lines.find((line: string) => line.startsWith('exiting at'))!)![1]);
+      const completedAt = Date.parse(ended.completedAt!);
+      assert.ok(completedAt >= exitedAt && completedAt < releasedAt, `the end time is when it ended (${ended.completedAt}), not when the lock was released (${new Date(releasedAt).toISOString()})`);
     });
   }
 

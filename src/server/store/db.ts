@@ -59,13 +59,16 @@ export interface SqliteOptions {
 
 const STATEMENT_CACHE_SIZE = 200;
 
+/** How long a write waits for a lock another process holds, on the main thread (see lockedOut below). */
+const BUSY_TIMEOUT_MS = 1000;
+
 export function openSqliteFile(file: string | undefined, options: { readonly?: boolean } = {}): BetterSqlite3.Database {
   if (file) mkdirSync(dirname(file), { recursive: true });
   const raw = new BetterSqlite3(file ?? ':memory:', { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   // A writer waits a moment for a lock held by another process (the sqlite3 shell) instead of failing at
   // once; the wait blocks the event loop, so it stays short: past it the write fails as transient (the
   // API answers 503 "retry", the runner keeps log lines to retry, /health says degraded).
-  raw.pragma('busy_timeout = 1000');
+  raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   if (!options.readonly) {
     // WAL: readers never block the writer; NORMAL: a commit is durable once the WAL is written, and the
     // WAL is synced at each checkpoint. A process crash (kill -9) loses nothing committed; only a power
@@ -98,11 +101,39 @@ export async function openSqlite(options: SqliteOptions): Promise<Db> {
   };
   // SQLite binds numbers, text, blobs and null: booleans become 0/1.
   const bind = (parameters: ReadonlyArray<unknown>) => parameters.map((value) => (typeof value === 'boolean' ? Number(value) : value));
+  // Another process holding the write lock (the sqlite3 shell inside a transaction): each write would wait
+  // BUSY_TIMEOUT_MS on the main thread before failing, and a run's log lines, its end and /health's probe,
+  // one after the other, would hold the event loop for as long as the lock is held (seconds of no answer
+  // to anything). So after one write found the file locked, the next fail at once (as transient: the API
+  // answers 503 "retry", log lines and ends are kept and written later) until one gets the lock.
+  let lockedOut = false;
+  const lockedBy = (error: unknown) => {
+    if (lockedOut || !String((error as { code?: unknown } | null)?.code ?? '').startsWith('SQLITE_BUSY')) return;
+    lockedOut = true;
+    raw.pragma('busy_timeout = 0');
+    options.log.warn(`The store file is locked by another process (a transaction left open in the sqlite3 shell?): writes fail at once, and are kept to retry, until it is released`);
+  };
+  const unlocked = () => {
+    if (!lockedOut) return;
+    lockedOut = false;
+    raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    options.log.info('The store file is writable again');
+  };
   const database = {
     close: () => raw.close(),
     prepare(text: string) {
       const statement = prepare(text);
-      const wrote = <T>(result: T): T => {
+      // BEGIN IMMEDIATE takes the write lock, yet SQLite counts it read-only (it changes no row).
+      const takesLock = !statement.readonly || text.startsWith('BEGIN IMMEDIATE');
+      const wrote = <T>(run: () => T): T => {
+        let result: T;
+        try {
+          result = run();
+        } catch (error) {
+          lockedBy(error);
+          throw error;
+        }
+        if (takesLock) unlocked();
         if (!statement.readonly) {
           onWrite();
           checkpointer?.wrote();
@@ -111,8 +142,8 @@ export async function openSqlite(options: SqliteOptions): Promise<Db> {
       };
       return {
         reader: statement.reader,
-        all: (parameters: ReadonlyArray<unknown>) => wrote(statement.all(bind(parameters))),
-        run: (parameters: ReadonlyArray<unknown>) => wrote(statement.run(bind(parameters))),
+        all: (parameters: ReadonlyArray<unknown>) => wrote(() => statement.all(bind(parameters))),
+        run: (parameters: ReadonlyArray<unknown>) => wrote(() => statement.run(bind(parameters))),
         iterate: (parameters: ReadonlyArray<unknown>) => statement.iterate(bind(parameters)),
       };
     },
