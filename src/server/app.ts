@@ -18,6 +18,7 @@ import { buildHttp } from './http/httpApp';
 import { warmUp, WarmUpAuthenticator } from './http/warmUp';
 import { SseHub } from './http/sseHub';
 import { errorText, type Logger } from './logger';
+import { endOrphansByMarker } from './processTree';
 import { endOrphan, Runner } from './runner';
 import { Scheduler } from './scheduler';
 import { AuditStore } from './store/auditStore';
@@ -107,9 +108,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
     );
   }
   const interrupted = await executions.failInterrupted(runnerId);
+  // A run whose pid was not written yet (a crash within a turn of its start) is found by its environment.
+  const endedByMarker = endOrphansByMarker(interrupted.filter(({ pid }) => pid === null).map(({ execution }) => execution.id));
   for (const { execution, pid } of interrupted) {
     const ended = pid !== null && endOrphan(pid, execution.id);
-    log.warn(`Execution ${execution.id} of ${execution.cronName} was left running by a previous start: marked failed${ended ? `, its process group ${pid} ended` : ''}`);
+    const found = endedByMarker.get(execution.id);
+    const what = ended ? `, its process group ${pid} ended` : found ? `, its process(es) ${found.join(', ')} ended` : '';
+    log.warn(`Execution ${execution.id} of ${execution.cronName} was left running by a previous start: marked failed${what}`);
   }
 
   const auth = new WarmUpAuthenticator(tokens, options.adminToken, cronSecret);

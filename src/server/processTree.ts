@@ -291,3 +291,35 @@ export function endOrphan(pid: number, executionId: string): boolean {
   for (const left of others) signal(left.pid, 'SIGKILL');
   return leaderIsOurs || others.length > 0;
 }
+
+/**
+ * After a crash, the processes of runs whose pid was never written (the server died within a turn of their
+ * start: pids are written once per turn): found by the CRON_EXECUTION_ID they inherited, in one scan of
+ * /proc for all of them, and killed. Returns the pids ended per execution. A process that cleared its
+ * environment cannot be told apart and is left (said in the log by the caller).
+ */
+export function endOrphansByMarker(executionIds: readonly string[]): Map<string, number[]> {
+  const ended = new Map<string, number[]>();
+  if (executionIds.length === 0) return ended;
+  const markers = new Map(executionIds.map((id) => [`CRON_EXECUTION_ID=${id}`, id]));
+  let entries: string[];
+  try {
+    entries = readdirSync(PROC);
+  } catch {
+    return ended;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    const environ = readProc(pid, 'environ');
+    if (!environ) continue;
+    const id = environ
+      .split('\0')
+      .map((variable) => markers.get(variable))
+      .find((known) => known !== undefined);
+    if (id === undefined || !signal(pid, 'SIGKILL')) continue;
+    ended.set(id, [...(ended.get(id) ?? []), pid]);
+  }
+  return ended;
+}

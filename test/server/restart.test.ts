@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { API_PATHS, type Cron, type Execution } from '../../src/shared/api';
 import { api, getExecution, listExecutions, processAlive, triggerOk, waitForStatus } from '../support/http';
 import { nodeCron, startServer, writeConfig, type ServerProcess } from '../support/serverProcess';
+import { withStoreSql } from '../support/storeSql';
 import { waitFor } from '../support/waitFor';
 
 const HANG = 'console.log("pid " + process.pid); setInterval(() => {}, 1000)';
@@ -103,6 +104,20 @@ describe('restarts on a data folder', function () {
 
     await api(server!, API_PATHS.resume('ticker'), { method: 'POST' });
     await waitFor(async () => (await listExecutions(server!, 'cronName=ticker&limit=1000')).length > tickerRuns, 'ticker to run again once resumed', 10_000);
+  });
+
+  it('after kill -9 before a run\'s pid was written: the restart finds its process by its environment and ends it', async () => {
+    const long = await triggerOk(server!, 'long');
+    const pid = await pidOf(long);
+    orphans.push(pid);
+    await server!.kill9();
+    // The crash came within the turn of the start: the pid is written once per turn, and was not yet.
+    await withStoreSql(dataDir, (query, dialect) => query(`UPDATE cron_executions SET pid = NULL WHERE id = ${dialect === 'postgres' ? '$1' : '?'}`, [long]));
+    assert.ok(processAlive(pid), 'the job outlived the server');
+    await start();
+    assert.equal((await getExecution(server!, long)).status, 'failed');
+    await waitFor(() => !processAlive(pid), `the orphaned process ${pid} to be ended`, 10_000);
+    assert.match(server!.output(), new RegExp(`Execution ${long} of long was left running by a previous start: marked failed, its process\\(es\\) ${pid} ended`));
   });
 
   it('SIGTERM exits 0 promptly, records the running execution as ended and ends its process', async () => {
