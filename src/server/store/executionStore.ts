@@ -10,7 +10,7 @@ import { p95FromClasses, type ClassCount } from './rollups';
 import { bucketKey, stampOf, TimelineBucketCache, type BucketStatus, type Revisions } from './timelineBucketCache';
 import type { CronExecutionsTable } from './schema';
 import { pruneScriptVersions } from './scriptVersionStore';
-import { TurnCommit } from './turnCommit';
+import { turnCommitOf, type TurnCommit } from './turnCommit';
 
 const COLUMNS = [
   'id',
@@ -172,7 +172,7 @@ export class ExecutionStore {
     private readonly cronNames: () => string[] = () => [],
   ) {
     this.rollups = new RollupReader(db);
-    this.turn = new TurnCommit(db);
+    this.turn = turnCommitOf(db);
   }
 
   toExecution(row: ExecutionRow): Execution {

@@ -1,4 +1,5 @@
-// The run path's writes of one turn of the event loop committed together on SQLite (group commit). Each
+// The run path's writes of one turn of the event loop (starts, ends, pids, audit rows) committed together on
+// SQLite (group commit). Each
 // commit writes the pages its statements touched to the WAL, one system call a page: a run's start and end
 // touch ~26 pages, most of them shared with the other runs of the moment (the roll-ups' buckets, the change
 // feed, the hour's revision, the indexes' last pages). Under 50 concurrent triggers several starts and ends
@@ -17,6 +18,18 @@ interface Pending {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+const perStore = new WeakMap<Db, TurnCommit>();
+
+/** The store's one TurnCommit: every writer that joins the turn's transaction shares it. */
+export function turnCommitOf(db: Db): TurnCommit {
+  let turn = perStore.get(db);
+  if (!turn) {
+    turn = new TurnCommit(db);
+    perStore.set(db, turn);
+  }
+  return turn;
+}
 
 export class TurnCommit {
   private pending: Pending[] = [];
