@@ -9,6 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../support/serverProcess';
 import { moduleOf, type CpuProfile } from './profileStretches';
+import { cpuMs } from './support';
 import { bareSpawnRate, runCallers } from './throughput';
 
 function summarise(profile: CpuProfile): void {
@@ -59,9 +60,14 @@ async function main(): Promise<void> {
   if (scheduled) {
     await new Promise((resolveLater) => setTimeout(resolveLater, seconds * 1000));
   } else {
+    const cpuBefore = cpuMs(server.child.pid!);
     const result = await runCallers(server.url, crons.map((cron) => cron.name), seconds * 1000);
+    const cpu = cpuMs(server.child.pid!) - cpuBefore;
     const rate = (result.accepted.length - result.timedOut) / result.elapsedS;
     console.log(`server: ${result.accepted.length} runs in ${result.elapsedS.toFixed(1)} s = ${rate.toFixed(0)}/s (${(rate / bare).toFixed(2)}× bare spawn); refused ${JSON.stringify(result.refused)}, ${result.timedOut} not finished`);
+    // The profile's "busy" is wall time with JavaScript on the stack, the waits for a CPU inside a call
+    // included (a loopback write that wakes the caller often gives the core away): its CPU, all threads, is this.
+    console.log(`server CPU (all threads) while the callers ran: ${cpu} ms = ${(cpu / Math.max(1, result.accepted.length)).toFixed(1)} ms a run, ${((cpu / (result.elapsedS * 1000)) * 100).toFixed(0)} % of the wall time`);
   }
   console.log(`load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
   await server.stop(60_000);

@@ -110,3 +110,47 @@ describe('guards: already running and rate limits', function () {
     assert.ok(entries.some((entry) => entry.target === 'job-c' && entry.details?.status === 429), 'the 429 is in the audit trail');
   });
 });
+
+// Without rate limits a manual start is one insert, and on SQLite the starts, ends and pids of one turn of
+// the server's loop are committed together (turnCommit.ts): a start refused by the one-running index must
+// not take the others of its transaction with it.
+describe('guards: concurrent triggers of many crons without rate limits', function () {
+  let server: ServerProcess;
+  const quick = Array.from({ length: 12 }, (_, index) => `quick-${index}`);
+
+  before(async () => {
+    server = await startServer({
+      config: {
+        crons: [nodeCron('hold', HANG, { estimatedDurationMs: 20_000 }), ...quick.map((name) => nodeCron(name, 'console.log("done")'))],
+        rateLimits: { perCronSeconds: 0, globalPerMinute: 0 },
+        killGraceMs: 500,
+      },
+    });
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('records every accepted trigger once, refuses only a cron already running, and ends every quick run completed', async () => {
+    const names = [...Array.from({ length: 6 }, () => 'hold'), ...quick.flatMap((name) => [name, name, name])];
+    const replies = await Promise.all(names.map(async (name) => ({ name, reply: await trigger(server, name) })));
+    const acceptedOf = new Map<string, string[]>();
+    for (const { name, reply } of replies) {
+      assert.ok(reply.status === 202 || reply.status === 409, `${name}: ${reply.status} ${reply.text}`);
+      if (reply.status === 202) acceptedOf.set(name, [...(acceptedOf.get(name) ?? []), reply.body.executionId]);
+    }
+    assert.equal(acceptedOf.get('hold')?.length, 1, 'one run of the cron that keeps running');
+    for (const name of quick) assert.ok((acceptedOf.get(name)?.length ?? 0) >= 1, `${name} started at least once`);
+    for (const { name, reply } of replies) {
+      if (reply.status !== 409) continue;
+      assert.equal(reply.body.error, ALREADY_RUNNING_ERROR);
+      assert.ok(acceptedOf.get(name)?.includes(reply.body.runningExecutionId), `${name}: the 409 names a run of its own cron (${reply.body.runningExecutionId})`);
+    }
+    const accepted = [...acceptedOf.values()].flat();
+    for (const id of accepted.filter((id) => id !== acceptedOf.get('hold')![0])) assert.equal((await waitForExecution(server, id)).status, 'completed', `run ${id}`);
+    const rows = await listExecutions(server, 'limit=1000');
+    assert.deepEqual(rows.map((row) => row.id).sort(), [...accepted].sort(), 'each accepted trigger recorded exactly once, nothing else');
+    assert.equal(rows.find((row) => row.id === acceptedOf.get('hold')![0])?.status, 'running');
+  });
+});

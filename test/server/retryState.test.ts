@@ -3,6 +3,9 @@
 // and on the cron (`pendingRetry`); gone once the retry ran or a manual trigger cancelled it. A real server
 // and a real process that fails.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Cron, Execution } from '../../src/shared/api';
 import { api, getExecution, listExecutions, triggerOk, waitForStatus } from '../support/http';
 import { nodeCron, startServer, writeConfig, type ServerProcess } from '../support/serverProcess';
@@ -96,5 +99,40 @@ describe('a failed attempt shows the retry waiting after it', function () {
     } finally {
       await lastServer.stop();
     }
+  });
+});
+
+// On SQLite a manual trigger or a success looks for the cron's waiting retries only if it may have some: those
+// read at start and those added since (retryScheduler.ts, soleWriter). A retry left waiting by the server
+// before a restart is one the restarted server has only read at start.
+describe('a retry waiting across a restart', function () {
+  this.timeout(120_000);
+  let server: ServerProcess | undefined;
+  let dataDir: string;
+
+  before(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cron-ops-retry-restart-'));
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is still shown after the restart, and a manual trigger there cancels it', async () => {
+    const config = configOf([{ ...nodeCron('ledger-close', FAIL), retries: { count: 1, delayMs: 600_000, backoff: 1 } }, nodeCron('other', 'console.log("ok")')]);
+    server = await startServer({ config, args: ['--data', dataDir] });
+    const first = await triggerOk(server, 'ledger-close');
+    const failed = await waitForStatus(server, first, 'failed');
+    assert.equal(failed.retry?.attempt, 2, 'attempt 2 waits after the failure');
+    await server.stop();
+
+    server = await startServer({ config, args: ['--data', dataDir] });
+    assert.equal((await getExecution(server, first)).retry?.attempt, 2, 'the retry still waits after the restart');
+    // Another cron's manual run and success leave it alone.
+    await waitForStatus(server, await triggerOk(server, 'other'), 'completed');
+    assert.equal((await cronNamed(server, 'ledger-close')).pendingRetry?.retryOf, first);
+    const manual = await triggerOk(server, 'ledger-close');
+    await server.waitForOutput(new RegExp(`\\[Retry\\] ledger-close: attempt 2 cancelled: manual run ${manual} started`), 30_000);
+    assert.equal((await getExecution(server, first)).retry, null, 'the cancelled retry is no longer shown');
   });
 });

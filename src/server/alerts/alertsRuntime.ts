@@ -58,6 +58,8 @@ export function createAlertsRuntime(deps: AlertsRuntimeDeps): AlertsRuntime {
     announce: (cronNames) => announceCronsChanged(db, cronNames),
     log,
     pollMs: deps.pollMs,
+    // One instance per SQLite file; on PostgreSQL other instances add retries too.
+    soleWriter: db.kind === 'sqlite',
   });
   const outcomes: RunOutcomes = new RunOutcomes({
     retries: config.retries,

@@ -65,10 +65,21 @@ export interface RetrySchedulerOptions {
   pollMs?: number;
   /** How long a claimed retry is held before another instance may take it (default 60 s). */
   leaseMs?: number;
+  /**
+   * This process alone adds retries to the storage (SQLite: one instance per file). Then a cron none of whose
+   * retries was ever seen waiting (at start or added since) has none: its manual triggers and successes skip
+   * the statements that look for them (two a run under figure 6's load, where no cron has retries).
+   */
+  soleWriter?: boolean;
 }
 
 export class RetryScheduler {
   private readonly pump: DuePump;
+  /**
+   * With `soleWriter`, once the waiting retries were read at start: the crons that may have some (those read
+   * then, and every cron a retry was added for since; never removed, so never too few). Undefined: unknown.
+   */
+  private mayWait: Set<string> | undefined;
 
   constructor(private readonly options: RetrySchedulerOptions) {
     this.pump = new DuePump({ what: '[Retry] Starting due retries', runDue: () => this.startDue(), nextDueAt: () => options.storage.nextDueAt(), log: options.log, pollMs: options.pollMs ?? 5_000 });
@@ -76,6 +87,27 @@ export class RetryScheduler {
 
   start(): void {
     this.pump.start();
+    if (this.options.soleWriter) void this.learnWaiting();
+  }
+
+  private async learnWaiting(): Promise<void> {
+    // Retries added while this read runs are in `added`: none is missed between the read and its use.
+    this.added = new Set();
+    try {
+      const waiting = await this.options.storage.pending();
+      this.mayWait = new Set([...waiting.map((retry) => retry.cronName), ...this.added]);
+    } catch (error) {
+      this.options.log.warn('[Retry] Could not read the waiting retries at start: every manual trigger and success looks for them', { error: errorText(error) });
+    } finally {
+      this.added = undefined;
+    }
+  }
+
+  private added: Set<string> | undefined;
+
+  /** False only when the cron surely has no retry waiting (see `soleWriter`). */
+  private mayHaveWaiting(cronName: string): boolean {
+    return this.mayWait === undefined || this.mayWait.has(cronName);
   }
 
   stop(): Promise<void> {
@@ -89,6 +121,9 @@ export class RetryScheduler {
 
   /** Stores a retry without starting the wait (inside a transaction: `kick` once it is committed). */
   async record(retry: ScheduledRetry, tx?: Query): Promise<void> {
+    // Known before it is stored: a lookup that runs meanwhile does not skip it.
+    this.mayWait?.add(retry.cronName);
+    this.added?.add(retry.cronName);
     if (await this.options.storage.add(retry, tx)) {
       this.options.log.info(`[Retry] ${retry.cronName}: attempt ${retry.attempt} at ${retry.dueAt.toISOString()}`, { retryOf: retry.retryOf });
     }
@@ -106,6 +141,7 @@ export class RetryScheduler {
 
   /** A manual trigger ran the cron now: its waiting retries are not needed. */
   async cancel(cronName: string, why: string): Promise<ScheduledRetry[]> {
+    if (!this.mayHaveWaiting(cronName)) return [];
     const cancelled = await this.options.storage.cancel(cronName);
     for (const retry of cancelled) this.options.log.info(`[Retry] ${cronName}: attempt ${retry.attempt} cancelled: ${why}`, { retryOf: retry.retryOf });
     if (cancelled.length > 0) await this.announce([cronName]);
@@ -119,6 +155,7 @@ export class RetryScheduler {
   async dropBeforeSuccess(cronName: string, success: { id: string; startedAt: string }): Promise<ScheduledRetry[]> {
     const { storage, log } = this.options;
     const dropped: ScheduledRetry[] = [];
+    if (!this.mayHaveWaiting(cronName)) return dropped;
     for (const retry of await storage.pending()) {
       if (retry.cronName !== cronName) continue;
       const failedAt = await this.options.attemptStartedAt(retry.retryOf, retry.attempt - 1);

@@ -2,6 +2,7 @@
 import type { AuditEntry, Role } from '../../shared/api';
 import type { Db } from './db';
 import { ago, isoOf } from './dialect';
+import { turnCommitOf } from './turnCommit';
 
 export interface AuditRecord {
   actor: string;
@@ -16,17 +17,20 @@ export class AuditStore {
   constructor(private readonly db: Db) {}
 
   async record(entry: AuditRecord): Promise<void> {
-    await this.db.q
-      .insertInto('audit_log')
-      .values({
-        actor: entry.actor,
-        role: entry.role,
-        action: entry.action,
-        target: entry.target ?? null,
-        details: JSON.stringify(entry.details ?? {}),
-        client_address: entry.clientAddress ?? null,
-      })
-      .execute();
+    // In the turn's commit with the runs it is about (turnCommit.ts): one commit fewer for each trigger.
+    await turnCommitOf(this.db).run((q) =>
+      q
+        .insertInto('audit_log')
+        .values({
+          actor: entry.actor,
+          role: entry.role,
+          action: entry.action,
+          target: entry.target ?? null,
+          details: JSON.stringify(entry.details ?? {}),
+          client_address: entry.clientAddress ?? null,
+        })
+        .execute(),
+    );
   }
 
   /** Deletes entries older than `days` days (the daily retention); returns how many went. */

@@ -10,6 +10,7 @@ import { p95FromClasses, type ClassCount } from './rollups';
 import { bucketKey, stampOf, TimelineBucketCache, type BucketStatus, type Revisions } from './timelineBucketCache';
 import type { CronExecutionsTable } from './schema';
 import { pruneScriptVersions } from './scriptVersionStore';
+import { turnCommitOf, type TurnCommit } from './turnCommit';
 
 const COLUMNS = [
   'id',
@@ -192,6 +193,7 @@ export class ExecutionStore {
     private readonly cronNames: () => string[] = () => [],
   ) {
     this.rollups = new RollupReader(db);
+    this.turn = turnCommitOf(db);
   }
 
   toExecution(row: ExecutionRow): Execution {
@@ -225,6 +227,8 @@ export class ExecutionStore {
   /** Pids of started runs waiting for the end of this turn of the event loop (recordPid). */
   private readonly pidsToWrite = new Map<string, number>();
   private pidsWritten: Promise<void> | undefined;
+  /** The run path's starts, ends and pids of one turn of the loop, committed together on SQLite. */
+  private readonly turn: TurnCommit;
 
   private async insert(q: Query, input: NewExecution): Promise<Execution> {
     const values = {
@@ -319,7 +323,7 @@ export class ExecutionStore {
   /** Starts a scheduled or external run; the partial unique index is the only guard needed. */
   async startUnguarded(input: NewExecution, alsoWrite?: (tx: Query) => Promise<void>): Promise<StartOutcome> {
     try {
-      if (!alsoWrite) return { kind: 'started', execution: await this.insert(this.db.q, input) };
+      if (!alsoWrite) return { kind: 'started', execution: await this.turn.run((q) => this.insert(q, input)) };
       // With what the start settles (the waiting retry it takes the place of), in one transaction.
       const execution = await this.db.transaction(async (tx) => {
         const inserted = await this.insert(tx, input);
@@ -382,7 +386,10 @@ export class ExecutionStore {
    * same transaction once the end is written (the retry it calls for), so no reader sees one without the other.
    */
   async finish(id: string, finish: Finish, alsoWrite?: (tx: Query, ended: Execution) => Promise<void>): Promise<Execution | undefined> {
-    if (!alsoWrite) return this.writeEnd(this.db.q, id, finish);
+    if (!alsoWrite) {
+      this.pidsToWrite.delete(id);
+      return this.turn.run((q) => this.writeEnd(q, id, finish));
+    }
     return this.db.transaction(async (tx) => {
       const ended = await this.writeEnd(tx, id, finish);
       if (ended) await alsoWrite(tx, ended);
@@ -439,12 +446,14 @@ export class ExecutionStore {
     if (batch.length === 0) return;
     // Cast: PostgreSQL would type a CASE of bare parameters as text.
     const pidOf = sql<number>`CASE id ${sql.join(batch.map(([id, pid]) => sql`WHEN ${id} THEN CAST(${pid} AS integer)`), sql` `)} END`;
-    await this.db.q
-      .updateTable('cron_executions')
-      .set({ pid: pidOf })
-      .where('id', 'in', batch.map(([id]) => id))
-      .where('status', '=', 'running')
-      .execute();
+    await this.turn.run((q) =>
+      q
+        .updateTable('cron_executions')
+        .set({ pid: pidOf })
+        .where('id', 'in', batch.map(([id]) => id))
+        .where('status', '=', 'running')
+        .execute(),
+    );
   }
 
   async recordDroppedLines(id: string, dropped: number): Promise<void> {
