@@ -123,7 +123,7 @@ export class CronService {
   /** Inserts the catch-up run; resolves with the run in its way if one is going, else undefined. */
   private async tryCatchUp(cron: CronDefinition, missedTick: Date, id: string): Promise<string | undefined> {
     this.ownIds.add(id);
-    const outcome = await this.executions.startUnguarded({ id, cronName: cron.name, triggerType: 'scheduled', triggeredBy: CATCH_UP_TRIGGERED_BY, params: this.resolveParams(cron, {}), runnerId: this.runnerId });
+    const outcome = await this.unconfirmedIfFails(id, () => this.executions.startUnguarded({ id, cronName: cron.name, triggerType: 'scheduled', triggeredBy: CATCH_UP_TRIGGERED_BY, params: this.resolveParams(cron, {}), runnerId: this.runnerId }));
     this.settle(id, outcome, cron);
     if (outcome.kind === 'started') {
       this.log.info(`[Scheduler] Cron ${cron.name} started to catch up the tick of ${missedTick.toISOString()} missed while the server was down`, { executionId: id });
@@ -224,11 +224,27 @@ export class CronService {
       runnerId = alive[Math.floor(Math.random() * alive.length)];
     }
     const id = this.claimId(runnerId);
-    const outcome = await this.executions.startManual({ id, cronName: cron.name, triggerType: 'manual', triggeredBy: actor, params, runnerId }, this.config.rateLimits);
+    const outcome = await this.unconfirmedIfFails(id, () => this.executions.startManual({ id, cronName: cron.name, triggerType: 'manual', triggeredBy: actor, params, runnerId }, this.config.rateLimits));
     this.settle(id, outcome, cron);
     // The manual run is the new attempt: a retry waiting for its time is not needed any more.
     if (outcome.kind === 'started') await this.outcomes?.manualRunStarted(cron.name, id);
     return outcome;
+  }
+
+  /**
+   * A start whose insert failed without an answer (PostgreSQL stopped past the statement timeout) may still
+   * have been committed once the database answered: its id is no longer this process's own, so when the
+   * store announces it (the change feed), adopt() runs it like a run handed over, rather than leaving a
+   * row "running" that nothing runs (the cron refused as already running until its timeout). Its caller
+   * was answered 503; a retry of theirs gets 409 naming this run.
+   */
+  private async unconfirmedIfFails(id: string, start: () => Promise<StartOutcome>): Promise<StartOutcome> {
+    try {
+      return await start();
+    } catch (error) {
+      this.ownIds.delete(id);
+      throw error;
+    }
   }
 
   private claimId(runnerId: string): string {
@@ -352,7 +368,7 @@ export class CronService {
       runnerId = alive[Math.floor(Math.random() * alive.length)];
     }
     const id = this.claimId(runnerId);
-    const outcome = await this.executions.startUnguarded({
+    const outcome = await this.unconfirmedIfFails(id, () => this.executions.startUnguarded({
       id,
       cronName: cron.name,
       triggerType: 'scheduled',
@@ -360,7 +376,7 @@ export class CronService {
       params: retry.params,
       runnerId,
       retry: { attempt: retry.attempt, retryOf: retry.retryOf },
-    }, doneWith);
+    }, doneWith));
     this.settle(id, outcome, cron);
     if (outcome.kind === 'started') return { started: true, executionId: id };
     return { started: false, reason: outcome.kind === 'running' ? `the cron is running (${outcome.runningExecutionId}): that run takes the retry's place` : outcome.kind };

@@ -9,7 +9,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { join } from 'node:path';
 import { API_PATHS } from '../../../src/shared/api';
 import pg from 'pg';
-import { api, getExecution, triggerOk, waitForStatus } from '../../support/http';
+import { api, getExecution, listExecutions, triggerOk, waitForStatus } from '../../support/http';
 import { databaseFor, startPostgres, TEST_DATABASE_ENV, type TestPostgres } from '../../support/postgres';
 import { nodeCron, startServer, type ServerProcess } from '../../support/serverProcess';
 import { waitFor } from '../../support/waitFor';
@@ -128,6 +128,24 @@ describe('a PostgreSQL that stops answering', function () {
 
     relay.thaw();
     await waitFor(async () => (await api(server, API_PATHS.health)).status === 200 || undefined, '/health to be 200 again once the database answers', 60_000, 200);
+  });
+
+  it('a trigger answered 503 because the database did not answer, but committed once it did, runs: the cron is not left "running" with nothing running', async () => {
+    const { server, relay } = await relayedServer([['quick', 'console.log("ok")']]);
+    relay.freeze();
+    // The insert waits in the relay; past the statement timeout the caller gets 503, and the database
+    // gets the insert (and commits it) only once thawed.
+    const trigger = api(server, API_PATHS.trigger, { body: { cronName: 'quick' } });
+    await server.waitForOutput(/Query read timeout/, 120_000);
+    const refused = await trigger;
+    assert.equal(refused.status, 503, refused.text);
+    relay.thaw();
+    const ran = await waitFor(async () => {
+      const runs = await listExecutions(server, 'cronName=quick&limit=10');
+      return runs.length > 0 && runs.every((run) => run.status === 'completed') ? runs : undefined;
+    }, 'the run committed after the outage to be run to its end', 60_000, 200);
+    assert.ok(ran.length <= 1, `at most the one committed run: ${JSON.stringify(ran)}`);
+    await waitForStatus(server, await triggerOk(server, 'quick'), 'completed', 60_000);
   });
 
   it('an outage longer than the statement timeout: afterwards no request fails on a connection left mid-transaction, and a running job keeps every log line', async () => {
