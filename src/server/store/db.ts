@@ -59,6 +59,9 @@ export interface SqliteOptions {
 
 const STATEMENT_CACHE_SIZE = 200;
 
+/** The WAL file's size once it starts over (bytes): above what a checkpoint's worth of writes leaves. */
+export const WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024;
+
 /** How long a write waits for a lock another process holds, on the main thread (see lockedOut below). */
 const BUSY_TIMEOUT_MS = 1000;
 
@@ -74,6 +77,10 @@ export function openSqliteFile(file: string | undefined, options: { readonly?: b
     // WAL is synced at each checkpoint. A process crash (kill -9) loses nothing committed; only a power
     // loss or OS crash may lose the last commits (see README, Data safety).
     raw.pragma('journal_mode = WAL');
+    // The WAL starts over from its beginning once checkpointed, but its file keeps the size it grew to (a
+    // backlog after the sqlite3 shell held the lock grew it past 100 MB): past this size it is cut back
+    // when it starts over.
+    raw.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
   }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { createLogger } from '../../../src/server/logger';
-import { openSqlite, type Db } from '../../../src/server/store/db';
+import { openSqlite, WAL_SIZE_LIMIT_BYTES, type Db } from '../../../src/server/store/db';
 import { WRITES_PER_CHECKPOINT } from '../../../src/server/store/walCheckpointer';
 
 describe('store WAL checkpoints (SQLite file)', () => {
@@ -65,5 +65,26 @@ describe('store WAL checkpoints (SQLite file)', () => {
     db = undefined;
     // The last connection's close copies the rest and removes the WAL, as before.
     assert.throws(() => statSync(`${file}-wal`), /ENOENT/);
+  });
+
+  it('a WAL grown past the limit by a backlog is cut back once it starts over', async () => {
+    const file = join(dir, 'store.db');
+    db = await openSqlite({ file, log: createLogger({ level: 'debug', write: (line) => lines.push(line) }) });
+    await sql`CREATE TABLE burst (id INTEGER PRIMARY KEY, body TEXT NOT NULL)`.execute(db.q);
+    // One write of a backlog's size (the server catching up after a lock): the WAL grows past the limit.
+    const rows = Math.ceil((WAL_SIZE_LIMIT_BYTES * 1.5) / 4000);
+    await db.transaction(async (tx) => {
+      for (let row = 0; row < rows; row++) await sql`INSERT INTO burst (body) VALUES (${'y'.repeat(4000)})`.execute(tx);
+    });
+    assert.ok(statSync(`${file}-wal`).size > WAL_SIZE_LIMIT_BYTES, 'the backlog grew the WAL past the limit');
+    // Writes go on; once a checkpoint copied everything, the next write starts the WAL over and cuts it.
+    const deadline = Date.now() + 30_000;
+    while (statSync(`${file}-wal`).size > WAL_SIZE_LIMIT_BYTES) {
+      if (Date.now() > deadline) throw new Error(`the WAL is still ${statSync(`${file}-wal`).size} bytes:\n${lines.join('\n')}`);
+      for (let row = 0; row < WRITES_PER_CHECKPOINT; row++) await sql`INSERT INTO burst (body) VALUES ('z')`.execute(db.q);
+      await new Promise((resolveLater) => setTimeout(resolveLater, 100));
+    }
+    const count = await sql<{ n: number }>`SELECT count(*) AS n FROM burst WHERE body <> 'z'`.execute(db.q);
+    assert.equal(count.rows[0].n, rows, 'every row of the backlog kept');
   });
 });
