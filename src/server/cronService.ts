@@ -98,11 +98,16 @@ export class CronService {
   }
 
   /** Records a tick that started no run; a store failure is logged, never thrown at the scheduler. */
+  /** Writes the skipped tick (in `q`, a caller's transaction, when given). */
+  private skippedTick(cron: CronDefinition, tickAt: Date, reason: SkipReason, runningExecutionId: string | undefined, q?: Query): Promise<unknown> {
+    if (!this.skipped) return Promise.resolve();
+    return this.skipped.record({ cronName: cron.name, tickAt, reason, runnerId: this.runnerId, runningExecutionId: runningExecutionId === 'unknown' ? null : runningExecutionId }, q);
+  }
+
   async recordSkip(cron: CronDefinition, tickAt: Date, reason: SkipReason, runningExecutionId?: string): Promise<void> {
     if (!this.skipped) return;
     try {
-      const tick = { cronName: cron.name, tickAt, reason, runnerId: this.runnerId, runningExecutionId: runningExecutionId === 'unknown' ? null : runningExecutionId };
-      await withRetry(() => this.skipped!.record(tick), { what: `Recording the skipped tick of ${cron.name} at ${tickAt.toISOString()}`, log: this.log, maxTotalMs: 30_000 });
+      await withRetry(() => this.skippedTick(cron, tickAt, reason, runningExecutionId), { what: `Recording the skipped tick of ${cron.name} at ${tickAt.toISOString()}`, log: this.log, maxTotalMs: 30_000 });
     } catch (error) {
       this.log.warn(`The skipped tick of ${cron.name} at ${tickAt.toISOString()} was not recorded`, { error: errorText(error) });
     }
@@ -291,6 +296,7 @@ export class CronService {
       const starts = batch.map((tick) => ({
         input: { id: ids.get(tick)!, cronName: tick.cron.name, triggerType: 'scheduled' as const, triggeredBy: 'scheduler', params: this.resolveParams(tick.cron, {}), runnerId: this.runnerId },
         claim: (tx: Query) => this.schedules.claimTick(tick.cron.name, tick.tickAt, this.runnerId, tx),
+        skipped: (tx: Query, runningExecutionId: string) => this.skippedTick(tick.cron, tick.tickAt, 'already-running', runningExecutionId, tx),
       }));
       recorded = batch.length === 0 ? Promise.resolve(undefined) : this.executions.startClaimed(starts).then((outcomes) => new Map(batch.map((tick, index) => [tick, outcomes[index]])));
     } catch (error) {
@@ -315,7 +321,7 @@ export class CronService {
           markTick(tick.cron.name, tick.tickAt.getTime(), 'claimed');
           markTick(tick.cron.name, tick.tickAt.getTime(), 'inserted');
         }
-        return this.scheduledStarted(tick.cron, tick.tickAt, id, outcome);
+        return this.scheduledStarted(tick.cron, tick.tickAt, id, outcome, true);
       });
     });
   }
@@ -336,13 +342,13 @@ export class CronService {
   }
 
   /** A scheduled tick recorded: its run launched, or the skip recorded when the cron was still running. */
-  private async scheduledStarted(cron: CronDefinition, tickAt: Date, id: string, outcome: StartOutcome): Promise<void> {
+  private async scheduledStarted(cron: CronDefinition, tickAt: Date, id: string, outcome: StartOutcome, skipRecorded = false): Promise<void> {
     this.settle(id, outcome, cron);
     if (tickTraceOn) markTick(cron.name, tickAt.getTime(), 'launched');
     if (outcome.kind === 'running') {
       this.log.warn(`[Scheduler] Skipped ${cron.name} at ${tickAt.toISOString()}: the previous run ${outcome.runningExecutionId} is still running`);
       this.outcomes?.missed(cron.name, tickAt, 'stillRunning', { runningExecutionId: outcome.runningExecutionId });
-      return this.recordSkip(cron, tickAt, 'already-running', outcome.runningExecutionId);
+      if (!skipRecorded) return this.recordSkip(cron, tickAt, 'already-running', outcome.runningExecutionId);
     }
     if (outcome.kind === 'started') this.log.info(`[Scheduler] Cron ${cron.name} started`, { executionId: outcome.execution.id });
     if (tickTraceOn) markTick(cron.name, tickAt.getTime(), 'done');

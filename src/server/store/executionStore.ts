@@ -343,15 +343,21 @@ export class ExecutionStore {
    * instance has the tick. Throws if the transaction fails (nothing of it is written): the caller starts the
    * ticks one by one.
    */
-  async startClaimed(starts: Array<{ input: NewExecution; claim(tx: Query): Promise<boolean> }>): Promise<Array<StartOutcome | 'notClaimed'>> {
+  async startClaimed(
+    starts: Array<{ input: NewExecution; claim(tx: Query): Promise<boolean>; skipped(tx: Query, runningExecutionId: string): Promise<unknown> }>,
+  ): Promise<Array<StartOutcome | 'notClaimed'>> {
     return this.db.transaction(async (tx) => {
       const outcomes: Array<StartOutcome | 'notClaimed'> = [];
-      for (const { input, claim } of starts) {
+      for (const { input, claim, skipped } of starts) {
         if (!(await claim(tx))) {
           outcomes.push('notClaimed');
           continue;
         }
-        outcomes.push(await this.startIn(tx, input));
+        const outcome = await this.startIn(tx, input);
+        // A claimed tick that starts nothing is a skipped tick, committed with its claim: a crash between
+        // the two would leave the tick claimed (so not missed either) and nowhere.
+        if (outcome.kind === 'running') await skipped(tx, outcome.runningExecutionId);
+        outcomes.push(outcome);
       }
       return outcomes;
     });

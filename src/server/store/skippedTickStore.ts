@@ -4,7 +4,7 @@
 // The retention prunes them with the runs (ExecutionStore.applyRetention).
 import type { SkippedTick, SkipReason, TimelineSkip } from '../../shared/api';
 import { TIMELINE_MAX_SKIPPED } from '../../shared/api';
-import type { Db } from './db';
+import type { Db, Query } from './db';
 import { isoOf } from './dialect';
 
 export interface NewSkippedTick {
@@ -19,8 +19,8 @@ export class SkippedTickStore {
   constructor(private readonly db: Db) {}
 
   /** Records a skipped tick; false when that tick of that cron was already recorded (by any instance). */
-  async record(tick: NewSkippedTick): Promise<boolean> {
-    const rows = await this.db.q
+  async record(tick: NewSkippedTick, q: Query = this.db.q): Promise<boolean> {
+    const rows = await q
       .insertInto('skipped_ticks')
       .values({
         cron_name: tick.cronName,
