@@ -26,6 +26,9 @@ export function tickKey(at: Date): Date {
   return new Date(Math.floor(at.getTime() / 1000) * 1000);
 }
 
+/** Ticks a late wake-up passes over that are counted for its log line, at most. */
+const MAX_REPORTED_PASSED_OVER = 1000;
+
 /** The longest sleep between two looks at the clock. */
 export const MAX_SLEEP_MS = 60_000;
 /** A clock set back by more than this is a correction, not a wobble (ISC cron's rule). */
@@ -201,7 +204,11 @@ export class Scheduler {
     for (const entry of entries) {
       const fired = due.get(entry);
       if (fired) {
-        this.setNext(entry, entry.schedule.nextAfter(new Date(Math.max(now, fired.getTime()))));
+        // The tick after the fired one, unless the wake-up came later than it: then on from now.
+        const after = entry.schedule.nextAfter(fired);
+        const passedOver = after !== null && after.getTime() <= now;
+        if (passedOver) this.reportPassedOver(entry, after, fired, now);
+        this.setNext(entry, passedOver ? entry.schedule.nextAfter(new Date(now)) : after);
         if (tickTraceOn) markTick(entry.cron.name, fired.getTime(), 'armed');
       } else if (now < entry.expectedWake - 1000) {
         // The clock was set back since the next run was computed: an earlier one may be due. As ISC cron does,
@@ -212,6 +219,24 @@ export class Scheduler {
       }
       this.arm(entry);
     }
+  }
+
+  /**
+   * A wake-up later than the tick after the one it fired (the event loop held up for over a tick's interval,
+   * a suspended machine, a clock set forward): the ticks in between are not fired (a run per missed second
+   * would pile up), but the log names them, so they are not lost without a word.
+   */
+  private reportPassedOver(entry: Entry, first: Date, fired: Date, now: number): void {
+    let last = first;
+    let count = 1;
+    for (let tick = entry.schedule.nextAfter(first); tick && tick.getTime() <= now && count < MAX_REPORTED_PASSED_OVER; tick = entry.schedule.nextAfter(tick)) {
+      last = tick;
+      count++;
+    }
+    const more = count === MAX_REPORTED_PASSED_OVER ? ' or more' : '';
+    this.log.warn(
+      `[Scheduler] ${entry.cron.name}: ${count}${more} tick${count === 1 && !more ? '' : 's'} from ${tickKey(first).toISOString()} to ${tickKey(last).toISOString()} not fired: the scheduler woke ${now - fired.getTime()} ms after ${tickKey(fired).toISOString()} (a machine too busy or suspended, or the clock set forward)`,
+    );
   }
 
   /** A new next run for an entry; nextExecution's answer is dropped if this can change it. */

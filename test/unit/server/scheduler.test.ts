@@ -133,6 +133,24 @@ describe('scheduler (fake clock)', () => {
     assert.deepEqual(fired.map((run) => run.tickAt).slice(1), ['2026-05-01T16:00:00.000Z']);
   });
 
+  it('a wake-up later than the next tick (a busy or suspended machine) names the ticks it passes over in the log', () => {
+    const clock = new FakeClock('2026-05-01T10:00:00.500Z');
+    const lines: string[] = [];
+    const fired: string[] = [];
+    const scheduler = new Scheduler([cron('* * * * * *')], new Set(), async (_cron, tickAt) => void fired.push(tickAt.toISOString()), createLogger({ write: (line) => lines.push(line) }), () => true, clock);
+    scheduler.start();
+    clock.jump(5_000); // the wake-up for 10:00:01 comes at 10:00:06
+    clock.advance(600);
+    assert.deepEqual(fired, ['2026-05-01T10:00:01.000Z']);
+    const warning = lines.find((line) => line.includes('not fired'));
+    assert.ok(warning, lines.join('\n'));
+    assert.match(warning, /job: 5 ticks from 2026-05-01T10:00:02\.000Z to 2026-05-01T10:00:06\.000Z not fired: the scheduler woke 5\d{3} ms after 2026-05-01T10:00:01\.000Z/);
+    clock.advance(1000);
+    assert.deepEqual(fired.slice(1), ['2026-05-01T10:00:07.000Z'], 'then on from now');
+    assert.equal(lines.filter((line) => line.includes('not fired')).length, 1, 'an on-time tick says nothing');
+    scheduler.stop();
+  });
+
   it('a paused cron does not fire; resumed, it fires on its next time', () => {
     const definition = cron('*/10 * * * *');
     const { clock, fired, scheduler } = harness(definition, '2026-05-01T10:05:00Z');
