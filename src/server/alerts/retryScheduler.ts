@@ -80,6 +80,8 @@ export class RetryScheduler {
    * then, and every cron a retry was added for since; never removed, so never too few). Undefined: unknown.
    */
   private mayWait: Set<string> | undefined;
+  /** The crons a retry was added for while the start-up read runs (learnWaiting). */
+  private added: Set<string> | undefined;
 
   constructor(private readonly options: RetrySchedulerOptions) {
     this.pump = new DuePump({ what: '[Retry] Starting due retries', runDue: () => this.startDue(), nextDueAt: () => options.storage.nextDueAt(), log: options.log, pollMs: options.pollMs ?? 5_000 });
@@ -102,8 +104,6 @@ export class RetryScheduler {
       this.added = undefined;
     }
   }
-
-  private added: Set<string> | undefined;
 
   /** False only when the cron surely has no retry waiting (see `soleWriter`). */
   private mayHaveWaiting(cronName: string): boolean {
