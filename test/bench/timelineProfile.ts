@@ -1,7 +1,7 @@
 // A focused look at the 7-day and one-hour timelines in process (no HTTP) on a seeded SQLite file: each
 // read on the main connection (what the server did before the timeline worker) and through the worker
 // (timelineReader.ts, what it does now: the runs as objects, and the route's reply as JSON text), with the
-// main thread's event-loop delay during each series. Buckets are cached between reads (timelineBucketCache.ts):
+// main thread's event-loop delay during each series. Buckets are cached between reads (timelineCache.ts):
 // the first read of each series is left out of the figures (its time and loop delay are printed apart).
 // `node out/test/bench/timelineProfile.js FOLDER [COUNT]` seeds FOLDER once (when it holds no store yet);
 // `node out/test/bench/timelineProfile.js --postgres [COUNT]` the same on PostgreSQL (a cluster of its own,

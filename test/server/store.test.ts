@@ -375,6 +375,37 @@ describe('store', function () {
       assert.equal(bucketOf(after, 'failed')?.count ?? 0, (bucketOf(before, 'failed')?.count ?? 0) + 1, 'one failed run more beside it');
     });
 
+    it('lists the newest failed, cancelled and running runs as the store holds them, read after read, and a run changed by hand in an old hour at once', async () => {
+      // A range that ends in the past: the same runs every read, most of its hours kept between two reads.
+      const to = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 30 * 60_000);
+      const from = new Date(to.getTime() - 7 * 86_400_000);
+      const path = `${API_PATHS.timeline}?from=${from.toISOString()}&to=${to.toISOString()}`;
+      const listed = async () => {
+        const reply = await api<TimelineReply>(server, path);
+        assert.equal(reply.status, 200, reply.text);
+        return reply.body.executions;
+      };
+      const inStore = () =>
+        withStoreSql(dataDir, (query) =>
+          query(`SELECT id, status FROM cron_executions WHERE started_at >= '${from.toISOString()}' AND started_at < '${to.toISOString()}' AND status <> 'completed' ORDER BY started_at DESC LIMIT 1000`),
+        );
+      const asText = (runs: Array<{ id: unknown; status: unknown }>) => runs.map((run) => `${String(run.id)} ${String(run.status)}`).sort();
+      const first = await listed();
+      assert.equal(first.length, 1000, 'more failed and cancelled runs in the week than are listed');
+      assert.deepEqual(asText(await listed()), asText(await inStore()), 'the second read (from the kept hours) lists what the store holds');
+      // A listed failure three days back becomes cancelled, and a completed run between it and the newest becomes failed.
+      const older = first.find((run) => run.status === 'failed' && Date.parse(run.startedAt) < to.getTime() - 3 * 86_400_000)!;
+      assert.ok(older, 'a listed failure three days back');
+      const until = new Date(to.getTime() - 86_400_000).toISOString();
+      const completed = (await api<{ executions: Array<{ id: string; startedAt: string }> }>(server, `${API_PATHS.executions}?status=completed&until=${until}&limit=1`)).body.executions[0];
+      await withStoreSql(dataDir, (query) => query(`UPDATE cron_executions SET status = 'cancelled' WHERE id = '${older.id}'`));
+      await markFailedByHand(dataDir, completed.id);
+      const after = await listed();
+      assert.equal(after.find((run) => run.id === older.id)?.status, 'cancelled', 'the run cancelled by hand');
+      assert.equal(after.find((run) => run.id === completed.id)?.status, 'failed', 'the run failed by hand');
+      assert.deepEqual(asText(after), asText(await inStore()));
+    });
+
     it("gives the runs at a range's partial-minute edges the duration classes the roll-ups give them (their p95)", async () => {
       // The runs of a range's partial minutes are classed by their own SQL (on PostgreSQL width_bucket over
       // the bounds, not the classes table): every bound, its neighbours, and the durations of the seeded runs.

@@ -1,14 +1,14 @@
 // Queries on cron_executions: the guards, the terminal status written once, history, KPIs and timeline.
 // Every read is bounded by what it returns: indexes for single runs, roll-ups for counts.
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Execution, ExecutionStatus, ParamValue, TimelineBucket, TimelineEntry, TimelineReply, TriggerType } from '../../shared/api';
 import { compiledOnce, type Bind } from './compiledOnce';
 import { isUniqueViolation, now, type Db, type Query } from './db';
 import { ago, epochMs, isoOf, msSinceStart, timeOrNow } from './dialect';
 import { RollupReader, type Group, type RangeFilter } from './rollupReader';
 import { p95FromClasses, type ClassCount } from './rollups';
-import { bucketKey, stampOf, TimelineBucketCache, type BucketStatus, type Revisions } from './timelineBucketCache';
-import type { CronExecutionsTable } from './schema';
+import { bucketKey, stampOf, TimelineCache, type BucketStatus, type Revisions } from './timelineCache';
+import type { CronExecutionsTable, Database } from './schema';
 import { pruneScriptVersions } from './scriptVersionStore';
 import { turnCommitOf, type TurnCommit } from './turnCommit';
 
@@ -121,8 +121,21 @@ const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 /** The range's whole minutes settle its shape up to this long (past it, a minute roll-up row per cron and minute is more than the exact count reads). */
 const MAX_MINUTE_SETTLED_MS = 86_400_000;
-/** Stretches of uncached buckets read one statement each; more are read as one stretch. */
+/** Stretches of uncached buckets (or hours of notable runs) read one statement each; more are read as one stretch. */
 const MAX_STRETCHES = 4;
+/** Buckets held at most (each ~200 bytes): a 7-day view of 100 crons holds ~25,000. */
+const MAX_CACHED_BUCKETS = 40_000;
+/** Notable runs held at most (each ~150 bytes): a read lists at most TIMELINE_MAX_NOTABLE, under a few filters. */
+const MAX_CACHED_NOTABLE = 10_000;
+
+/**
+ * The notable runs of one whole hour, newest first: all of them (`complete`), or its newest ones when a read
+ * stopped inside it at TIMELINE_MAX_NOTABLE (then they serve a read that needs no more than that many).
+ */
+interface NotableHour {
+  rows: TimelineRow[];
+  complete: boolean;
+}
 
 /**
  * started_at as the timeline sends it (ISO-8601 UTC, milliseconds), written by the database: on PostgreSQL
@@ -184,7 +197,9 @@ async function shapeBuckets(groups: Group[], bucketMs: number, fromMs: number, t
 export class ExecutionStore {
   private readonly rollups: RollupReader;
   /** The timeline's buckets shaped by earlier reads, reused while their hours are unchanged. */
-  private readonly timelineCache = new TimelineBucketCache();
+  private readonly timelineCache = new TimelineCache<TimelineBucket[]>(MAX_CACHED_BUCKETS, (buckets) => buckets.length);
+  /** The failed, cancelled and running runs of each whole hour earlier reads listed, reused while the hour is unchanged. */
+  private readonly notableCache = new TimelineCache<NotableHour>(MAX_CACHED_NOTABLE, (hour) => hour.rows.length);
 
   constructor(
     private readonly db: Db,
@@ -530,7 +545,8 @@ export class ExecutionStore {
    * that, completed runs come as buckets (per cron, of a width that keeps them under
    * TIMELINE_MAX_BUCKETS) and failed, cancelled and running runs one by one, newest first, bounded; the
    * failed and cancelled runs older than that bound come as buckets too. Buckets whose hours did not
-   * change since a previous read are taken from the cache (timelineBucketCache.ts), not read again.
+   * change since a previous read are taken from the cache (timelineCache.ts), not read again; so are the
+   * single runs of the hours that did not change.
    */
   async timeline(query: TimelineQuery): Promise<TimelineReply> {
     const nowMs = Date.now();
@@ -569,7 +585,7 @@ export class ExecutionStore {
 
     const bucketMs = BUCKET_WIDTHS_MS.find((width) => Math.ceil((toMs - fromMs) / width) * crons <= TIMELINE_MAX_BUCKETS) ?? BUCKET_WIDTHS_MS[BUCKET_WIDTHS_MS.length - 1];
     const revisions = await this.revisionsOf(q, fromMs, toMs);
-    const notable = query.status === 'completed' ? [] : await runs.where('status', '<>', 'completed').orderBy('cron_executions.started_at', 'desc').limit(TIMELINE_MAX_NOTABLE).execute();
+    const notable = query.status === 'completed' ? [] : await this.notableOf(runs.where('status', '<>', 'completed'), { fromMs, toMs, filter, revisions });
     // Completed runs in buckets over the whole range; when more failed and cancelled runs than can be
     // listed, the older ones come as buckets too, so the chart never shows a week without failures that had them.
     const summarised: Array<{ status: BucketStatus; endMs: number }> = [];
@@ -627,6 +643,67 @@ export class ExecutionStore {
     }
     const totals = await this.rollups.groups(q, fromMs, toMs, 0, filter);
     return { total: totals.reduce((sum, group) => sum + group.runs, 0), crons: new Set(totals.map((group) => group.cronName)).size };
+  }
+
+  /**
+   * The failed, cancelled and running runs of [from, to) under the filter, newest first, at most
+   * TIMELINE_MAX_NOTABLE (`notable`: the range's runs of those statuses). Walks the range's hours from the
+   * newest: a whole hour whose revision is unchanged since a read listed it comes from the cache; each
+   * stretch of the others (the current hour, the partial ones at the edges, the hours that changed) is one
+   * statement, newest first, bounded by what is still missing. On PostgreSQL at 1,000,000 runs the single
+   * statement this replaces cost ~4 ms of the database and ~2 ms of parsing its thousand rows a 7-day read.
+   */
+  private async notableOf(
+    notable: SelectQueryBuilder<Database, 'cron_executions', TimelineRow>,
+    range: { fromMs: number; toMs: number; filter: RangeFilter; revisions: Revisions },
+  ): Promise<TimelineRow[]> {
+    const { fromMs, toMs, filter, revisions } = range;
+    const firstHour = Math.floor(fromMs / HOUR_MS) * HOUR_MS;
+    const keyOf = (hour: number) => `${hour}|${filter.cronName ?? ''}|${filter.status ?? ''}`;
+    const rows: TimelineRow[] = [];
+    // A kept hour that serves what is still missing: only a whole hour is kept (a partial one changes with the range).
+    const kept = (hour: number): NotableHour | undefined => {
+      if (hour < fromMs || hour + HOUR_MS > toMs) return undefined;
+      const entry = this.notableCache.get(keyOf(hour), stampOf(revisions, hour, HOUR_MS));
+      return entry && (entry.complete || entry.rows.length >= TIMELINE_MAX_NOTABLE - rows.length) ? entry : undefined;
+    };
+    let stretches = 0;
+    let hour = Math.floor((toMs - 1) / HOUR_MS) * HOUR_MS;
+    while (hour >= firstHour && rows.length < TIMELINE_MAX_NOTABLE) {
+      const entry = kept(hour);
+      if (entry) {
+        for (const row of entry.rows) rows.push(row);
+        hour -= HOUR_MS;
+        continue;
+      }
+      // The hours not kept, down to the next kept one; past a few stretches, down to the range's start.
+      let lowest = hour;
+      if (++stretches > MAX_STRETCHES) lowest = firstHour;
+      else while (lowest - HOUR_MS >= firstHour && !kept(lowest - HOUR_MS)) lowest -= HOUR_MS;
+      const limit = TIMELINE_MAX_NOTABLE - rows.length;
+      const read = await notable
+        .where('started_at', '>=', new Date(Math.max(lowest, fromMs)).toISOString())
+        .where('started_at', '<', new Date(Math.min(hour + HOUR_MS, toMs)).toISOString())
+        .orderBy('cron_executions.started_at', 'desc')
+        .limit(limit)
+        .execute();
+      for (const row of read) rows.push(row);
+      // The hours the read holds whole: all of them, unless the limit cut it inside its oldest run's hour.
+      const cutAt = read.length === limit && read.length > 0 ? Math.floor(epochMs(read[read.length - 1].started_at) / HOUR_MS) * HOUR_MS : undefined;
+      const byHour = new Map<number, TimelineRow[]>();
+      for (const row of read) {
+        const rowHour = Math.floor(epochMs(row.started_at) / HOUR_MS) * HOUR_MS;
+        const inHour = byHour.get(rowHour);
+        if (inHour) inHour.push(row);
+        else byHour.set(rowHour, [row]);
+      }
+      for (let readHour = hour; readHour >= lowest && (cutAt === undefined || readHour >= cutAt); readHour -= HOUR_MS) {
+        if (readHour < fromMs || readHour + HOUR_MS > toMs) continue;
+        this.notableCache.set(keyOf(readHour), stampOf(revisions, readHour, HOUR_MS), { rows: byHour.get(readHour) ?? [], complete: readHour !== cutAt });
+      }
+      hour = lowest - HOUR_MS;
+    }
+    return rows.length > TIMELINE_MAX_NOTABLE ? rows.slice(0, TIMELINE_MAX_NOTABLE) : rows;
   }
 
   /** The revision of each hour of [from, to) and of the whole history (at 0): what the cached buckets were shaped from. */

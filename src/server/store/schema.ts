@@ -137,7 +137,7 @@ export interface CronExecutionRollupsTable {
 /**
  * A counter per hour (UTC) of started_at, moved by the triggers with every change to a run of that hour;
  * the row at the epoch moves when the whole history changes at once. The timeline's cache of shaped
- * buckets keys on them (timelineBucketCache.ts).
+ * buckets keys on them (timelineCache.ts).
  */
 export interface CronRollupRevisionsTable {
   hour_start: Timestamp;

@@ -332,7 +332,7 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
     name: 'timeline revisions',
     // A counter per hour of started_at, moved by every change to a run of that hour (with the roll-ups):
     // the timeline keeps the buckets it shaped and reuses one while the revisions of its hours are
-    // unchanged (timelineBucketCache.ts). The row at the epoch is the whole history's revision (moved by
+    // unchanged (timelineCache.ts). The row at the epoch is the whole history's revision (moved by
     // a TRUNCATE). Per statement, as the roll-ups: a bulk insert or the retention's delete is one write.
     // And the index of the runs the timeline lists one by one covers what it shows of them.
     sql: `
