@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { API_PATHS, type CreateTokenReply, type CreateTokenRequest } from '../../src/shared/api';
 import { startServer } from '../support/serverProcess';
 import { api, connectSse, inBatches, ms, percentile, ratio, rssKb, sleep, stopLater, trigger, type BenchContext, type Benchmark, type SseConnection } from './support';
 
@@ -29,15 +30,31 @@ interface Crowd {
   errors: number;
 }
 
-async function connectCrowd(url: string, count: number, concurrency = 100): Promise<Crowd> {
+/** Clients per token: the server's maxStreamsPerToken at its highest (the bench sets it so). */
+const STREAMS_PER_TOKEN = 1000;
+
+/** Viewer tokens for `clients` streams, STREAMS_PER_TOKEN each (the server holds at most that many per token). */
+async function tokensFor(baseUrl: string, clients: number, prefix: string): Promise<string[]> {
+  const tokens: string[] = [];
+  for (let index = 0; index < Math.ceil(clients / STREAMS_PER_TOKEN); index++) {
+    const reply = await api<CreateTokenReply>(baseUrl, API_PATHS.tokens, 'POST', { name: `${prefix}-${index}`, role: 'viewer' } satisfies CreateTokenRequest);
+    if (reply.status !== 201 && reply.status !== 200) throw new Error(`creating a token answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+    tokens.push(reply.body.token);
+  }
+  return tokens;
+}
+
+/** `count` SSE clients of `url`, client i on tokens[i / STREAMS_PER_TOKEN] (none: the bench's admin token). */
+async function connectCrowd(url: string, count: number, concurrency = 100, tokens: string[] = []): Promise<Crowd> {
   const crowd: Crowd = { connections: [], arrivals: [], errors: 0 };
-  await inBatches(Array.from({ length: count }), concurrency, async () => {
+  await inBatches(Array.from({ length: count }, (_, index) => index), concurrency, async (index) => {
+    const token = tokens[Math.floor(index / STREAMS_PER_TOKEN)];
     try {
       const connection = await connectSse(url, (event) => {
         if (event.name !== 'execution.started') return;
         crowd.arrivals.push(event.at);
         crowd.startedAt ??= Date.parse((JSON.parse(event.data) as { execution: { startedAt: string } }).execution.startedAt) - performance.timeOrigin;
-      });
+      }, token ? { authorization: `Bearer ${token}` } : {});
       crowd.connections.push(connection);
       void connection.closed.then(() => crowd.errors++);
     } catch {
@@ -86,7 +103,11 @@ export const fanOut: Benchmark = {
     const server = stopLater(
       context,
       await startServer({
-        config: { crons: [{ name: 'fanout', schedule: '0 0 1 1 *', command: ['/bin/true'], estimatedDurationMs: 10, timeoutMs: 60_000 }], rateLimits: { perCronSeconds: 0, globalPerMinute: 0 } },
+        config: {
+          crons: [{ name: 'fanout', schedule: '0 0 1 1 *', command: ['/bin/true'], estimatedDurationMs: 10, timeoutMs: 60_000 }],
+          rateLimits: { perCronSeconds: 0, globalPerMinute: 0 },
+          maxStreamsPerToken: STREAMS_PER_TOKEN,
+        },
       }),
     );
     const bare = await startBare(context);
@@ -109,7 +130,7 @@ export const fanOut: Benchmark = {
     await sleep(2000);
     const serverRss0 = rssKb(serverPid);
     const bareRss0 = rssKb(barePid);
-    const crowd = await connectCrowd(`${server.url}/api/admin/events`, CLIENTS);
+    const crowd = await connectCrowd(`${server.url}/api/admin/events`, CLIENTS, 100, await tokensFor(server.url, CLIENTS, 'crowd'));
     const bareCrowd = await connectCrowd(`${bare.url}/events`, CLIENTS);
     if (crowd.connections.length < CLIENTS || bareCrowd.connections.length < CLIENTS) throw new Error(`connected ${crowd.connections.length} and ${bareCrowd.connections.length} of ${CLIENTS}`);
     await sleep(3000);
@@ -148,7 +169,8 @@ export const fanOut: Benchmark = {
     await sleep(2000);
     const rssBefore = rssKb(serverPid);
     const connectStarted = performance.now();
-    const many = await connectCrowd(`${server.url}/api/admin/events`, manyClients, 200);
+    const manyTokens = await tokensFor(server.url, manyClients, 'many');
+    const many = await connectCrowd(`${server.url}/api/admin/events`, manyClients, 200, manyTokens);
     const connectS = (performance.now() - connectStarted) / 1000;
     const failedToConnect = manyClients - many.connections.length;
     const manyLatencies = (await round(many, fireServer, many.connections.length, 60_000)).fromStart;
