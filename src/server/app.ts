@@ -259,7 +259,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       startedAt,
       alerts,
     },
-    { maxStreamsPerToken: config.maxStreamsPerToken },
+    { maxStreamsPerToken: config.maxStreamsPerToken, maxConnections: config.maxConnections },
   );
 
   const retention = new Scheduler(

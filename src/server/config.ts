@@ -44,6 +44,8 @@ export interface ServerConfig {
   alerting: AlertConfig;
   /** Open event streams one token may hold (429 beyond). */
   maxStreamsPerToken: number;
+  /** Open connections the server holds at once (new ones closed at once beyond): file descriptors stay bounded. */
+  maxConnections: number;
   /** Host names, besides the loopback ones, that a server bound to loopback answers (DNS rebinding guard). */
   allowedHosts: string[];
   auditRetentionDays: number;
@@ -105,7 +107,10 @@ export function describeSchedule(schedule: string): string {
 }
 
 const CRON_KEYS = ['name', 'description', 'schedule', 'timezone', 'command', 'estimatedDurationMs', 'timeoutMs', 'enabled', 'params', 'runOn', 'env', 'inheritEnv', 'user', 'leftovers', 'catchUp', ...ALERT_CRON_KEYS];
-const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'maxLogLineBytes', 'maxLogBytesPerExecution', 'killGraceMs', 'maxStreamsPerToken', 'allowedHosts', 'auditRetentionDays', ...ALERT_TOP_KEYS];
+/** Open connections held at once by default (maxConnections). */
+export const MAX_CONNECTIONS = 400;
+
+const TOP_KEYS = ['$schema', 'crons', 'rateLimits', 'retentionDays', 'port', 'host', 'maxLogLinesPerExecution', 'maxLogLineBytes', 'maxLogBytesPerExecution', 'killGraceMs', 'maxStreamsPerToken', 'maxConnections', 'allowedHosts', 'auditRetentionDays', ...ALERT_TOP_KEYS];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function checkEnv(check: Checker, value: Json, field: string): Record<string, string> {
@@ -276,6 +281,7 @@ export function parseConfig(source: string, path: string): ServerConfig {
     killGraceMs: check.integer(top.killGraceMs, 'killGraceMs', 5_000, 0),
     alerting: parseAlertConfig(top, process.env, (field, message) => check.fail(field, message)),
     maxStreamsPerToken: check.integer(top.maxStreamsPerToken, 'maxStreamsPerToken', 10, 1, 1000),
+    maxConnections: check.integer(top.maxConnections, 'maxConnections', MAX_CONNECTIONS, 10, 1_000_000),
     allowedHosts: [],
     auditRetentionDays: check.integer(top.auditRetentionDays, 'auditRetentionDays', 90, 1),
   };

@@ -62,6 +62,7 @@ const START_ONLY_SETTINGS = [
   'maxLogBytesPerExecution',
   'killGraceMs',
   'maxStreamsPerToken',
+  'maxConnections',
   'allowedHosts',
   'auditRetentionDays',
 ] as const;

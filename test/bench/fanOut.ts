@@ -107,6 +107,8 @@ export const fanOut: Benchmark = {
           crons: [{ name: 'fanout', schedule: '0 0 1 1 *', command: ['/bin/true'], estimatedDurationMs: 10, timeoutMs: 60_000 }],
           rateLimits: { perCronSeconds: 0, globalPerMinute: 0 },
           maxStreamsPerToken: STREAMS_PER_TOKEN,
+          // The default cap (400) keeps file descriptors bounded; the figure holds 10,000 clients.
+          maxConnections: MANY_CLIENTS + 2 * CLIENTS,
         },
       }),
     );

@@ -139,4 +139,28 @@ describe('streams and connections have limits', function () {
       for (const socket of sockets) socket.destroy();
     }
   });
+
+  it('holds at most maxConnections open connections, event streams included; a closed one frees its place', async () => {
+    const small = await startServer({ config: { crons: [nodeCron('quiet', 'setTimeout(() => {}, 10)')], maxStreamsPerToken: 20, maxConnections: 12 } });
+    const streams: SseStream[] = [];
+    try {
+      // The start-up's readiness checks may still hold a kept-alive connection or two (closed after 5 s idle).
+      let refused: unknown;
+      for (let index = 0; index < 13 && refused === undefined; index++) {
+        const stream = await openSse(small.url, {}).catch((error: unknown) => ((refused = error), undefined));
+        if (stream) {
+          assert.equal(stream.status, 200, `stream ${index + 1}`);
+          streams.push(stream);
+        }
+      }
+      assert.ok(refused, `${streams.length} streams open: the connection past 12 was not closed`);
+      assert.ok(streams.length >= 10 && streams.length <= 12, `${streams.length} streams open before one was refused`);
+      assert.match(String(refused), /socket hang up|ECONNRESET|closed/i);
+      streams.pop()!.drop();
+      await waitFor(async () => (await fetch(`${small.url}/health`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined))?.status === 200, '/health once a stream closed', 20_000, 200);
+    } finally {
+      for (const stream of streams) stream.drop();
+      await small.stop();
+    }
+  });
 });

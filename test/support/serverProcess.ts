@@ -35,6 +35,7 @@ export interface TestConfig {
   maxLogLinesPerExecution?: number;
   killGraceMs?: number;
   maxStreamsPerToken?: number;
+  maxConnections?: number;
   allowedHosts?: string[];
   auditRetentionDays?: number;
 }

@@ -9,6 +9,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import { registerAlertRoutes } from '../alerts/alertRoutes';
 import { allowed } from '../auth';
+import { MAX_CONNECTIONS } from '../config';
 import type { Api, HttpDeps } from './context';
 import { auditor } from './context';
 import { BODY_LIMIT, errorReply, HttpError, installErrorHandling, type Refusal } from './errors';
@@ -34,8 +35,6 @@ export interface HttpLimits {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
 }
-
-export const MAX_CONNECTIONS = 400;
 
 // JSON bodies are validated as sent ({"cronName": 42} is a bad body, not the cron "42"); query strings,
 // path params and headers are text, so they are converted to the declared types first.

@@ -15,16 +15,18 @@ const problems = (top: Record<string, unknown>) => {
 };
 
 describe('server: config settings for access and limits', () => {
-  it('defaults: 10 streams per token, no extra hosts, 90 days of audit', () => {
+  it('defaults: 10 streams per token, 400 connections, no extra hosts, 90 days of audit', () => {
     const config = parse({});
     assert.equal(config.maxStreamsPerToken, 10);
+    assert.equal(config.maxConnections, 400);
     assert.deepEqual(config.allowedHosts, []);
     assert.equal(config.auditRetentionDays, 90);
   });
 
   it('takes values, host names in lower case', () => {
-    const config = parse({ maxStreamsPerToken: 3, allowedHosts: ['Ops.Example.internal', '192.168.1.5'], auditRetentionDays: 365 });
+    const config = parse({ maxStreamsPerToken: 3, maxConnections: 12_000, allowedHosts: ['Ops.Example.internal', '192.168.1.5'], auditRetentionDays: 365 });
     assert.equal(config.maxStreamsPerToken, 3);
+    assert.equal(config.maxConnections, 12_000);
     assert.deepEqual(config.allowedHosts, ['ops.example.internal', '192.168.1.5']);
     assert.equal(config.auditRetentionDays, 365);
   });
@@ -33,6 +35,7 @@ describe('server: config settings for access and limits', () => {
     assert.match(problems({ maxStreamsPerToken: 0 }), /maxStreamsPerToken: must be an integer between 1 and 1000/);
     assert.match(problems({ maxStreamsPerToken: '5' }), /maxStreamsPerToken/);
     assert.match(problems({ auditRetentionDays: 0 }), /auditRetentionDays/);
+    assert.match(problems({ maxConnections: 5 }), /maxConnections: must be an integer between 10 and 1000000/);
     assert.match(problems({ allowedHosts: 'ops.internal' }), /allowedHosts: must be an array of host names/);
     assert.match(problems({ allowedHosts: ['has space'] }), /allowedHosts/);
   });
