@@ -432,5 +432,37 @@ describe('store', function () {
       const crons = (await api(server, API_PATHS.crons)).body.crons as Array<{ name: string; lastExecution: { startedAt: string } | null }>;
       for (const cron of DEMO_CRONS) assert.ok(crons.find((candidate) => candidate.name === cron.name)?.lastExecution, `${cron.name} has a last run`);
     });
+
+    it('shows every run once, listed or in a bucket, when the listed runs end inside a millisecond many runs started in', async () => {
+      // 1,100 failures in one millisecond three days back (a tick's runs share one on SQLite): the 1,000 listed
+      // runs end among them.
+      const tieMs = Math.floor((Date.now() - 3 * 86_400_000) / 60_000) * 60_000 + 123;
+      const tie = new Date(tieMs).toISOString();
+      const from = new Date(tieMs - 12 * 3_600_000).toISOString();
+      const to = new Date(tieMs + 12 * 3_600_000).toISOString();
+      await withStoreSql(dataDir, (query, dialect) =>
+        dialect === 'postgres'
+          ? query(`INSERT INTO cron_executions (id, cron_name, status, trigger_type, triggered_by, params, started_at, completed_at, duration_ms, runner_id)
+              SELECT gen_random_uuid(), 'check-alerts', 'failed', 'scheduled', 'scheduler', '{}', '${tie}', '${tie}', 1000, 'by-hand' FROM generate_series(1, 1100)`)
+          : query(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100)
+              INSERT INTO cron_executions (id, cron_name, status, trigger_type, triggered_by, params, started_at, completed_at, duration_ms, runner_id)
+              SELECT printf('cccccccc-0000-4000-a000-%012d', i), 'check-alerts', 'failed', 'scheduled', 'scheduler', '{}', '${tie}', '${tie}', 1000, 'by-hand' FROM n`),
+      );
+      const reply = await api<TimelineReply>(server, `${API_PATHS.timeline}?from=${from}&to=${to}`);
+      assert.equal(reply.status, 200, reply.text);
+      assert.ok(reply.body.buckets, 'a summarised reply');
+      const shown = new Map<string, number>();
+      const add = (key: string, runs: number) => shown.set(key, (shown.get(key) ?? 0) + runs);
+      for (const run of reply.body.executions) add(`${run.cronName} ${run.status}`, 1);
+      for (const bucket of reply.body.buckets) add(`${bucket.cronName} ${bucket.status}`, bucket.count);
+      const stored = await withStoreSql(dataDir, (query) =>
+        query(`SELECT cron_name, status, count(*) AS n FROM cron_executions WHERE started_at >= '${from}' AND started_at < '${to}' GROUP BY cron_name, status`),
+      );
+      assert.deepEqual(
+        Object.fromEntries([...shown].sort()),
+        Object.fromEntries(stored.map((row) => [`${String(row.cron_name)} ${String(row.status)}`, Number(row.n)]).sort()),
+        'runs per cron and status on the chart (listed + in buckets) against the store',
+      );
+    });
   });
 });

@@ -98,7 +98,11 @@ function describeIssues(issues: ValidationIssue[], where: string): string {
   }
   return [...fields]
     .slice(0, 5)
-    // An empty literal means "no filter" in a query: not a value to suggest.
-    .map(([field, { allowed, messages }]) => (allowed.length > 0 ? `${field} must be one of: ${allowed.filter((value) => value !== '').map((value) => JSON.stringify(value)).join(', ')}` : `${field} ${messages.join(', ')}`))
+    .map(([field, { allowed, messages }]) => {
+      // An empty literal means "no filter" in a query: not a value to suggest (a cron name or "" reads as the name's rule).
+      const values = allowed.filter((value) => value !== '').map((value) => JSON.stringify(value));
+      const phrases = [...messages, ...(values.length > 0 ? [`must be one of: ${values.join(', ')}`] : [])];
+      return `${field} ${phrases.length > 0 ? phrases.join(', or ') : 'is not valid'}`;
+    })
     .join('; ');
 }

@@ -130,7 +130,7 @@ const MAX_CACHED_NOTABLE = 10_000;
 
 /**
  * The notable runs of one whole hour, newest first: all of them (`complete`), or its newest ones when a read
- * stopped inside it at TIMELINE_MAX_NOTABLE (then they serve a read that needs no more than that many).
+ * stopped inside it at the runs it wanted (then they serve a read that needs no more than that many).
  */
 interface NotableHour {
   rows: TimelineRow[];
@@ -586,14 +586,21 @@ export class ExecutionStore {
 
     const bucketMs = BUCKET_WIDTHS_MS.find((width) => Math.ceil((toMs - fromMs) / width) * crons <= TIMELINE_MAX_BUCKETS) ?? BUCKET_WIDTHS_MS[BUCKET_WIDTHS_MS.length - 1];
     const revisions = await this.revisionsOf(q, fromMs, toMs);
-    const notable = query.status === 'completed' ? [] : await this.notableOf((from, to) => runsIn(from, to).where('status', '<>', 'completed'), { fromMs, toMs, filter, revisions });
+    // One more than can be listed: whether the bound cuts between runs started in the same millisecond.
+    let notable = query.status === 'completed' ? [] : await this.notableOf((from, to) => runsIn(from, to).where('status', '<>', 'completed'), { fromMs, toMs, filter, revisions }, TIMELINE_MAX_NOTABLE + 1);
     // Completed runs in buckets over the whole range; when more failed and cancelled runs than can be
     // listed, the older ones come as buckets too, so the chart never shows a week without failures that had them.
     const summarised: Array<{ status: BucketStatus; endMs: number }> = [];
     if (!query.status || query.status === 'completed') summarised.push({ status: 'completed', endMs: toMs });
-    if (notable.length === TIMELINE_MAX_NOTABLE) {
-      const olderThanMs = epochMs(notable[notable.length - 1].started_at);
-      for (const status of ['failed', 'cancelled'] as const) if (!query.status || query.status === status) summarised.push({ status, endMs: olderThanMs });
+    if (notable.length > TIMELINE_MAX_NOTABLE) {
+      const lastMs = epochMs(notable[TIMELINE_MAX_NOTABLE - 1].started_at);
+      const tied = epochMs(notable[TIMELINE_MAX_NOTABLE].started_at) === lastMs;
+      notable = notable.slice(0, TIMELINE_MAX_NOTABLE);
+      // When it does (a tick's runs share one on SQLite), the failed and cancelled runs of that millisecond
+      // all go to the buckets, or those past the bound would be neither listed nor counted. Running runs are always listed.
+      if (tied) notable = notable.filter((row) => row.status === 'running' || epochMs(row.started_at) > lastMs);
+      const endMs = tied ? lastMs + 1 : lastMs;
+      for (const status of ['failed', 'cancelled'] as const) if (!query.status || query.status === status) summarised.push({ status, endMs });
     }
     await yieldToLoop();
     const perStatus = await this.bucketsOf(q, { fromMs, toMs, bucketMs, cronName: query.cronName, revisions }, summarised);
@@ -647,8 +654,8 @@ export class ExecutionStore {
   }
 
   /**
-   * The failed, cancelled and running runs of [from, to) under the filter, newest first, at most
-   * TIMELINE_MAX_NOTABLE (`notableIn`: the runs of those statuses between two times). Walks the range's hours from the
+   * The failed, cancelled and running runs of [from, to) under the filter, newest first, at most `wanted`
+   * (`notableIn`: the runs of those statuses between two times). Walks the range's hours from the
    * newest: a whole hour whose revision is unchanged since a read listed it comes from the cache; each
    * stretch of the others (the current hour, the partial ones at the edges, the hours that changed) is one
    * statement, newest first, bounded by what is still missing. On PostgreSQL at 1,000,000 runs the single
@@ -657,6 +664,7 @@ export class ExecutionStore {
   private async notableOf(
     notableIn: (from: string, to: string) => SelectQueryBuilder<Database, 'cron_executions', TimelineRow>,
     range: { fromMs: number; toMs: number; filter: RangeFilter; revisions: Revisions },
+    wanted: number,
   ): Promise<TimelineRow[]> {
     const { fromMs, toMs, filter, revisions } = range;
     const firstHour = Math.floor(fromMs / HOUR_MS) * HOUR_MS;
@@ -666,11 +674,11 @@ export class ExecutionStore {
     const kept = (hour: number): NotableHour | undefined => {
       if (hour < fromMs || hour + HOUR_MS > toMs) return undefined;
       const entry = this.notableCache.get(keyOf(hour), stampOf(revisions, hour, HOUR_MS));
-      return entry && (entry.complete || entry.rows.length >= TIMELINE_MAX_NOTABLE - rows.length) ? entry : undefined;
+      return entry && (entry.complete || entry.rows.length >= wanted - rows.length) ? entry : undefined;
     };
     let stretches = 0;
     let hour = Math.floor((toMs - 1) / HOUR_MS) * HOUR_MS;
-    while (hour >= firstHour && rows.length < TIMELINE_MAX_NOTABLE) {
+    while (hour >= firstHour && rows.length < wanted) {
       const entry = kept(hour);
       if (entry) {
         for (const row of entry.rows) rows.push(row);
@@ -681,7 +689,7 @@ export class ExecutionStore {
       let lowest = hour;
       if (++stretches > MAX_STRETCHES) lowest = firstHour;
       else while (lowest - HOUR_MS >= firstHour && !kept(lowest - HOUR_MS)) lowest -= HOUR_MS;
-      const limit = TIMELINE_MAX_NOTABLE - rows.length;
+      const limit = wanted - rows.length;
       const read = await notableIn(new Date(Math.max(lowest, fromMs)).toISOString(), new Date(Math.min(hour + HOUR_MS, toMs)).toISOString())
         .orderBy('cron_executions.started_at', 'desc')
         .limit(limit)
@@ -702,7 +710,7 @@ export class ExecutionStore {
       }
       hour = lowest - HOUR_MS;
     }
-    return rows.length > TIMELINE_MAX_NOTABLE ? rows.slice(0, TIMELINE_MAX_NOTABLE) : rows;
+    return rows.length > wanted ? rows.slice(0, wanted) : rows;
   }
 
   /** The revision of each hour of [from, to) and of the whole history (at 0): what the cached buckets were shaped from. */
