@@ -404,6 +404,11 @@ describe('store', function () {
       assert.equal(after.find((run) => run.id === older.id)?.status, 'cancelled', 'the run cancelled by hand');
       assert.equal(after.find((run) => run.id === completed.id)?.status, 'failed', 'the run failed by hand');
       assert.deepEqual(asText(after), asText(await inStore()));
+      // An id changed by hand, and nothing else.
+      const renamed = 'dddddddd-0000-4000-a000-000000000001';
+      await withStoreSql(dataDir, (query) => query(`UPDATE cron_executions SET id = '${renamed}' WHERE id = '${older.id}'`));
+      const renamedRead = await listed();
+      assert.ok(renamedRead.some((run) => run.id === renamed) && !renamedRead.some((run) => run.id === older.id), 'the run listed under its new id');
     });
 
     it("gives the runs at a range's partial-minute edges the duration classes the roll-ups give them (their p95)", async () => {

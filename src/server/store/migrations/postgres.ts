@@ -368,4 +368,16 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
         EXECUTE FUNCTION cron_executions_revise();
     `,
   },
+  {
+    version: 8,
+    name: 'timeline revisions follow a run id changed by hand',
+    // The timeline lists a run by its id: a hand UPDATE of the id alone must move its hour too.
+    sql: `
+      DROP TRIGGER cron_executions_revision_move ON cron_executions;
+      CREATE TRIGGER cron_executions_revision_move AFTER UPDATE OF status, started_at, duration_ms, cron_name, id ON cron_executions FOR EACH ROW
+        WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.started_at IS DISTINCT FROM NEW.started_at
+          OR OLD.duration_ms IS DISTINCT FROM NEW.duration_ms OR OLD.cron_name IS DISTINCT FROM NEW.cron_name OR OLD.id IS DISTINCT FROM NEW.id)
+        EXECUTE FUNCTION cron_executions_revise();
+    `,
+  },
 ];

@@ -287,4 +287,18 @@ export const SQLITE_MIGRATIONS: Migration[] = [
         ${reviseHour('NEW')}
       END;`,
   },
+  {
+    version: 6,
+    name: 'timeline revisions follow a run id changed by hand',
+    // The timeline lists a run by its id: a hand UPDATE of the id alone must move its hour too.
+    sql: `
+      DROP TRIGGER cron_executions_revision_move;
+      CREATE TRIGGER cron_executions_revision_move AFTER UPDATE OF status, started_at, duration_ms, cron_name, id ON cron_executions
+        WHEN OLD.status IS NOT NEW.status OR OLD.started_at IS NOT NEW.started_at
+          OR OLD.duration_ms IS NOT NEW.duration_ms OR OLD.cron_name IS NOT NEW.cron_name OR OLD.id IS NOT NEW.id
+      BEGIN
+        ${reviseHour('OLD')}
+        ${reviseHour('NEW')}
+      END;`,
+  },
 ];
