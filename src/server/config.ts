@@ -285,6 +285,9 @@ export function parseConfig(source: string, path: string): ServerConfig {
     allowedHosts: [],
     auditRetentionDays: check.integer(top.auditRetentionDays, 'auditRetentionDays', 90, 1),
   };
+  if (config.maxStreamsPerToken >= config.maxConnections) {
+    check.fail('maxStreamsPerToken', `must be below maxConnections (${config.maxConnections}): one token's event streams would hold every connection, /health included`);
+  }
   if (top.allowedHosts !== undefined) {
     if (!Array.isArray(top.allowedHosts) || !top.allowedHosts.every((host: Json) => typeof host === 'string' && /^[A-Za-z0-9.:\[\]-]{1,253}$/.test(host))) {
       check.fail('allowedHosts', 'must be an array of host names (e.g. ["ops.example.internal"])');

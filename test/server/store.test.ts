@@ -279,10 +279,12 @@ describe('store', function () {
         assert.ok(bucket.p95DurationMs <= bucket.maxDurationMs, JSON.stringify(bucket));
         assert.ok(Date.parse(bucket.end) - Date.parse(bucket.start) <= bucketMs);
       }
-      assert.ok(executions.length > 0 && executions.length <= 1000, `${executions.length} single runs`);
+      // At most 1,000 failed and cancelled runs one by one, and every running run.
+      const ended = executions.filter((entry) => entry.status !== 'running');
+      assert.ok(ended.length > 0 && ended.length <= 1000, `${ended.length} single failed or cancelled runs`);
       // Failed and cancelled runs past the listed 1,000 are in buckets older than the oldest listed one:
       // every run of the week is on the chart, one way or the other.
-      const oldestListed = executions[executions.length - 1].startedAt;
+      const oldestListed = ended[ended.length - 1].startedAt;
       for (const bucket of buckets.filter((entry) => entry.status !== 'completed')) {
         assert.ok(bucket.status === 'failed' || bucket.status === 'cancelled', JSON.stringify(bucket));
         assert.ok(bucket.start < oldestListed, `${bucket.start} before ${oldestListed}`);
@@ -468,6 +470,16 @@ describe('store', function () {
         Object.fromEntries(stored.map((row) => [`${String(row.cron_name)} ${String(row.status)}`, Number(row.n)]).sort()),
         'runs per cron and status on the chart (listed + in buckets) against the store',
       );
+      // A run still running, older than every listed failure (a stuck one): listed all the same.
+      const stuckId = 'eeeeeeee-0000-4000-a000-000000000001';
+      const stuckAt = new Date(tieMs - 6 * 3_600_000).toISOString();
+      await withStoreSql(dataDir, (query) =>
+        query(`INSERT INTO cron_executions (id, cron_name, status, trigger_type, triggered_by, params, started_at, runner_id)
+          VALUES ('${stuckId}', 'made-by-hand', 'running', 'external', 'operator', '{}', '${stuckAt}', 'by-hand')`),
+      );
+      const withStuck = await api<TimelineReply>(server, `${API_PATHS.timeline}?from=${from}&to=${to}`);
+      assert.equal(withStuck.body.executions.find((run) => run.id === stuckId)?.status, 'running', 'the stuck run is listed');
+      for (let index = 1; index < withStuck.body.executions.length; index++) assert.ok(withStuck.body.executions[index - 1].startedAt >= withStuck.body.executions[index].startedAt, 'newest first');
     });
   });
 });

@@ -141,13 +141,17 @@ describe('streams and connections have limits', function () {
   });
 
   it('holds at most maxConnections open connections, event streams included; a closed one frees its place', async () => {
-    const small = await startServer({ config: { crons: [nodeCron('quiet', 'setTimeout(() => {}, 10)')], maxStreamsPerToken: 20, maxConnections: 12 } });
+    const small = await startServer({ config: { crons: [nodeCron('quiet', 'setTimeout(() => {}, 10)')], maxStreamsPerToken: 6, maxConnections: 12 } });
     const streams: SseStream[] = [];
     try {
+      // Streams on two tokens (6 each at most), the second a viewer's.
+      const created = await api(small, API_PATHS.tokens, { body: { name: 'second', role: 'viewer' } });
+      assert.equal(created.status, 201, created.text);
+      const tokens = [undefined, created.body.token as string];
       // The start-up's readiness checks may still hold a kept-alive connection or two (closed after 5 s idle).
       let refused: unknown;
       for (let index = 0; index < 13 && refused === undefined; index++) {
-        const stream = await openSse(small.url, {}).catch((error: unknown) => ((refused = error), undefined));
+        const stream = await openSse(small.url, { token: tokens[index % 2] }).catch((error: unknown) => ((refused = error), undefined));
         if (stream) {
           assert.equal(stream.status, 200, `stream ${index + 1}`);
           streams.push(stream);
@@ -156,6 +160,7 @@ describe('streams and connections have limits', function () {
       assert.ok(refused, `${streams.length} streams open: the connection past 12 was not closed`);
       assert.ok(streams.length >= 10 && streams.length <= 12, `${streams.length} streams open before one was refused`);
       assert.match(String(refused), /socket hang up|ECONNRESET|closed/i);
+      await waitFor(async () => /connection\(s\) closed unanswered: the server holds maxConnections \(12\)/.test(small.output()), 'the refusal in the log', 10_000, 100);
       streams.pop()!.drop();
       await waitFor(async () => (await fetch(`${small.url}/health`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined))?.status === 200, '/health once a stream closed', 20_000, 200);
     } finally {

@@ -1,7 +1,7 @@
 // Turns every thrown error into the API's error shape: bad input never becomes a 500, a refusal is audited
 // where it is answered, and a 500 never echoes an internal message (the log has it, under the request id).
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import type { ErrorReply } from '../../shared/api';
+import { CRON_NAME_PATTERN, type ErrorReply } from '../../shared/api';
 import { errorText, type Logger } from '../logger';
 
 export class HttpError extends Error {
@@ -81,6 +81,11 @@ export function installErrorHandling(app: FastifyInstance, log: Logger, audit: (
 
 type ValidationIssue = NonNullable<FastifyError['validation']>[number];
 
+/** ajv's "must match pattern" for the patterns a person types, in words (the pattern itself in brackets). */
+const PATTERNS_IN_WORDS: Record<string, string> = {
+  [CRON_NAME_PATTERN]: `must be a cron name: lower-case letters, digits and dashes, starting with a letter or a digit, at most 63 characters (${CRON_NAME_PATTERN})`,
+};
+
 /**
  * One phrase per field: a union of literals (a status, a role) reads "must be one of: a, b" rather than
  * ajv's "must be equal to constant" once per literal and "must match a schema in anyOf".
@@ -94,6 +99,7 @@ function describeIssues(issues: ValidationIssue[], where: string): string {
     const params = (issue.params ?? {}) as Record<string, unknown>;
     if (issue.keyword === 'const') entry.allowed.push(params.allowedValue);
     else if (issue.keyword === 'enum') entry.allowed.push(...(params.allowedValues as unknown[]));
+    else if (issue.keyword === 'pattern' && PATTERNS_IN_WORDS[String(params.pattern)]) entry.messages.push(PATTERNS_IN_WORDS[String(params.pattern)]);
     else if (issue.keyword !== 'anyOf') entry.messages.push(issue.message ?? 'is not valid');
   }
   return [...fields]

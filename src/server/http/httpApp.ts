@@ -74,7 +74,9 @@ export async function buildHttp(deps: HttpDeps, limits: HttpLimits): Promise<Htt
     requestTimeout,
     serverFactory: (handler) => createServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(2_000, headersTimeout), keepAliveTimeout: 5_000 }, handler),
   }).withTypeProvider<TypeBoxTypeProvider>();
-  (app.server as Server).maxConnections = limits.maxConnections ?? MAX_CONNECTIONS;
+  const maxConnections = limits.maxConnections ?? MAX_CONNECTIONS;
+  (app.server as Server).maxConnections = maxConnections;
+  logDroppedConnections(app.server as Server, maxConnections, app.log);
 
   app.setValidatorCompiler(({ schema, httpPart }) => {
     if (httpPart === 'body') return validators.body.compile(schema);
@@ -160,4 +162,20 @@ export async function buildHttp(deps: HttpDeps, limits: HttpLimits): Promise<Htt
   await app.register(async (scope) => registerAlertRoutes(scope, { alerts: deps.alerts, audit: record }));
 
   return { app, close: () => refusals.close() };
+}
+
+/** Refused connections are logged (the client sees only a closed socket): at once, then at most once a minute with their count. */
+function logDroppedConnections(server: Server, maxConnections: number, log: FastifyBaseLogger): void {
+  let dropped = 0;
+  let quietUntil = 0;
+  server.on('drop', () => {
+    dropped++;
+    const now = Date.now();
+    if (now < quietUntil) return;
+    quietUntil = now + 60_000;
+    log.warn(
+      `${dropped} connection(s) closed unanswered: the server holds maxConnections (${maxConnections}) open connections, event streams included. Raise maxConnections in the config (and the open-file limit), or find who holds them.`,
+    );
+    dropped = 0;
+  });
 }

@@ -89,7 +89,7 @@ export interface TimelineQuery {
 export const TIMELINE_MAX_RUNS = 3000;
 /** At most this many buckets of (cron, status) in a summarised timeline. */
 export const TIMELINE_MAX_BUCKETS = 1000;
-/** Failed, cancelled and running runs listed one by one in a summarised timeline, newest first. */
+/** Failed and cancelled runs listed one by one in a summarised timeline, newest first (and every running run). */
 export const TIMELINE_MAX_NOTABLE = 1000;
 const BUCKET_WIDTHS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((minutes) => minutes * 60_000);
 
@@ -116,6 +116,19 @@ function sortByCronName(buckets: TimelineBucket[]): void {
 }
 
 type TimelineRow = Pick<ExecutionRow, 'id' | 'cron_name' | 'status' | 'started_at' | 'duration_ms'>;
+
+/** Two lists of runs, each newest first, as one. */
+function newestFirst(a: TimelineRow[], b: TimelineRow[]): TimelineRow[] {
+  if (a.length === 0) return b;
+  const merged: TimelineRow[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && epochMs(a[i].started_at) >= epochMs(b[j].started_at))) merged.push(a[i++]);
+    else merged.push(b[j++]);
+  }
+  return merged;
+}
 type TimelineReads = { kind: 'runs'; rows: TimelineRow[] } | { kind: 'buckets'; buckets: TimelineBucket[]; bucketMs: number; notable: TimelineRow[] };
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
@@ -198,7 +211,7 @@ export class ExecutionStore {
   private readonly rollups: RollupReader;
   /** The timeline's buckets shaped by earlier reads, reused while their hours are unchanged. */
   private readonly timelineCache = new TimelineCache<TimelineBucket[]>(MAX_CACHED_BUCKETS, (buckets) => buckets.length);
-  /** The failed, cancelled and running runs of each whole hour earlier reads listed, reused while the hour is unchanged. */
+  /** The failed and cancelled runs of each whole hour earlier reads listed, reused while the hour is unchanged. */
   private readonly notableCache = new TimelineCache<NotableHour>(MAX_CACHED_NOTABLE, (hour) => hour.rows.length);
 
   constructor(
@@ -543,8 +556,8 @@ export class ExecutionStore {
   /**
    * Runs of a range for the chart. Up to TIMELINE_MAX_RUNS runs come one by one (oldest first); past
    * that, completed runs come as buckets (per cron, of a width that keeps them under
-   * TIMELINE_MAX_BUCKETS) and failed, cancelled and running runs one by one, newest first, bounded; the
-   * failed and cancelled runs older than that bound come as buckets too. Buckets whose hours did not
+   * TIMELINE_MAX_BUCKETS), every running run one by one, and failed and cancelled runs one by one, newest
+   * first, bounded; those older than that bound come as buckets too. Buckets whose hours did not
    * change since a previous read are taken from the cache (timelineCache.ts), not read again; so are the
    * single runs of the hours that did not change.
    */
@@ -586,22 +599,30 @@ export class ExecutionStore {
 
     const bucketMs = BUCKET_WIDTHS_MS.find((width) => Math.ceil((toMs - fromMs) / width) * crons <= TIMELINE_MAX_BUCKETS) ?? BUCKET_WIDTHS_MS[BUCKET_WIDTHS_MS.length - 1];
     const revisions = await this.revisionsOf(q, fromMs, toMs);
-    // One more than can be listed: whether the bound cuts between runs started in the same millisecond.
-    let notable = query.status === 'completed' ? [] : await this.notableOf((from, to) => runsIn(from, to).where('status', '<>', 'completed'), { fromMs, toMs, filter, revisions }, TIMELINE_MAX_NOTABLE + 1);
+    // Every running run is listed, wherever the bound on the others falls (a stuck run is what an operator
+    // looks for), and there are few: one per cron at most (the one-running index).
+    const running = !query.status || query.status === 'running' ? await runsIn(reply.from, reply.to).where('status', '=', 'running').orderBy('cron_executions.started_at', 'desc').execute() : [];
+    // The failed and cancelled ones, newest first, one more than can be listed: whether the bound cuts between
+    // runs started in the same millisecond. (Both terms: SQLite uses the partial index only for its own term.)
+    let ended =
+      query.status === 'completed' || query.status === 'running'
+        ? []
+        : await this.notableOf((from, to) => runsIn(from, to).where('status', '<>', 'completed').where('status', '<>', 'running'), { fromMs, toMs, filter, revisions }, TIMELINE_MAX_NOTABLE + 1);
     // Completed runs in buckets over the whole range; when more failed and cancelled runs than can be
     // listed, the older ones come as buckets too, so the chart never shows a week without failures that had them.
     const summarised: Array<{ status: BucketStatus; endMs: number }> = [];
     if (!query.status || query.status === 'completed') summarised.push({ status: 'completed', endMs: toMs });
-    if (notable.length > TIMELINE_MAX_NOTABLE) {
-      const lastMs = epochMs(notable[TIMELINE_MAX_NOTABLE - 1].started_at);
-      const tied = epochMs(notable[TIMELINE_MAX_NOTABLE].started_at) === lastMs;
-      notable = notable.slice(0, TIMELINE_MAX_NOTABLE);
-      // When it does (a tick's runs share one on SQLite), the failed and cancelled runs of that millisecond
-      // all go to the buckets, or those past the bound would be neither listed nor counted. Running runs are always listed.
-      if (tied) notable = notable.filter((row) => row.status === 'running' || epochMs(row.started_at) > lastMs);
+    if (ended.length > TIMELINE_MAX_NOTABLE) {
+      const lastMs = epochMs(ended[TIMELINE_MAX_NOTABLE - 1].started_at);
+      const tied = epochMs(ended[TIMELINE_MAX_NOTABLE].started_at) === lastMs;
+      ended = ended.slice(0, TIMELINE_MAX_NOTABLE);
+      // When it does (a tick's runs share one on SQLite), that millisecond's runs all go to the buckets, or
+      // those past the bound would be neither listed nor counted.
+      if (tied) ended = ended.filter((row) => epochMs(row.started_at) > lastMs);
       const endMs = tied ? lastMs + 1 : lastMs;
       for (const status of ['failed', 'cancelled'] as const) if (!query.status || query.status === status) summarised.push({ status, endMs });
     }
+    const notable = newestFirst(running, ended);
     await yieldToLoop();
     const perStatus = await this.bucketsOf(q, { fromMs, toMs, bucketMs, cronName: query.cronName, revisions }, summarised);
     // Ordered by start, then cron name, then status (completed, failed, cancelled), as the chart stacks them.
@@ -654,7 +675,7 @@ export class ExecutionStore {
   }
 
   /**
-   * The failed, cancelled and running runs of [from, to) under the filter, newest first, at most `wanted`
+   * The failed and cancelled runs of [from, to) under the filter, newest first, at most `wanted`
    * (`notableIn`: the runs of those statuses between two times). Walks the range's hours from the
    * newest: a whole hour whose revision is unchanged since a read listed it comes from the cache; each
    * stretch of the others (the current hour, the partial ones at the edges, the hours that changed) is one

@@ -36,6 +36,7 @@ describe('server: config settings for access and limits', () => {
     assert.match(problems({ maxStreamsPerToken: '5' }), /maxStreamsPerToken/);
     assert.match(problems({ auditRetentionDays: 0 }), /auditRetentionDays/);
     assert.match(problems({ maxConnections: 5 }), /maxConnections: must be an integer between 10 and 1000000/);
+    assert.match(problems({ maxStreamsPerToken: 20, maxConnections: 20 }), /maxStreamsPerToken: must be below maxConnections \(20\)/);
     assert.match(problems({ allowedHosts: 'ops.internal' }), /allowedHosts: must be an array of host names/);
     assert.match(problems({ allowedHosts: ['has space'] }), /allowedHosts/);
   });
