@@ -600,8 +600,16 @@ export class ExecutionStore {
     const bucketMs = BUCKET_WIDTHS_MS.find((width) => Math.ceil((toMs - fromMs) / width) * crons <= TIMELINE_MAX_BUCKETS) ?? BUCKET_WIDTHS_MS[BUCKET_WIDTHS_MS.length - 1];
     const revisions = await this.revisionsOf(q, fromMs, toMs);
     // Every running run is listed, wherever the bound on the others falls (a stuck run is what an operator
-    // looks for), and there are few: one per cron at most (the one-running index).
-    const running = !query.status || query.status === 'running' ? await runsIn(reply.from, reply.to).where('status', '=', 'running').orderBy('cron_executions.started_at', 'desc').execute() : [];
+    // looks for). There are few, one per cron at most: read through the one-running index alone, the range
+    // kept here (with bounds on started_at SQLite chose that index instead: a scan of the week, 640 ms at 1,000,000 runs).
+    let running: TimelineRow[] = [];
+    if (!query.status || query.status === 'running') {
+      let all = q.selectFrom('cron_executions').select(['id', 'cron_name', 'status', startedAtIso(this.db), 'duration_ms']).where('status', '=', 'running');
+      if (query.cronName) all = all.where('cron_name', '=', query.cronName);
+      running = (await all.execute())
+        .filter((row) => epochMs(row.started_at) >= fromMs && epochMs(row.started_at) < toMs)
+        .sort((a, b) => epochMs(b.started_at) - epochMs(a.started_at));
+    }
     // The failed and cancelled ones, newest first, one more than can be listed: whether the bound cuts between
     // runs started in the same millisecond. (Both terms: SQLite uses the partial index only for its own term.)
     let ended =
