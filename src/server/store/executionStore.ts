@@ -588,11 +588,13 @@ export class ExecutionStore {
     const { total, crons } = await this.rangeTotals(q, fromMs, toMs, filter);
     // One pair of bounds on started_at per statement: SQLite takes the first pair for the index range and
     // checks any other as a filter (the current hour's notable runs under the week's bounds scanned the week's index).
+    const ofCron = () => {
+      const runs = q.selectFrom('cron_executions').select(['id', 'cron_name', 'status', startedAtIso(this.db), 'duration_ms']);
+      return query.cronName ? runs.where('cron_name', '=', query.cronName) : runs;
+    };
     const runsIn = (from: string, to: string) => {
-      let runs = q.selectFrom('cron_executions').select(['id', 'cron_name', 'status', startedAtIso(this.db), 'duration_ms']).where('started_at', '>=', from).where('started_at', '<', to);
-      if (query.cronName) runs = runs.where('cron_name', '=', query.cronName);
-      if (query.status) runs = runs.where('status', '=', query.status);
-      return runs;
+      const runs = ofCron().where('started_at', '>=', from).where('started_at', '<', to);
+      return query.status ? runs.where('status', '=', query.status) : runs;
     };
     await yieldToLoop();
     if (total <= TIMELINE_MAX_RUNS) return { kind: 'runs', rows: await runsIn(reply.from, reply.to).orderBy('cron_executions.started_at').limit(TIMELINE_MAX_RUNS * 2).execute() };
@@ -604,9 +606,7 @@ export class ExecutionStore {
     // kept here (with bounds on started_at SQLite chose that index instead: a scan of the week, 640 ms at 1,000,000 runs).
     let running: TimelineRow[] = [];
     if (!query.status || query.status === 'running') {
-      let all = q.selectFrom('cron_executions').select(['id', 'cron_name', 'status', startedAtIso(this.db), 'duration_ms']).where('status', '=', 'running');
-      if (query.cronName) all = all.where('cron_name', '=', query.cronName);
-      running = (await all.execute())
+      running = (await ofCron().where('status', '=', 'running').execute())
         .filter((row) => epochMs(row.started_at) >= fromMs && epochMs(row.started_at) < toMs)
         .sort((a, b) => epochMs(b.started_at) - epochMs(a.started_at));
     }
